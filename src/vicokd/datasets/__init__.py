@@ -1,0 +1,4 @@
+"""Custom Kedro datasets of the project."""
+from vicokd.datasets.array_store import ArrayStore, ArrayStoreDataset
+
+__all__ = ["ArrayStore", "ArrayStoreDataset"]

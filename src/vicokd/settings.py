@@ -1,0 +1,21 @@
+"""Kedro project settings: OmegaConf config loader with environments base/local/test/paper."""
+import os
+from pathlib import Path
+
+from kedro.config import OmegaConfigLoader
+
+# Ultralytics and Hugging Face must never reach for the network; their state lives under data/.
+_DATA = Path(__file__).resolve().parents[2] / "data"
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("YOLO_CONFIG_DIR", str(_DATA / "ultralytics"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "config_patterns": {
+        "catalog": ["catalog*", "catalog*/**", "**/catalog*"],
+        "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
+    },
+}
