@@ -1,0 +1,1 @@
+"""Reading MultiSensor-Home style recordings: annotations, decoding, audio features, sampling, Dataset."""
