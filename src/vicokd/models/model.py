@@ -1,0 +1,120 @@
+"""The multi-view model: one class for the audio-visual teacher and the visual-only student."""
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from vicokd.models.backbones import BACKBONE_CLASSES
+from vicokd.models.config import ModelConfig, parse_model_config
+from vicokd.models.cross_modal import CrossModalAdapter, CrossModalAttention
+from vicokd.models.encoders import AudioEncoder, VisualEncoder
+
+
+@dataclass
+class ModelOutput:
+    """Everything a forward pass returns (B batch, V views, T frames, C classes, D width).
+
+    Attributes:
+        view_frame_logits: ``(B, V, T, C)`` per-view frame logits (view consistency, KD).
+        frame_logits: ``(B, T, C)`` frame logits fused over views (frame supervision, mAP).
+        sequence_logits: ``(B, C)`` sequence logits (sequence supervision, mAP).
+        f_visual: ``(B, V, T, D)`` visual features ``F^V``.
+        f_audio: ``(B, V, T, D)`` real audio features ``F^A`` (teacher) or the adapter's
+            pseudo-audio features (student).
+        f_attn: ``(B, V, T, D)`` cross-modal attention output ``F^attn``.
+        f_av: ``(B, V, T, D)`` ``F^AV = F^V + F^attn``.
+        f_fusion: ``(B, V, T, D)`` temporal Transformer output ``F^Fusion``.
+        cross_attention: ``(B, V, T, T)`` cross-modal attention weights (query frame × audio
+            frame), averaged over heads; rows sum to 1.
+        presence_logits: ``(B, V, T)`` human-presence logits (MultiTSF) or None.
+    """
+
+    view_frame_logits: torch.Tensor
+    frame_logits: torch.Tensor
+    sequence_logits: torch.Tensor
+    f_visual: torch.Tensor
+    f_audio: torch.Tensor
+    f_attn: torch.Tensor
+    f_av: torch.Tensor
+    f_fusion: torch.Tensor
+    cross_attention: torch.Tensor
+    presence_logits: torch.Tensor | None = None
+
+
+class MultiViewModel(nn.Module):
+    """Encoders shared across views → cross-modal attention → backbone.
+
+    With audio (teacher) the keys / values of the cross-modal attention are AST features of the
+    audio chunks; without (student) they are pseudo-audio features made by the cross-modal
+    adapter from the visual features, and no audio encoder exists.
+    """
+
+    def __init__(self, config: ModelConfig, with_audio: bool) -> None:
+        super().__init__()
+        self.config = config
+        self.with_audio = with_audio
+        self.visual_encoder = VisualEncoder(config.visual_encoder, config.dim)
+        self.audio_encoder = AudioEncoder(config.audio_encoder, config.dim) if with_audio else None
+        self.adapter = None if with_audio else CrossModalAdapter(config.dim, config.adapter_hidden)
+        self.cross_attention = CrossModalAttention(
+            config.dim, config.cross_attention_heads, config.dropout
+        )
+        self.backbone = BACKBONE_CLASSES[config.backbone](config)
+
+    def forward(self, frames: torch.Tensor, audio: torch.Tensor | None = None) -> ModelOutput:
+        """Args:
+            frames: ``(B, V, T, 3, H, W)`` uint8 (0..255) or float in [0, 1].
+            audio: ``(B, V, T, L, M)`` log-mel chunks, one per frame; required by the teacher,
+                ignored by the student (which never sees audio).
+        """
+        if frames.ndim != 6 or frames.shape[3] != 3:
+            raise ValueError(f"frames must be (B, V, T, 3, H, W), got {tuple(frames.shape)}")
+        batch, views, steps = frames.shape[:3]
+        f_visual = self.visual_encoder(frames.flatten(0, 2)).view(batch * views, steps, -1)
+        if self.audio_encoder is not None:
+            if audio is None:
+                raise ValueError("the audio-visual teacher needs audio (B, V, T, L, M), got None")
+            if audio.ndim != 5 or audio.shape[:3] != frames.shape[:3]:
+                raise ValueError(
+                    f"audio must be (B, V, T, L, M) matching frames {tuple(frames.shape[:3])}, "
+                    f"got {tuple(audio.shape)}"
+                )
+            f_audio = self.audio_encoder(audio.flatten(0, 2)).view(batch * views, steps, -1)
+        else:
+            f_audio = self.adapter(f_visual)
+        f_attn, f_av, weights = self.cross_attention(f_visual, f_audio)
+
+        def per_view(x: torch.Tensor) -> torch.Tensor:
+            return x.reshape(batch, views, *x.shape[1:])
+
+        fusion = self.backbone(per_view(f_av))
+        return ModelOutput(
+            view_frame_logits=fusion.view_frame_logits,
+            frame_logits=fusion.frame_logits,
+            sequence_logits=fusion.sequence_logits,
+            f_visual=per_view(f_visual),
+            f_audio=per_view(f_audio),
+            f_attn=per_view(f_attn),
+            f_av=per_view(f_av),
+            f_fusion=fusion.f_fusion,
+            cross_attention=per_view(weights),
+            presence_logits=fusion.presence_logits,
+        )
+
+
+def build_model(config: Mapping[str, Any] | ModelConfig, with_audio: bool) -> MultiViewModel:
+    """Build the teacher (``with_audio=True``) or the student (``False``) from the ``model:``
+    parameter block."""
+    return MultiViewModel(parse_model_config(config), with_audio)
+
+
+def model_signature(config: Mapping[str, Any] | ModelConfig, with_audio: bool) -> dict[str, Any]:
+    """A JSON-serialisable description of the architecture (the parsed config with defaults
+    filled in, plus ``with_audio``); a checkpoint whose signature differs cannot be loaded."""
+    signature = {"with_audio": bool(with_audio), "model": asdict(parse_model_config(config))}
+    return json.loads(json.dumps(copy.deepcopy(signature)))
