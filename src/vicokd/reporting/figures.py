@@ -1,0 +1,113 @@
+"""The paper's figures: mAP-per-epoch curves (Figure 3) and cross-modal attention per view (Figure 4)."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are written to files, never shown
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+HISTORY_METRICS: tuple[str, ...] = ("val_map", "test_map")
+
+
+def map_curves(histories: Mapping[str, pd.DataFrame], title: str = "mAP per epoch") -> Figure:
+    """Figure 3: validation and test mAP per epoch, one line per model.
+
+    Args:
+        histories: model label → history table with columns ``epoch``, ``val_map``, ``test_map``.
+        title: the figure's title.
+
+    Returns:
+        A figure with one panel per metric (validation, test).
+    """
+    if not histories:
+        raise ValueError("map_curves needs at least one training history.")
+    for label, history in histories.items():
+        missing = [c for c in ("epoch", *HISTORY_METRICS) if c not in history.columns]
+        if missing:
+            raise ValueError(f"Training history {label!r} lacks the columns {missing}.")
+    figure, axes = plt.subplots(1, len(HISTORY_METRICS), figsize=(13, 5), sharey=True)
+    colours = plt.get_cmap("tab20")
+    for index, (label, history) in enumerate(histories.items()):
+        for axis, metric in zip(axes, HISTORY_METRICS):
+            axis.plot(
+                history["epoch"], history[metric], marker="o", markersize=3,
+                color=colours(index % 20), label=label,
+                linestyle="--" if label.endswith("V_S") else "-",
+            )
+    for axis, metric in zip(axes, HISTORY_METRICS):
+        axis.set_title({"val_map": "validation split", "test_map": "test split"}[metric])
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("frame-level macro mAP (%)")
+    axes[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def frame_strip(frames: np.ndarray, indices: Sequence[int]) -> np.ndarray:
+    """The frames at ``indices`` side by side: ``(T, H, W, 3)`` → ``(H, len(indices)·W, 3)``."""
+    return np.concatenate([np.asarray(frames[i]) for i in indices], axis=1)
+
+
+def attention_figure(
+    attention: Mapping[str, np.ndarray],
+    frames: np.ndarray,
+    frame_indices: Sequence[int],
+    title: str = "",
+) -> Figure:
+    """Figure 4: per view, a few frames and each model's cross-modal attention at those frames.
+
+    Args:
+        attention: model label (e.g. teacher, student, ViCoKD) → attention weights ``(V, T, T)`` of one
+            sample (video queries × audio or pseudo-audio keys; rows sum to 1).
+        frames: the sample's frames ``(V, T, H, W, 3)`` uint8, the same T frames the models saw.
+        frame_indices: the query frames to show (indices into T).
+        title: the figure's title (e.g. the sequence id).
+
+    Returns:
+        A figure with one row per view: the chosen frames, then per model the attention rows of the
+        chosen query frames over all T keys (brighter = more attention).
+    """
+    if not attention:
+        raise ValueError("attention_figure needs the attention of at least one model.")
+    views, steps = frames.shape[:2]
+    for label, weights in attention.items():
+        if weights.shape != (views, steps, steps):
+            raise ValueError(
+                f"Attention of {label!r} has shape {weights.shape}, expected {(views, steps, steps)}."
+            )
+    if not frame_indices or not all(0 <= i < steps for i in frame_indices):
+        raise ValueError(f"frame_indices {list(frame_indices)} must be non-empty and within 0..{steps - 1}.")
+    labels = list(attention)
+    figure, axes = plt.subplots(
+        views, 1 + len(labels), figsize=(3.2 * (1 + len(labels)) + 1, 1.9 * views + 0.8),
+        squeeze=False, gridspec_kw={"width_ratios": [1.6] + [1] * len(labels)},
+    )
+    vmax = max(float(np.asarray(w)[:, frame_indices].max()) for w in attention.values())
+    image = None
+    for view in range(views):
+        axes[view, 0].imshow(frame_strip(frames[view], frame_indices))
+        axes[view, 0].set_ylabel(f"View{view + 1}")
+        axes[view, 0].set_xticks([])
+        axes[view, 0].set_yticks([])
+        for column, label in enumerate(labels, start=1):
+            axis = axes[view, column]
+            rows = np.asarray(attention[label][view])[frame_indices]  # (K, T)
+            image = axis.imshow(rows, aspect="auto", cmap="magma", vmin=0.0, vmax=vmax, interpolation="nearest")
+            axis.set_yticks(range(len(frame_indices)), [f"t={i}" for i in frame_indices], fontsize=7)
+            axis.tick_params(axis="x", labelsize=7)
+            if view == 0:
+                axis.set_title(label)
+            if view == views - 1:
+                axis.set_xlabel("audio / pseudo-audio key frame")
+    axes[0, 0].set_title("frames " + ", ".join(str(i) for i in frame_indices))
+    figure.colorbar(image, ax=axes[:, 1:].ravel().tolist(), shrink=0.6, label="attention weight")
+    if title:
+        figure.suptitle(title)
+    return figure

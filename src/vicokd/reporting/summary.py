@@ -1,0 +1,113 @@
+"""The run summary: what ran, with which settings, on which machine, and links to every report."""
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+
+
+def machine_info() -> dict[str, Any]:
+    """Platform, Python, CPU count, torch version and the accelerator torch sees."""
+    import torch
+
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "device": device,
+    }
+
+
+def dataset_statistics(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
+    """Sequences, 2.5-FPS frames, hours and label occurrences per home and split.
+
+    Args:
+        sequences: the ``sequences`` table (``sequence_id, home, n_frames, duration, labels``).
+        splits: the ``splits`` table (``sequence_id, home, split``).
+
+    Returns:
+        Rows ``home, split, sequences, frames, hours, labels`` (labels = sequence-level label count).
+    """
+    missing = {"sequence_id", "n_frames", "duration", "labels"} - set(sequences.columns)
+    if missing:
+        raise ValueError(f"The sequences table lacks the columns {sorted(missing)}.")
+    joined = splits[["sequence_id", "home", "split"]].merge(
+        sequences[["sequence_id", "n_frames", "duration", "labels"]], on="sequence_id", how="left",
+        validate="one_to_one",
+    )
+    unknown = joined.loc[joined["n_frames"].isna(), "sequence_id"].tolist()
+    if unknown:
+        raise ValueError(f"The splits table names sequences missing from the sequences table: {unknown[:5]}")
+    joined["n_labels"] = joined["labels"].map(len)
+    order = {"train": 0, "val": 1, "test": 2}
+    table = (
+        joined.groupby(["home", "split"])
+        .agg(sequences=("sequence_id", "size"), frames=("n_frames", "sum"),
+             hours=("duration", lambda d: d.sum() / 3600.0), labels=("n_labels", "sum"))
+        .reset_index()
+    )
+    table = table.assign(_order=table["split"].map(order)).sort_values(["home", "_order"])
+    return table.drop(columns="_order").reset_index(drop=True)
+
+
+def training_time(histories: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Epochs, training seconds (sum of the history's ``seconds``) and last-epoch mAP per model."""
+    rows = []
+    for label, history in histories.items():
+        rows.append({
+            "model": label,
+            "epochs": len(history),
+            "seconds": float(history["seconds"].sum()) if "seconds" in history else float("nan"),
+            "best val mAP": float(history["val_map"].max()),
+            "last test mAP": float(history["test_map"].iloc[-1]),
+        })
+    return pd.DataFrame(rows)
+
+
+def _bullet_block(values: Mapping[str, Any]) -> list[str]:
+    return [f"- **{key}**: {value}" for key, value in values.items()]
+
+
+def render_summary(
+    sections: Mapping[str, str],
+    settings: Mapping[str, Any],
+    machine: Mapping[str, Any],
+    runs: pd.DataFrame,
+    links: Mapping[str, str],
+    generated: datetime | None = None,
+) -> str:
+    """``summary.md``: what ran and how, the main results and links to every table and plot.
+
+    Args:
+        sections: title → markdown body placed after the settings (e.g. Table 1, timings, masks).
+        settings: the settings that shaped the runs (backbone, T, image size, epochs, seeds, ...).
+        machine: :func:`machine_info`.
+        runs: the metrics table (:func:`vicokd.reporting.tables.evaluate_predictions`), for the list of
+            models that ran.
+        links: report title → file name relative to the summary.
+        generated: timestamp to print (default: now, UTC).
+    """
+    stamp = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["# ViCoKD run summary", "", f"Generated {stamp} from the predictions and histories on disk.", ""]
+    lines += ["## Settings", "", *_bullet_block(settings), ""]
+    lines += ["## Machine", "", *_bullet_block(machine), ""]
+    models = runs.drop_duplicates(["model", "home", "seed"]) if not runs.empty else runs
+    lines += ["## What ran", ""]
+    if models.empty:
+        lines += ["_No model predictions were found._", ""]
+    else:
+        for (backbone, home), group in models.groupby(["backbone", "home"]):
+            names = ", ".join(f"{m} {s}" for m, s in dict.fromkeys(zip(group["method"], group["supervision"])))
+            seeds = ", ".join(str(seed) for seed in sorted(group["seed"].unique()))
+            lines.append(f"- **{home}**, backbone {backbone}, seeds {seeds}: {names}")
+        lines.append("")
+    for title, body in sections.items():
+        lines += [f"## {title}", "", body.strip(), ""]
+    lines += ["## Reports", "", *(f"- [{title}]({path})" for title, path in links.items()), ""]
+    return "\n".join(lines)

@@ -1,0 +1,233 @@
+"""Metrics and the paper's tables, computed from prediction tables (never typed in).
+
+A prediction table (one parquet per model, written by training) has the key columns
+:data:`KEY_COLUMNS`, then ``split``, ``sequence_id``, ``level`` ∈ {frame, sequence}, ``frame_index``,
+then ``score.<Class>`` (sigmoid probability) and ``target.<Class>`` (0/1) for the 16 classes.
+:func:`evaluate_predictions` turns such tables into a *metrics* table, one row per model, home and
+level, with ``map`` and ``ap.<Class>`` in percent; every table builder below reads only that.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from vicokd.data.annotations import CLASSES
+from vicokd.metrics import mean_average_precision
+
+#: Columns that identify one trained model's predictions.
+KEY_COLUMNS: tuple[str, ...] = ("model", "method", "supervision", "backbone", "seed", "home")
+SCORE_PREFIX = "score."
+TARGET_PREFIX = "target."
+AP_PREFIX = "ap."
+LEVELS: tuple[str, ...] = ("frame", "sequence")
+#: Supervision order of every table's rows.
+SUPERVISION_ORDER: tuple[str, ...] = ("AV_F", "V_F", "V_S")
+
+
+def validate_predictions(predictions: pd.DataFrame, source: str) -> None:
+    """Raise ``ValueError`` naming ``source`` when a prediction table lacks a required column."""
+    required = [*KEY_COLUMNS, "split", "sequence_id", "level", "frame_index"]
+    required += [f"{SCORE_PREFIX}{c}" for c in CLASSES] + [f"{TARGET_PREFIX}{c}" for c in CLASSES]
+    missing = [column for column in required if column not in predictions.columns]
+    if missing:
+        raise ValueError(f"Prediction table {source} lacks the columns {missing}.")
+    unknown = set(predictions["level"].unique()) - set(LEVELS)
+    if unknown:
+        raise ValueError(f"Prediction table {source} has unknown levels {sorted(unknown)}.")
+
+
+def class_average_precisions(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per-class AP in percent, ``(C,)``, NaN for a class without positives.
+
+    ``scores``, ``targets``: ``(N, C)``. Each entry is :func:`vicokd.metrics.mean_average_precision`
+    of that single class, so the per-class figures and the macro mAP come from the same metric.
+    """
+    return np.array(
+        [
+            mean_average_precision(scores[:, [c]], targets[:, [c]]) if targets[:, c].any() else np.nan
+            for c in range(targets.shape[1])
+        ]
+    )
+
+
+def evaluate_predictions(
+    predictions: Mapping[str, pd.DataFrame], split: str = "test"
+) -> pd.DataFrame:
+    """Macro mAP and per-class AP (percent) of every model on one split.
+
+    Args:
+        predictions: name → prediction table (one or several models each); the name is used in errors.
+        split: the split to score (``test`` for the tables, ``val`` for model selection checks).
+
+    Returns:
+        One row per (model, home, level): :data:`KEY_COLUMNS`, ``level``, ``n_rows``, ``map`` and
+        ``ap.<Class>`` for the 16 classes.
+    """
+    score_columns = [f"{SCORE_PREFIX}{c}" for c in CLASSES]
+    target_columns = [f"{TARGET_PREFIX}{c}" for c in CLASSES]
+    rows = []
+    for source, table in predictions.items():
+        validate_predictions(table, source)
+        scored = table[table["split"] == split]
+        if scored.empty:
+            raise ValueError(f"Prediction table {source} has no rows of the split {split!r}.")
+        for key, group in scored.groupby([*KEY_COLUMNS, "level"], sort=False):
+            scores = group[score_columns].to_numpy(dtype=np.float64)
+            targets = group[target_columns].to_numpy(dtype=np.int64)
+            if not targets.any():
+                raise ValueError(f"Prediction table {source}: {key} has no positive label at all.")
+            row = dict(zip([*KEY_COLUMNS, "level"], key))
+            row["n_rows"] = len(group)
+            row["map"] = mean_average_precision(scores, targets)
+            row.update(zip((f"{AP_PREFIX}{c}" for c in CLASSES), class_average_precisions(scores, targets)))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def per_class_table(metrics: pd.DataFrame, level: str = "frame") -> pd.DataFrame:
+    """Per-class AP of every model at one level, averaged over seeds: rows model × home, columns classes."""
+    chosen = metrics[metrics["level"] == level]
+    keys = ["backbone", "method", "supervision", "home"]
+    ap_columns = ["map", *(f"{AP_PREFIX}{c}" for c in CLASSES)]
+    table = chosen.groupby(keys, sort=False)[ap_columns].mean().reset_index()
+    return _sorted_rows(table).rename(columns={"map": "mAP", **{f"{AP_PREFIX}{c}": c for c in CLASSES}})
+
+
+def _sorted_rows(table: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows ordered by backbone, then ``methods`` order (else first appearance), then supervision."""
+    method_order = list(methods) if methods is not None else list(dict.fromkeys(table["method"]))
+    ordered = table.assign(
+        _method=table["method"].map({m: i for i, m in enumerate(method_order)}),
+        _supervision=table["supervision"].map(
+            lambda s: SUPERVISION_ORDER.index(s) if s in SUPERVISION_ORDER else len(SUPERVISION_ORDER)
+        ),
+    )
+    ordered = ordered.sort_values(["backbone", "_method", "_supervision"], kind="stable")
+    return ordered.drop(columns=["_method", "_supervision"]).reset_index(drop=True)
+
+
+def comparison_table(
+    metrics: pd.DataFrame,
+    methods: Sequence[str],
+    reference: str | None,
+    levels: Iterable[str] = LEVELS,
+) -> pd.DataFrame:
+    """mAP (mean over seeds) of ``methods`` per home and level, with Δ to ``reference``.
+
+    Rows: backbone × method (in ``methods`` order, absent ones skipped) × supervision. Columns:
+    ``backbone, method, supervision, seeds``, then per home and level ``<home> mAP`` and ``<home> Δ``
+    (frame level) or ``<home> seq mAP`` and ``<home> seq Δ`` (sequence level). Δ is the difference to
+    ``reference`` of the same backbone, supervision and home (NaN where that reference did not run).
+    """
+    chosen = metrics[metrics["method"].isin(methods)]
+    if chosen.empty:
+        return pd.DataFrame(columns=["backbone", "method", "supervision", "seeds"])
+    means = metrics.groupby(["backbone", "method", "supervision", "home", "level"])["map"].mean()
+    rows = _sorted_rows(
+        chosen.groupby(["backbone", "method", "supervision"], sort=False)["seed"]
+        .nunique()
+        .rename("seeds")
+        .reset_index(),
+        methods,
+    )
+    homes = sorted(metrics["home"].unique())
+    for home in homes:
+        for level in levels:
+            prefix = f"{home} " if level == "frame" else f"{home} seq "
+            values = [means.get((b, m, s, home, level), np.nan) for b, m, s in _row_keys(rows)]
+            rows[f"{prefix}mAP"] = values
+            if reference is not None:
+                base = [means.get((b, reference, s, home, level), np.nan) for b, _, s in _row_keys(rows)]
+                rows[f"{prefix}Δ"] = np.subtract(values, base)
+    return rows
+
+
+def _row_keys(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
+    return list(zip(rows["backbone"], rows["method"], rows["supervision"]))
+
+
+def methods_table(
+    metrics: pd.DataFrame, methods: Sequence[str], teacher: str = "teacher", baseline: str = "student"
+) -> pd.DataFrame:
+    """Table 1: the teacher and every method × supervision per home, Δ to the plain student."""
+    return comparison_table(metrics, [teacher, *methods], reference=baseline)
+
+
+def seeds_table(metrics: pd.DataFrame, methods: Sequence[str], level: str = "frame") -> pd.DataFrame:
+    """Table 2: mAP mean, standard deviation (ddof=1) and number of seeds per method and home."""
+    chosen = metrics[(metrics["level"] == level) & metrics["method"].isin(methods)]
+    if chosen.empty:
+        return pd.DataFrame(columns=["backbone", "method", "supervision"])
+    stats = (
+        chosen.groupby(["backbone", "method", "supervision", "home"])["map"]
+        .agg(mean="mean", std="std", n="count")
+        .reset_index()
+    )
+    wide = stats.pivot(index=["backbone", "method", "supervision"], columns="home")
+    wide.columns = [f"{home} {stat}" for stat, home in wide.columns]
+    ordered = [f"{h} {s}" for h in sorted(stats["home"].unique()) for s in ("mean", "std", "n")]
+    return _sorted_rows(wide[ordered].reset_index(), methods)
+
+
+def teacher_table(metrics: pd.DataFrame, teacher: str = "teacher", teacher_vc: str = "teacher_vc") -> pd.DataFrame:
+    """Table 3: the teacher with and without view-aware consistency, Δ to the plain teacher."""
+    return comparison_table(metrics, [teacher, teacher_vc], reference=teacher)
+
+
+def ablation_table(metrics: pd.DataFrame, ablations: Sequence[str], full: str = "vicokd") -> pd.DataFrame:
+    """Table 4: ViCoKD and its ablations per supervision and home, Δ to the full ViCoKD."""
+    return comparison_table(metrics, [full, *ablations], reference=full)
+
+
+def relabel(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """Replace method keys by their display names (keys without a label are kept)."""
+    if "method" not in table.columns:
+        return table
+    return table.assign(method=table["method"].map(lambda m: labels.get(m, m)))
+
+
+def _format_cell(value: object, digits: int) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "—" if np.isnan(value) else f"{value:.{digits}f}"
+    return str(value)
+
+
+def to_markdown(table: pd.DataFrame, title: str, note: str = "", digits: int = 2) -> str:
+    """A markdown section: ``## title``, an optional note, and ``table`` as a pipe table.
+
+    Floats are printed with ``digits`` decimals and NaN as ``—``; Δ columns carry a sign.
+    An empty table is rendered as a sentence saying that no run produced it.
+    """
+    lines = [f"## {title}", ""]
+    if note:
+        lines += [note, ""]
+    if table.empty:
+        return "\n".join(lines + ["_No run produced this table._", ""])
+    header = [str(c) for c in table.columns]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join("---" if table[c].dtype == object else "---:" for c in table.columns) + "|")
+    for _, row in table.iterrows():
+        cells = []
+        for column, value in row.items():
+            text = _format_cell(value, digits)
+            if str(column).endswith("Δ") and text != "—" and not text.startswith("-"):
+                text = "+" + text
+            cells.append(text)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def seeds_markdown(table: pd.DataFrame, title: str, note: str = "", digits: int = 2) -> str:
+    """Table 2 as markdown: one ``mean ± std (n)`` cell per home."""
+    if table.empty:
+        return to_markdown(table, title, note, digits)
+    homes = [c[: -len(" mean")] for c in table.columns if c.endswith(" mean")]
+    cells = table[["backbone", "method", "supervision"]].copy()
+    for home in homes:
+        cells[home] = [
+            f"{m:.{digits}f} ± {_format_cell(s, digits)} (n={int(n)})"
+            for m, s, n in zip(table[f"{home} mean"], table[f"{home} std"], table[f"{home} n"])
+        ]
+    return to_markdown(cells, title, note, digits)

@@ -1,0 +1,59 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from vicokd.reporting import figures
+
+
+def _history(epochs: int, offset: float) -> pd.DataFrame:
+    epoch = np.arange(1, epochs + 1)
+    return pd.DataFrame({"epoch": epoch, "lr": 1e-4, "seconds": 1.0, "loss": 1 / epoch,
+                         "val_map": offset + epoch, "test_map": offset + 2 * epoch})
+
+
+def test_map_curves_draws_one_line_per_model_and_metric(tmp_path):
+    histories = {"teacher AV_F": _history(3, 50), "student V_F": _history(3, 40), "vicokd V_S": _history(2, 45)}
+    figure = figures.map_curves(histories)
+    validation, test = figure.axes[:2]
+    assert [line.get_label() for line in test.get_lines()] == list(histories)
+    np.testing.assert_array_equal(test.get_lines()[0].get_ydata(), histories["teacher AV_F"]["test_map"])
+    np.testing.assert_array_equal(validation.get_lines()[1].get_ydata(), histories["student V_F"]["val_map"])
+    assert test.get_lines()[2].get_linestyle() == "--"  # V_S dashed
+    figure.savefig(tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 0
+
+
+def test_map_curves_rejects_a_history_without_map():
+    with pytest.raises(ValueError, match="'bad'.*test_map"):
+        figures.map_curves({"bad": _history(2, 0).drop(columns="test_map")})
+    with pytest.raises(ValueError):
+        figures.map_curves({})
+
+
+def _attention(rng, views, steps):
+    weights = rng.random((views, steps, steps))
+    return weights / weights.sum(-1, keepdims=True)
+
+
+def test_attention_figure_shows_views_by_models_with_chosen_rows():
+    rng = np.random.default_rng(0)
+    views, steps = 5, 8
+    frames = rng.integers(0, 255, (views, steps, 12, 16, 3), dtype=np.uint8)
+    attention = {name: _attention(rng, views, steps) for name in ("Teacher", "Student", "ViCoKD")}
+    figure = figures.attention_figure(attention, frames, [0, 3, 7], title="Home1/01/00-Part1")
+    panels = [axis for axis in figure.axes if axis.get_label() != "<colorbar>"]
+    assert len(panels) == views * 4
+    grid = np.array(panels).reshape(views, 4)
+    assert grid[0, 0].get_images()[0].get_array().shape == (12, 16 * 3, 3)
+    shown = grid[2, 3].get_images()[0].get_array()
+    np.testing.assert_allclose(shown, attention["ViCoKD"][2][[0, 3, 7]])
+    assert [axis.get_title() for axis in grid[0, 1:]] == ["Teacher", "Student", "ViCoKD"]
+
+
+def test_attention_figure_rejects_wrong_shapes_and_indices():
+    rng = np.random.default_rng(1)
+    frames = np.zeros((5, 8, 4, 4, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="'Teacher'.*\\(5, 8, 8\\)"):
+        figures.attention_figure({"Teacher": _attention(rng, 5, 6)}, frames, [0])
+    with pytest.raises(ValueError, match="frame_indices"):
+        figures.attention_figure({"Teacher": _attention(rng, 5, 8)}, frames, [8])

@@ -1,0 +1,45 @@
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+
+from vicokd.reporting import summary, tables
+
+
+def test_dataset_statistics_counts_by_hand():
+    sequences = pd.DataFrame({
+        "sequence_id": ["H/a", "H/b", "H/c"], "home": "H", "n_frames": [10, 20, 30],
+        "duration": [3600.0, 1800.0, 7200.0], "labels": [["Eat"], ["Eat", "Drink"], []],
+    })
+    splits = pd.DataFrame({"sequence_id": ["H/a", "H/b", "H/c"], "home": "H", "split": ["test", "train", "train"]})
+    table = summary.dataset_statistics(sequences, splits)
+    assert table["split"].tolist() == ["train", "test"]
+    train = table.iloc[0]
+    assert (train["sequences"], train["frames"], train["hours"], train["labels"]) == (2, 50, 2.5, 2)
+
+
+def test_dataset_statistics_names_unknown_sequences():
+    sequences = pd.DataFrame({"sequence_id": ["H/a"], "home": "H", "n_frames": [1], "duration": [1.0], "labels": [[]]})
+    splits = pd.DataFrame({"sequence_id": ["H/a", "H/zz"], "home": "H", "split": ["train", "test"]})
+    with pytest.raises(ValueError, match="H/zz"):
+        summary.dataset_statistics(sequences, splits)
+
+
+def test_training_time_sums_seconds():
+    history = pd.DataFrame({"epoch": [1, 2], "seconds": [1.5, 2.0], "val_map": [10.0, 30.0], "test_map": [5.0, 7.0]})
+    row = summary.training_time({"student V_F": history}).iloc[0]
+    assert (row["epochs"], row["seconds"], row["best val mAP"], row["last test mAP"]) == (2, 3.5, 30.0, 7.0)
+
+
+def test_render_summary_lists_runs_settings_machine_and_links(predictions):
+    metrics = tables.evaluate_predictions(predictions)
+    text = summary.render_summary(
+        sections={"Table 1": "| a |"}, settings={"epochs": 3, "seeds": [0, 1]},
+        machine=summary.machine_info(), runs=metrics,
+        links={"Table 1": "table1_methods.md", "Curves": "map_curves.png"},
+        generated=datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc),
+    )
+    assert "Generated 2026-01-02 03:04 UTC" in text
+    assert "- **epochs**: 3" in text and "- **torch**:" in text
+    assert "- [Curves](map_curves.png)" in text
+    assert "**Home2**, backbone multitsf, seeds 0, 1: teacher AV_F, student V_F" in text

@@ -1,0 +1,116 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score
+
+from vicokd.data.annotations import CLASSES
+from vicokd.reporting import tables
+
+SCORES = [f"score.{c}" for c in CLASSES]
+TARGETS = [f"target.{c}" for c in CLASSES]
+
+
+def _sklearn_map(frame: pd.DataFrame) -> float:
+    targets, scores = frame[TARGETS].to_numpy(), frame[SCORES].to_numpy()
+    present = targets.any(axis=0)
+    return 100 * average_precision_score(targets[:, present], scores[:, present], average="macro")
+
+
+def test_evaluate_matches_sklearn_per_model_level_and_split(predictions):
+    metrics = tables.evaluate_predictions(predictions, split="test")
+    assert len(metrics) == len(predictions) * 2  # one row per model and level
+    for name, table in predictions.items():
+        for level in ("frame", "sequence"):
+            rows = table[(table["split"] == "test") & (table["level"] == level)]
+            got = metrics[(metrics["model"] == table["model"].iloc[0]) & (metrics["home"] == table["home"].iloc[0])
+                          & (metrics["seed"] == table["seed"].iloc[0]) & (metrics["level"] == level)]
+            assert len(got) == 1
+            assert got["map"].iloc[0] == pytest.approx(_sklearn_map(rows), abs=1e-9)
+            assert got["n_rows"].iloc[0] == len(rows)
+            first = CLASSES[0]
+            expected = 100 * average_precision_score(rows[f"target.{first}"], rows[f"score.{first}"])
+            assert got[f"ap.{first}"].iloc[0] == pytest.approx(expected)
+
+
+def test_class_without_positive_has_nan_ap_and_is_left_out_of_map(make_predictions):
+    table = make_predictions("student", "V_F", "Home1", splits=("test",))
+    table["target.Drink"] = 0
+    metrics = tables.evaluate_predictions({"t": table})
+    frame = metrics[metrics["level"] == "frame"].iloc[0]
+    assert np.isnan(frame["ap.Drink"])
+    present = [frame[f"ap.{c}"] for c in CLASSES if c != "Drink"]
+    assert frame["map"] == pytest.approx(np.mean(present))
+
+
+def test_missing_columns_and_split_raise_with_the_source_name(make_predictions):
+    table = make_predictions("student", "V_F", "Home1").drop(columns=["score.Eat", "seed"])
+    with pytest.raises(ValueError, match=r"student_table.*score\.Eat"):
+        tables.evaluate_predictions({"student_table": table})
+    table = make_predictions("student", "V_F", "Home1", splits=("val",))
+    with pytest.raises(ValueError, match="only_val.*'test'"):
+        tables.evaluate_predictions({"only_val": table})
+
+
+def _map(metrics, method, supervision, home, level="frame"):
+    rows = metrics[(metrics["method"] == method) & (metrics["supervision"] == supervision)
+                   & (metrics["home"] == home) & (metrics["level"] == level)]
+    return rows["map"].mean()
+
+
+def test_methods_table_rows_values_and_delta_to_student(predictions):
+    metrics = tables.evaluate_predictions(predictions)
+    table = tables.methods_table(metrics, ["student", "vicokd"])
+    assert list(zip(table["method"], table["supervision"])) == [
+        ("teacher", "AV_F"), ("student", "V_F"), ("student", "V_S"), ("vicokd", "V_F"), ("vicokd", "V_S")]
+    vicokd_vf = table[(table["method"] == "vicokd") & (table["supervision"] == "V_F")].iloc[0]
+    assert vicokd_vf["seeds"] == 2
+    for home in ("Home1", "Home2"):
+        expected = _map(metrics, "vicokd", "V_F", home)  # mean over both seeds
+        assert vicokd_vf[f"{home} mAP"] == pytest.approx(expected)
+        assert vicokd_vf[f"{home} Δ"] == pytest.approx(expected - _map(metrics, "student", "V_F", home))
+        seq = _map(metrics, "vicokd", "V_F", home, "sequence")
+        assert vicokd_vf[f"{home} seq mAP"] == pytest.approx(seq)
+        assert vicokd_vf[f"{home} seq Δ"] == pytest.approx(seq - _map(metrics, "student", "V_F", home, "sequence"))
+    assert table.loc[table["method"] == "student", "Home1 Δ"].tolist() == [0.0, 0.0]
+    assert np.isnan(table.loc[table["method"] == "teacher", "Home1 Δ"].iloc[0])
+
+
+def test_seeds_table_mean_std_count(predictions):
+    metrics = tables.evaluate_predictions(predictions)
+    table = tables.seeds_table(metrics, ["student", "vicokd"])
+    row = table[(table["method"] == "vicokd") & (table["supervision"] == "V_F")].iloc[0]
+    values = metrics[(metrics["method"] == "vicokd") & (metrics["supervision"] == "V_F")
+                     & (metrics["home"] == "Home2") & (metrics["level"] == "frame")]["map"].to_numpy()
+    assert row["Home2 n"] == 2
+    assert row["Home2 mean"] == pytest.approx(values.mean())
+    assert row["Home2 std"] == pytest.approx(values.std(ddof=1))
+    markdown = tables.seeds_markdown(table, "Table 2")
+    assert f"{values.mean():.2f} ± {values.std(ddof=1):.2f} (n=2)" in markdown
+
+
+def test_ablation_and_teacher_tables(predictions):
+    metrics = tables.evaluate_predictions(predictions)
+    ablations = tables.ablation_table(metrics, ["no_fd", "no_ld"])
+    assert set(ablations["method"]) == {"vicokd", "no_fd"}  # no_ld did not run
+    row = ablations[(ablations["method"] == "no_fd") & (ablations["supervision"] == "V_S")].iloc[0]
+    assert row["Home1 Δ"] == pytest.approx(_map(metrics, "no_fd", "V_S", "Home1") - _map(metrics, "vicokd", "V_S", "Home1"))
+    teacher = tables.teacher_table(metrics)
+    assert teacher["method"].tolist() == ["teacher"]  # no teacher_vc run
+    empty = tables.teacher_table(metrics, teacher="absent", teacher_vc="absent_vc")
+    assert empty.empty and "No run produced" in tables.to_markdown(empty, "Table 3")
+
+
+def test_markdown_formats_numbers_signs_and_missing_values():
+    table = pd.DataFrame({"method": ["a", "b"], "Home1 mAP": [61.234, np.nan], "Home1 Δ": [1.5, -0.25]})
+    markdown = tables.to_markdown(tables.relabel(table, {"a": "ViCoKD"}), "Table 1", note="frame level")
+    lines = markdown.splitlines()
+    assert lines[0] == "## Table 1" and "frame level" in lines
+    assert "| ViCoKD | 61.23 | +1.50 |" in lines
+    assert "| b | — | -0.25 |" in lines
+
+
+def test_per_class_table_has_every_class(predictions):
+    metrics = tables.evaluate_predictions(predictions)
+    table = tables.per_class_table(metrics)
+    assert list(table.columns[-len(CLASSES):]) == list(CLASSES)
+    assert len(table) == len(metrics[["backbone", "method", "supervision", "home"]].drop_duplicates())
