@@ -1,0 +1,127 @@
+"""Nodes of the masking pipeline: train (or load) a person detector, score frames, threshold, evaluate."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from vicokd.detection.infer import DetectorError, load_person_detector, person_confidence
+from vicokd.detection.quality import mask_quality, quality_table
+from vicokd.detection.train import train_yolo_detector
+from vicokd.detection.yolo_export import export_yolo_dataset, truth_by_sequence
+
+
+def _n_frames(store: Mapping[str, np.ndarray]) -> dict[str, int]:
+    """``sequence_id -> n_frames`` read from a store's arrays (frame axis 1 for (V, n, ...) arrays)."""
+    return {sequence_id: int(store[sequence_id].shape[1]) for sequence_id in store}
+
+
+def prepare_person_detector(
+    frames: Mapping[str, np.ndarray],
+    splits: pd.DataFrame,
+    person_truth: pd.DataFrame,
+    masking: dict[str, Any],
+    seed: int,
+) -> dict[str, Any]:
+    """Choose the person detector: none (truth source), ``masking.weights``, or a YOLOv10n trained here.
+
+    Training exports the train split (images) and the val split (validation) with the simulator's boxes
+    as a YOLO dataset, trains ``masking.detector.model`` from scratch and saves the best weights at
+    ``masking.detector.weights_path``.
+
+    Returns:
+        ``{source, weights (path or None), trained, seconds, metrics, ...}``, saved as JSON.
+    """
+    if masking["source"] == "truth":
+        return {"source": "truth", "weights": None, "trained": False}
+    if masking["source"] != "detector":
+        raise ValueError(f"masking.source must be 'detector' or 'truth', not {masking['source']!r}.")
+    if masking.get("weights"):
+        load_person_detector(masking["weights"], masking["person_class"])  # fail early on bad weights
+        return {"source": "detector", "weights": str(masking["weights"]), "trained": False}
+    if person_truth.empty:
+        raise DetectorError("masking.weights is not set and person_truth is empty (real data has no "
+                            "person boxes to train a detector): set masking.weights to a YOLO "
+                            "checkpoint with a person class, e.g. COCO-pretrained yolov10n.pt.")
+    settings = dict(masking["detector"])
+    yolo_splits = {split: splits.loc[splits["split"] == split, "sequence_id"].tolist()
+                   for split in ("train", "val")}
+    used = [sid for ids in yolo_splits.values() for sid in ids]
+    truth = truth_by_sequence(person_truth[person_truth["sequence_id"].isin(used)],
+                              {sid: int(frames[sid].shape[1]) for sid in used})
+    data_yaml = export_yolo_dataset(frames, truth, yolo_splits, settings.pop("dataset_dir"),
+                                    frame_step=settings.pop("frame_step", None))
+    run = train_yolo_detector(
+        data_yaml, weights_out=settings.pop("weights_path"), runs_dir=settings.pop("runs_dir"),
+        model_cfg=settings.pop("model"), imgsz=masking["imgsz"], seed=seed,
+        device=masking.get("device", "cpu"), **settings,
+    )
+    return {"source": "detector", "weights": str(run.weights), "trained": True,
+            "seconds": round(run.seconds, 1), "metrics": run.metrics,
+            "train_sequences": len(yolo_splits["train"]), "val_sequences": len(yolo_splits["val"])}
+
+
+def score_person_confidence(
+    frames: Mapping[str, np.ndarray],
+    person_truth: pd.DataFrame,
+    person_detector: dict[str, Any],
+    masking: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """Person confidence ``(V, n_frames)`` float32 of every sequence in ``frames``.
+
+    Detector source: the maximum confidence over the detector's person boxes (0 when none).
+    Truth source: the simulator's visibility as 0.0 / 1.0.
+    """
+    n_frames = _n_frames(frames)
+    if person_detector["source"] == "truth":
+        truth = truth_by_sequence(person_truth, n_frames)
+        return {sid: visible.astype(np.float32) for sid, (visible, _) in truth.items()}
+    model, person_class = load_person_detector(person_detector["weights"], masking["person_class"])
+    return {
+        sid: person_confidence(model, frames[sid], person_class, imgsz=masking["imgsz"],
+                               batch_size=masking["batch_size"],
+                               min_confidence=masking["min_confidence"],
+                               device=masking.get("device", "cpu"))
+        for sid in tqdm(list(frames), desc="Person detection")
+    }
+
+
+def threshold_masks(
+    person_confidence: Mapping[str, np.ndarray], masking: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """Visibility masks ``(V, n_frames)`` uint8: 1 where the person confidence ≥ ``masking.threshold``."""
+    threshold = float(masking["threshold"])
+    return {sid: (np.asarray(conf) >= threshold).astype(np.uint8)
+            for sid, conf in person_confidence.items()}
+
+
+def evaluate_masks(
+    visibility_masks: Mapping[str, np.ndarray],
+    person_truth: pd.DataFrame,
+    splits: pd.DataFrame,
+    person_detector: dict[str, Any],
+    masking: dict[str, Any],
+) -> tuple[dict[str, Any], str]:
+    """Mask quality on the test split against the simulator's visibility: JSON report and markdown.
+
+    The report holds ``homes: {home: {precision, recall, f1, tp, fp, fn, tn, frames}}``, empty with a
+    ``note`` when there is no ground truth (real data).
+    """
+    report: dict[str, Any] = {
+        "source": person_detector["source"], "split": "test", "threshold": masking["threshold"],
+        "detector": {k: v for k, v in person_detector.items() if k != "source"}, "homes": {},
+    }
+    if person_truth.empty:
+        report["note"] = "no ground truth (person_truth is empty)"
+        return report, quality_table(report)
+    test = splits[splits["split"] == "test"]
+    homes = dict(zip(test["sequence_id"], test["home"]))
+    truth = truth_by_sequence(person_truth[person_truth["sequence_id"].isin(homes)],
+                              {sid: int(visibility_masks[sid].shape[1]) for sid in homes})
+    visible = {sid: truth_visible for sid, (truth_visible, _) in truth.items()}
+    report["homes"] = mask_quality(visibility_masks, visible, homes)
+    return report, quality_table(report)
