@@ -1,0 +1,115 @@
+import pytest
+import torch
+
+from vicokd.training.device import resolve_device
+from vicokd.training.loop import BEST, LAST, NonFiniteLossError, TrainingSettings, fit
+from vicokd.training.objectives import Objective
+from vicokd.training.recipes import merge_recipe
+
+RECIPE = merge_recipe({"frame": 1.0, "sequence": 1.0}, {"view_consistency": {"weight": 1.0}})
+SETTINGS = TrainingSettings(epochs=3, batch_size=4, learning_rate=1e-2, progress=False)
+
+
+def scripted(val_maps, test_maps):
+    """An evaluator returning preset mAPs per call (epoch)."""
+    calls = iter(zip(val_maps, test_maps))
+
+    def evaluate(model):
+        val, test = next(calls)
+        return {"val_map": val, "test_map": test}
+
+    return evaluate
+
+
+def train(tmp_path, clips, model_cls, settings=SETTINGS, evaluate=None, seed=0, init_seed=0,
+          **kwargs):
+    torch.manual_seed(init_seed)
+    model = model_cls()
+    result = fit(
+        model, Objective(RECIPE, with_audio=False), clips,
+        evaluate or scripted([10.0, 30.0, 20.0], [5.0, 6.0, 99.0]),
+        settings, tmp_path / "run", seed=seed, fingerprint="f1", **kwargs,
+    )
+    return model, result
+
+
+def test_history_and_best_epoch_chosen_on_validation_not_test(tmp_path, clips, tiny_model):
+    model, result = train(tmp_path, clips, tiny_model)
+    history = result.history
+    assert list(history["epoch"]) == [1, 2, 3]
+    assert {"lr", "seconds", "loss", "loss.frame", "loss.sequence", "loss.view_consistency",
+            "val_map", "test_map"} <= set(history.columns)
+    # the loss is the weighted sum of its terms (all weights 1)
+    terms = history[["loss.frame", "loss.sequence", "loss.view_consistency"]].sum(axis=1)
+    assert history["loss"].to_numpy() == pytest.approx(terms.to_numpy(), rel=1e-5)
+    # cosine schedule: the learning rate decreases from the initial value
+    assert history["lr"].iloc[0] == pytest.approx(1e-2)
+    assert history["lr"].is_monotonic_decreasing
+    assert result.best_epoch == 2 and result.best_val_map == 30.0
+    best_on_disk = torch.load(tmp_path / "run" / BEST, weights_only=True)
+    assert all(torch.equal(best_on_disk[k], v) for k, v in result.state_dict.items())
+    # the final model is epoch 3, which differs from the best (epoch 2) weights
+    assert not torch.equal(model.state_dict()["head.weight"], result.state_dict["head.weight"])
+    assert torch.load(tmp_path / "run" / LAST, weights_only=True)["epoch"] == 3
+
+
+def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, clips, tiny_model):
+    _, reference = train(tmp_path / "reference", clips, tiny_model)
+
+    def interrupt(epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path, clips, tiny_model, evaluate=scripted([10.0], [5.0]), on_epoch_end=interrupt)
+    assert torch.load(tmp_path / "run" / LAST, weights_only=True)["epoch"] == 1
+
+    seen = []
+    # another initialisation of the fresh model: resuming must replace it with epoch 1's weights
+    _, resumed = train(tmp_path, clips, tiny_model, evaluate=scripted([30.0, 20.0], [6.0, 99.0]),
+                       init_seed=123, on_epoch_end=seen.append)
+    assert seen == [2, 3]
+    assert list(resumed.history["epoch"]) == [1, 2, 3]
+    for key, value in reference.state_dict.items():
+        assert torch.equal(resumed.state_dict[key], value), key
+    assert resumed.history["loss"].to_numpy() == pytest.approx(reference.history["loss"].to_numpy())
+
+
+def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path, clips, tiny_model):
+    train(tmp_path, clips, tiny_model)
+    torch.manual_seed(0)
+    seen = []
+    fit(tiny_model(), Objective(RECIPE, with_audio=False), clips, scripted([1.0] * 3, [1.0] * 3),
+        SETTINGS, tmp_path / "run", seed=0, fingerprint="other", on_epoch_end=seen.append)
+    assert seen == [1, 2, 3]
+
+
+def test_non_finite_loss_names_epoch_batch_and_term_and_keeps_last_checkpoint(
+    tmp_path, clips, tiny_model
+):
+    class PoisonedObjective(Objective):
+        def __call__(self, model, batch):
+            terms = super().__call__(model, batch)
+            if clips.epoch == 2:
+                terms["view_consistency"] = terms["view_consistency"] * float("nan")
+            return terms
+
+    torch.manual_seed(0)
+    with pytest.raises(NonFiniteLossError, match=r"'view_consistency' is nan at epoch 2, batch 0"):
+        fit(tiny_model(), PoisonedObjective(RECIPE, with_audio=False), clips,
+            scripted([1.0] * 3, [1.0] * 3), SETTINGS, tmp_path / "run", seed=0, fingerprint="f")
+    assert torch.load(tmp_path / "run" / LAST, weights_only=True)["epoch"] == 1
+
+
+def test_device_resolution():
+    assert resolve_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA"):
+            resolve_device("cuda")
+
+
+def test_unknown_training_parameter_is_refused():
+    with pytest.raises(ValueError, match="epoch"):
+        TrainingSettings.from_params({"epoch": 3})
