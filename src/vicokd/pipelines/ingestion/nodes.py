@@ -1,0 +1,69 @@
+"""Ingestion nodes: thin wrappers around vicokd.data.ingest."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from vicokd.data.ingest import IngestedSequence, IngestionSettings, ingest_dataset
+from vicokd.data.spool import ArraySpool, SpooledArray
+
+logger = logging.getLogger(__name__)
+
+#: Column order of the ``sequences`` table (docs/architecture.md), plus the dataset's own split.
+SEQUENCE_COLUMNS = [
+    "sequence_id", "home", "session", "video_id", "part", "view_paths", "duration", "native_fps",
+    "n_frames", "labels", "tricks", "has_audio", "dataset_split",
+]
+
+
+def _settings(params: dict[str, Any]) -> IngestionSettings:
+    audio = params.get("audio", {})
+    return IngestionSettings(
+        image_size=tuple(params["image_size"]),
+        sample_rate=int(audio.get("sample_rate", 16000)),
+        num_mel_bins=int(audio.get("num_mel_bins", 128)),
+        time_tolerance=float(params.get("time_tolerance_s", 0.4)),
+        strict=bool(params.get("strict", False)),
+        num_workers=int(params.get("num_workers", 0)),
+    )
+
+
+def ingest_recordings(
+    recordings_manifest: dict[str, Any], params: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, SpooledArray], dict[str, SpooledArray], dict[str, SpooledArray], dict[str, Any]]:
+    """Decode every sequence of ``params.homes`` under ``params.dataset_root`` once.
+
+    The manifest only orders this node after the simulation and is checked against the parameters.
+    Arrays are spooled to a temporary folder as they are made and handed to the stores as loaders,
+    so memory holds one sequence at a time. Returns the ``sequences`` table, the ``frames``,
+    ``audio_features`` and ``frame_labels`` loaders keyed by sequence id, and the ingestion report.
+    """
+    root, homes = params["dataset_root"], list(params["homes"])
+    manifest_root = recordings_manifest.get("dataset_root")
+    if manifest_root and Path(manifest_root).resolve() != Path(root).resolve():
+        logger.warning("recordings_manifest describes %s, but ingestion reads %s", manifest_root, root)
+    spool = ArraySpool()
+    rows: list[dict[str, Any]] = []
+    frames: dict[str, SpooledArray] = {}
+    audio: dict[str, SpooledArray] = {}
+    labels: dict[str, SpooledArray] = {}
+
+    def keep(sequence: IngestedSequence) -> None:
+        key = sequence.row["sequence_id"]
+        rows.append(sequence.row)
+        frames[key] = spool.put(sequence.frames)
+        audio[key] = spool.put(sequence.audio_features)
+        labels[key] = spool.put(sequence.frame_labels)
+
+    report = ingest_dataset(root, homes, _settings(params), keep)
+    sequences = pd.DataFrame(rows, columns=SEQUENCE_COLUMNS)
+    summary = {"dataset_root": str(root), "homes": homes, **report.as_dict(), "kept_sequences": report.kept}
+    logger.info(
+        "Ingested %d sequences (%d left out) in %.1f s: %.0f decoded frames/s, %.2f MB/s",
+        summary["kept"], len(report.skipped), report.seconds,
+        summary["decode_frames_per_second"], summary["decode_megabytes_per_second"],
+    )
+    return sequences, frames, audio, labels, summary
