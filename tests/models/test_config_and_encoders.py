@@ -1,0 +1,82 @@
+import copy
+
+import pytest
+import torch
+from transformers import ASTConfig, ASTModel
+
+from vicokd.models import build_model, parse_model_config
+from vicokd.models.encoders import AudioEncoder, crop_audio_positions
+
+
+@pytest.mark.parametrize("env", ["base", "test", "paper"])
+def test_every_environment_parses(model_parameters, env):
+    config = parse_model_config(model_parameters(env))
+    assert config.num_classes == 16
+    assert config.audio_encoder.max_length == 40
+
+
+def test_paper_config_names_pretrained_encoders(model_parameters):
+    config = parse_model_config(model_parameters("paper"))
+    assert config.visual_encoder.pretrained and config.audio_encoder.pretrained
+    assert (config.visual_encoder.image_size, config.visual_encoder.patch_size) == (224, 32)
+
+
+def test_unknown_keys_and_backbones_are_refused(test_config):
+    with pytest.raises(ValueError, match="unknown keys in model.temporal"):
+        parse_model_config({**test_config, "temporal": {"layrs": 2}})
+    with pytest.raises(ValueError, match="backbone"):
+        parse_model_config({**test_config, "backbone": "resnet"})
+
+
+def test_missing_checkpoint_says_how_to_provide_it_offline(test_config, tmp_path):
+    missing = str(tmp_path / "no-such-vit")
+    config = {**test_config, "visual_encoder": {**test_config["visual_encoder"], "pretrained": missing}}
+    with pytest.raises(FileNotFoundError) as error:
+        build_model(config, with_audio=False)
+    message = str(error.value)
+    assert missing in message and "hf download" in message
+    assert "conf/paper/parameters_model.yml" in message
+
+
+def test_frozen_encoders_get_no_gradient(test_config):
+    config = copy.deepcopy(test_config)
+    config["visual_encoder"]["trainable"] = False
+    config["audio_encoder"]["trainable"] = False
+    model = build_model(config, with_audio=True)
+    frames = torch.randint(0, 256, (1, 2, 3, 3, 64, 64), dtype=torch.uint8)
+    model(frames, torch.randn(1, 2, 3, 40, 128)).sequence_logits.sum().backward()
+    assert all(p.grad is None for p in model.visual_encoder.vit.parameters())
+    assert all(p.grad is None for p in model.audio_encoder.ast.parameters())
+    assert model.cross_attention.attention.in_proj_weight.grad is not None
+
+
+def test_audio_chunks_are_padded_or_cropped_to_max_length(test_config):
+    torch.manual_seed(0)
+    encoder = parse_model_config(test_config).audio_encoder
+    audio = AudioEncoder(encoder, dim=8).eval()
+    chunk = torch.randn(3, 40, 128)
+    short = chunk[:, :30]
+    padded = torch.cat([short, torch.zeros(3, 10, 128)], dim=1)
+    torch.testing.assert_close(audio(short), audio(padded))
+    longer = torch.cat([chunk, torch.randn(3, 5, 128)], dim=1)
+    torch.testing.assert_close(audio(longer), audio(chunk))
+
+
+def test_cropped_position_grid_keeps_the_first_time_positions():
+    torch.manual_seed(0)
+    config = ASTConfig(max_length=100, num_mel_bins=32, patch_size=16, frequency_stride=8,
+                       time_stride=10, hidden_size=16, num_hidden_layers=1,
+                       num_attention_heads=2, intermediate_size=32)
+    full = ASTModel(config).eval()
+    torch.nn.init.normal_(full.embeddings.position_embeddings)
+    cropped = copy.deepcopy(full)
+    crop_audio_positions(cropped, 40)
+    freq_out, time_out = full.embeddings.get_shape(full.config)  # 3 x 9
+    new_time_out = (40 - 16) // 10 + 1  # 3
+    chunk = torch.randn(2, 40, 32)
+    long = torch.cat([chunk, torch.zeros(2, 60, 32)], dim=1)
+    reference = full.embeddings(long)[:, 2:].reshape(2, freq_out, time_out, 16)[:, :, :new_time_out]
+    mine = cropped.embeddings(chunk)
+    assert cropped.config.max_length == 40
+    torch.testing.assert_close(mine[:, 2:].reshape(2, freq_out, new_time_out, 16), reference)
+    torch.testing.assert_close(mine[:, :2], full.embeddings(long)[:, :2])
