@@ -1,0 +1,27 @@
+import numpy as np
+import pytest
+
+from vicokd.data.annotations import RecordingError
+from vicokd.data.decoding import decode_view, sampling_stride
+
+
+def test_decode_view_keeps_every_stride_frame_resized(one_view):
+    view = decode_view(one_view, (16, 24))
+    assert sampling_stride(10.0) == 4
+    assert view.frames.shape == (10, 16, 24, 3) and view.frames.dtype == np.uint8  # ceil(40 / 4)
+    assert abs(float(view.frames.mean()) - 120) < 4
+    assert view.native_fps == 10.0 and view.native_frames == 40 and view.duration == 4.0
+    # 4 s of 16 kHz mono (AAC adds at most a frame of padding)
+    assert view.audio.ndim == 1 and 64000 <= view.audio.shape[0] <= 64000 + 2048
+    tone = view.audio[8000:8000 + 16000]
+    spectrum = np.abs(np.fft.rfft(tone))
+    assert abs(int(spectrum.argmax()) - 440) <= 2  # 1 Hz bins: the 440 Hz tone survives the resampling
+
+
+def test_decode_view_reports_missing_and_corrupt_files(tmp_path, one_view):
+    with pytest.raises(RecordingError, match="missing"):
+        decode_view(tmp_path / "nope.mp4", (8, 8))
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(one_view.read_bytes()[:3000])
+    with pytest.raises(RecordingError, match="broken.mp4: unreadable or corrupt"):
+        decode_view(broken, (8, 8))

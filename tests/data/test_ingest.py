@@ -1,0 +1,101 @@
+"""Acceptance: ingestion of a small dataset in the real layout (both naming conventions, bad inputs)."""
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from vicokd.data.annotations import CLASSES, RecordingError
+from vicokd.data.ingest import IngestionSettings, ingest_dataset
+from data.fake_home import view_colour
+
+SETTINGS = IngestionSettings(image_size=(16, 20))
+
+
+@pytest.fixture(scope="module")
+def ingested(fake_dataset):
+    kept = {}
+    records = logging.getLogger("vicokd.data.ingest")
+    handler = _ListHandler()
+    records.addHandler(handler)
+    try:
+        report = ingest_dataset(fake_dataset, ["Home1", "Home2"], SETTINGS, lambda s: kept.__setitem__(s.row["sequence_id"], s))
+    finally:
+        records.removeHandler(handler)
+    return kept, report, handler.messages
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_keeps_the_good_sequences_with_unique_ids(ingested):
+    kept, report, _ = ingested
+    assert list(kept) == ["Home1/01/00-Part1", "Home1/01/00-Part2", "Home1/02/00-Part1", "Home2/01/00-Part1"]
+    assert report.kept == list(kept)
+
+
+def test_sequence_rows(ingested):
+    kept, _, _ = ingested
+    first = kept["Home1/01/00-Part1"].row
+    assert (first["home"], first["session"], first["video_id"], first["part"]) == ("Home1", "01", "00", 1)
+    assert first["n_frames"] == 9  # View3 has 36 frames at 10 fps → 9 at 2.5 FPS; the others 10
+    assert first["native_fps"] == 10.0 and first["duration"] == pytest.approx(3.6)
+    assert first["labels"] == ["Drink", "Sitdown", "UsePhone"]
+    assert first["view_paths"][3] == "Home1/01/00-View4-Part1.mp4"
+    assert json.loads(first["tricks"])[0] == {"start": 0.5, "end": 1.3, "labels": ["Sitdown"]}
+    assert first["dataset_split"] == "train" and kept["Home1/02/00-Part1"].row["dataset_split"] == "test"
+    assert kept["Home1/01/00-Part2"].row["n_frames"] == 10
+    assert kept["Home1/01/00-Part2"].row["has_audio"] == [True, False, True, True, True]
+    assert kept["Home2/01/00-Part1"].row["labels"] == ["Enter"]
+
+
+def test_arrays_share_the_frame_axis_and_keep_view_order(ingested):
+    sequence = ingested[0]["Home1/01/00-Part1"]
+    assert sequence.frames.shape == (5, 9, 16, 20, 3) and sequence.frames.dtype == np.uint8
+    assert sequence.audio_features.shape == (5, 9, 40, 128) and sequence.audio_features.dtype == np.float16
+    assert sequence.frame_labels.shape == (9, 16) and sequence.frame_labels.dtype == np.uint8
+    grey = sequence.frames.reshape(5, -1).mean(axis=1)
+    np.testing.assert_allclose(grey, [view_colour(v) for v in range(1, 6)], atol=4)
+    silent = ingested[0]["Home1/01/00-Part2"].audio_features
+    assert not silent[1].any() and silent[0].any()
+
+
+def test_frame_labels_at_the_boundaries(ingested):
+    labels = ingested[0]["Home1/01/00-Part1"].frame_labels
+    sit, drink, phone = (CLASSES.index(c) for c in ("Sitdown", "Drink", "UsePhone"))
+    # Sitdown 0.5-1.3 s: frames round(1.25)=1 .. round(3.25)=3; Drink+UsePhone 1.7-3.0 s: 4 .. round(7.5)=8
+    assert np.flatnonzero(labels[:, sit]).tolist() == [1, 2, 3]
+    assert np.flatnonzero(labels[:, drink]).tolist() == [4, 5, 6, 7, 8]
+    assert np.flatnonzero(labels[:, phone]).tolist() == [4, 5, 6, 7, 8]
+    assert labels.sum() == 13
+    stand = ingested[0]["Home1/02/00-Part1"].frame_labels[:, CLASSES.index("Standup")]
+    assert np.flatnonzero(stand).tolist() == [5, 6, 7, 8, 9]  # 2.0-4.0 s, clipped to 10 frames
+
+
+def test_bad_inputs_are_left_out_with_a_warning_naming_file_and_problem(ingested, fake_dataset):
+    _, report, warnings = ingested
+    problems = {(item["file"], item["problem"].split(":")[0].split(" (")[0]) for item in report.skipped}
+    corrupt = str(fake_dataset / "Home2/01/01-View4-Part1.mp4")
+    missing = str(fake_dataset / "Home2/01/02-View5-Part1.mp4")
+    assert (corrupt, "unreadable or corrupt mp4") in problems
+    assert (missing, "view file is missing") in problems
+    all_labels = str(fake_dataset / "Home1/all_labels.json")
+    reasons = [item["problem"] for item in report.skipped if item["file"] == all_labels]
+    assert len(reasons) == 3
+    assert any("unknown label(s) ['Dance']" in r for r in reasons)
+    assert any("Home1/02/02-Part1: trick times" in r for r in reasons)
+    assert any("Home1/03/00-Part1" in r and "beyond the video" in r for r in reasons)
+    assert any(corrupt in message and "corrupt" in message for message in warnings)
+    assert len(warnings) == len(report.skipped) == 5
+
+
+def test_strict_mode_raises_on_the_first_bad_sequence(fake_dataset):
+    strict = IngestionSettings(image_size=(8, 8), strict=True)
+    with pytest.raises(RecordingError, match="Home2/01/02-View5-Part1.mp4: view file is missing"):
+        ingest_dataset(fake_dataset, ["Home2"], strict, lambda s: None)
