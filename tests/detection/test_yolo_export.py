@@ -68,3 +68,12 @@ def test_export_writes_images_labels_and_negatives(tmp_path):
     cx, cy = 0.001 + 0.1, 0.2 + 0.15  # frame 1 = native frame 1 (odd: visible), view 2
     assert (tmp_path / "yolo/labels/train/a__v2__f00001.txt").read_text() == (
         f"0 {cx:.6f} {cy:.6f} 0.200000 0.300000\n")
+
+
+def test_export_frame_step_staggers_views(tmp_path):
+    frames = {"a": np.zeros((5, 3, 8, 8, 3), dtype=np.uint8)}
+    truth = truth_by_sequence(_truth(2.5, 3).assign(sequence_id="a"), {"a": 3})
+    export_yolo_dataset(frames, truth, {"train": ["a"]}, tmp_path, frame_step={"train": 2})
+    names = sorted(p.stem for p in (tmp_path / "images/train").glob("*.png"))
+    expected = sorted(f"a__v{v + 1}__f{f:05d}" for v in range(5) for f in range(v % 2, 3, 2))
+    assert names == expected and len(names) == 8  # views 1, 3, 5: frames 0, 2; views 2, 4: frame 1

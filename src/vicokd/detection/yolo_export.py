@@ -85,7 +85,8 @@ def export_yolo_dataset(
         truth: ``sequence_id -> (visible (V, n), boxes (V, n, 4))`` from :func:`truth_by_sequence`.
         split_sequences: ``"train"`` and ``"val"`` (YOLO split name) ``-> sequence ids``.
         folder: the dataset folder; ``images/<split>`` and ``labels/<split>`` are (re)written.
-        frame_step: per split, keep every k-th 2.5-FPS frame (default 1) to bound the dataset size.
+        frame_step: per split, keep every k-th 2.5-FPS frame (default 1) to bound the dataset size;
+            view ``v`` (0-based) starts at frame ``v % k``, so the views cover different moments.
     """
     folder = Path(folder)
     frame_step = dict(frame_step or {})
@@ -101,7 +102,7 @@ def export_yolo_dataset(
             _, boxes = truth[sequence_id]
             stem = sequence_id.replace("/", "__")
             for view in range(clip.shape[0]):
-                for f in range(0, clip.shape[1], step):
+                for f in range(view % step, clip.shape[1], step):
                     name = f"{stem}__v{view + 1}__f{f:05d}"
                     Image.fromarray(np.asarray(clip[view, f])).save(image_dir / f"{name}.png")
                     lines = yolo_label_lines(boxes[view, f])
