@@ -1,0 +1,44 @@
+"""Nodes of the simulation pipeline: thin wrappers around vicokd.simulation."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from vicokd.simulation.contact_sheet import contact_sheet, message_figure, pick_sequence
+from vicokd.simulation.generate import SimulationSettings, check_real_dataset, simulate_dataset
+from vicokd.simulation.truth import empty_truth, view_overlap
+
+
+def simulate_recordings(
+    simulation: dict, dataset_root: str, homes: list[str], seed: int
+) -> tuple[dict, pd.DataFrame]:
+    """Write (or reuse) the synthetic dataset under ``dataset_root``; with ``simulation.enabled: false``
+    only check that the real dataset's home folders exist.
+
+    Returns the recordings manifest and the person truth table (empty for real data).
+    """
+    manifest = {"dataset_root": str(dataset_root), "homes": list(homes), "seed": int(seed)}
+    if not simulation.get("enabled", True):
+        check_real_dataset(Path(dataset_root), homes)
+        return {**manifest, "simulated": False, "settings": None}, empty_truth()
+    settings = SimulationSettings.from_params(simulation)
+    truth = simulate_dataset(Path(dataset_root), homes, settings, seed,
+                             overwrite=bool(simulation.get("overwrite", False)),
+                             workers=int(simulation.get("workers", 1)))
+    return {**manifest, "simulated": True, "settings": settings.__dict__}, truth
+
+
+def measure_view_overlap(person_truth: pd.DataFrame) -> dict:
+    """Per home, the share of person-frames seen by two or more views (empty for real data)."""
+    return view_overlap(person_truth)
+
+
+def draw_contact_sheet(recordings_manifest: dict, person_truth: pd.DataFrame, simulation: dict) -> Figure:
+    """Views × time frames of one simulated sequence, decoded from its mp4 files, with true boxes."""
+    if not recordings_manifest["simulated"] or person_truth.empty:
+        return message_figure("Real dataset: no simulated sequence to show")
+    sequence_id = simulation.get("contact_sheet_sequence") or pick_sequence(person_truth)
+    return contact_sheet(Path(recordings_manifest["dataset_root"]), person_truth, sequence_id,
+                         int(simulation.get("contact_sheet_columns", 10)))

@@ -1,0 +1,212 @@
+"""Generating the synthetic dataset: scripts, rendering, files, and the rules for the target folder.
+
+The dataset is written into a staging folder beside the target and moved into place when complete.
+A target that holds anything the simulator did not write is never touched.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from vicokd.data.annotations import NUM_VIEWS
+from vicokd.simulation.audio import microphone_signals
+from vicokd.simulation.body import sprite
+from vicokd.simulation.render import Lens, draw_person, static_scene
+from vicokd.simulation.script import Script, make_script
+from vicokd.simulation.truth import TRUTH_COLUMNS, empty_truth
+from vicokd.simulation.world import make_home
+from vicokd.simulation.writer import ViewWriters, annotation_record, write_annotations
+
+log = logging.getLogger(__name__)
+
+MARKER = ".vicokd-simulation.json"
+TRUTH_FILE = ".vicokd-person-truth.parquet"
+
+
+class TargetFolderError(RuntimeError):
+    """The dataset folder holds data the simulator did not write, or other settings without overwrite."""
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """What the simulator makes: sequences per home, seconds each, native FPS, frame size, sessions."""
+
+    sequences_per_home: int = 60
+    duration: float = 24.0
+    fps: int = 10
+    width: int = 160
+    height: int = 120
+    sessions: int = 8
+    crf: int = 20
+
+    @classmethod
+    def from_params(cls, params: dict) -> SimulationSettings:
+        """Settings from the ``simulation`` parameters (other keys there are ignored)."""
+        names = {f.name for f in fields(cls)}
+        settings = cls(**{k: v for k, v in params.items() if k in names})
+        if settings.width % 2 or settings.height % 2:
+            raise ValueError(f"simulation.width/height must be even for H.264, got {settings.width}x"
+                             f"{settings.height}")
+        return settings
+
+
+def sequence_name(index: int, sessions: int) -> tuple[str, str, int]:
+    """(session, video id, part) of a home's ``index``-th sequence; ids repeat across sessions and parts."""
+    j = index // sessions
+    return f"{index % sessions + 1:02d}", f"{j // 2:02d}", j % 2 + 1
+
+
+def _home_key(home: str) -> int:
+    return zlib.crc32(home.encode())
+
+
+def make_scripts(home: str, settings: SimulationSettings, seed: int) -> list[Script]:
+    """The home's scripts, built in order so that classes are spread evenly over sequences."""
+    counts: dict[str, int] = {}
+    return [make_script(make_home(home), np.random.default_rng([seed, _home_key(home), i]),
+                        settings.duration, settings.fps, counts)
+            for i in range(settings.sequences_per_home)]
+
+
+def render_sequence(home: str, index: int, script: Script, settings: SimulationSettings, seed: int,
+                    home_dir: Path) -> tuple[dict, dict]:
+    """Write the five mp4 files of one sequence under ``home_dir``; return its record and truth columns."""
+    world = make_home(home)
+    session, video_id, part = sequence_name(index, settings.sessions)
+    (home_dir / session).mkdir(parents=True, exist_ok=True)
+    urls = [f"{session}/{video_id}-View{k}-Part{part}.mp4" for k in range(1, NUM_VIEWS + 1)]
+    lenses = [Lens(c, settings.width, settings.height) for c in world.cameras]
+    writers = ViewWriters([home_dir / u for u in urls], settings.width, settings.height, settings.fps,
+                          settings.crf)
+    truth: dict[str, list] = {c: [] for c in TRUTH_COLUMNS}
+    seq_id = f"{home}/{session}/{video_id}-Part{part}"
+    for k in range(script.n_frames):
+        pos, facing, pose, state = script.frame(k)
+        rgba = sprite(pose)
+        images = []
+        actions = script.actions_at(k / settings.fps)
+        for v, lens in enumerate(lenses):
+            background, depth = static_scene(world, v, state, settings.width, settings.height)
+            image = background.copy()
+            seen = draw_person(image, depth, lens, pos, facing, rgba)
+            images.append(image)
+            for col, val in zip(TRUTH_COLUMNS, (home, seq_id, v + 1, k, k / settings.fps, seen.visible,
+                                                *seen.box, actions)):
+                truth[col].append(val)
+        writers.push(images)
+    writers.close(microphone_signals(world, script, np.random.default_rng([seed, _home_key(home), index, 1])))
+    return annotation_record(urls, script.tricks), truth
+
+
+def _render_job(job: tuple) -> tuple[dict, dict]:
+    return render_sequence(*job)
+
+
+def _generate(root: Path, homes: list[str], settings: SimulationSettings, seed: int, workers: int
+              ) -> pd.DataFrame:
+    """Write every home under ``root`` (an empty folder); return the person truth table."""
+    jobs = []
+    for home in homes:
+        (root / home).mkdir(parents=True)
+        scripts = make_scripts(home, settings, seed)
+        jobs += [(home, i, s, settings, seed, root / home) for i, s in enumerate(scripts)]
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(tqdm(pool.map(_render_job, jobs, chunksize=1), total=len(jobs),
+                                desc="simulating sequences"))
+    else:
+        results = [_render_job(j) for j in tqdm(jobs, desc="simulating sequences")]
+    tables = []
+    for home in homes:
+        records = [rec for job, (rec, _) in zip(jobs, results) if job[0] == home]
+        write_annotations(root / home, home, records, np.random.default_rng([seed, _home_key(home), 2**20]))
+    tables = [pd.DataFrame(truth) for _, truth in results]
+    truth = pd.concat(tables, ignore_index=True) if tables else empty_truth()
+    truth.to_parquet(root / TRUTH_FILE, index=False)
+    return truth
+
+
+def _files_under(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+def target_action(root: Path, request: dict, overwrite: bool) -> str:
+    """What to do with the target folder: ``"write"``, ``"reuse"`` or ``"replace"``; raise if forbidden.
+
+    ``request`` is the marker content (settings, homes, seed) that the run would write.
+    """
+    if not root.exists() or (root.is_dir() and not any(root.iterdir())):
+        return "write"
+    marker = root / MARKER
+    if not root.is_dir() or not marker.is_file():
+        raise TargetFolderError(
+            f"Dataset folder {root} already holds data that the simulator did not write; it is left "
+            "untouched. Point ingestion.dataset_root at an empty folder, or set simulation.enabled: false "
+            "to use that data as a real dataset.")
+    written = json.loads(marker.read_text())
+    foreign = _files_under(root) - set(written.get("files", [])) - {MARKER}
+    if foreign:
+        raise TargetFolderError(
+            f"Dataset folder {root} holds files the simulator did not write (e.g. {sorted(foreign)[0]}); "
+            "it is left untouched.")
+    if {k: written.get(k) for k in request} == request:
+        return "reuse"
+    if not overwrite:
+        raise TargetFolderError(
+            f"Dataset folder {root} holds a simulated dataset made with other settings "
+            f"({ {k: written.get(k) for k in request} }); set simulation.overwrite: true to replace it.")
+    return "replace"
+
+
+def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings, seed: int,
+                     overwrite: bool = False, workers: int = 1) -> pd.DataFrame:
+    """Make (or reuse) the synthetic dataset under ``root``; return the person truth table."""
+    root = Path(root)
+    for home in homes:
+        make_home(home)
+    request = {"settings": asdict(settings), "homes": list(homes), "seed": int(seed)}
+    action = target_action(root, request, overwrite)
+    if action == "reuse":
+        log.info("Reusing the simulated dataset in %s (same settings and seed)", root)
+        return pd.read_parquet(root / TRUTH_FILE)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.staging-", dir=root.parent))
+    staging.chmod(0o755)
+    try:
+        truth = _generate(staging, homes, settings, seed, workers)
+        marker = {**request, "files": sorted(_files_under(staging))}
+        (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
+    except BaseException:
+        shutil.rmtree(staging)
+        raise
+    if action == "replace":
+        trash = Path(tempfile.mkdtemp(prefix=f".{root.name}.old-", dir=root.parent))
+        root.rename(trash / root.name)
+        staging.rename(root)
+        shutil.rmtree(trash)
+    else:
+        if root.exists():
+            root.rmdir()
+        staging.rename(root)
+    log.info("Wrote a simulated dataset of %d sequences per home to %s", settings.sequences_per_home, root)
+    return truth
+
+
+def check_real_dataset(root: Path, homes: list[str]) -> None:
+    """Raise a clear error unless ``root/<home>`` is a folder for every home (real data: nothing written)."""
+    missing = [home for home in homes if not (Path(root) / home).is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"simulation.enabled is false but the dataset folder {root} has no folder for "
+            f"{', '.join(missing)}; point ingestion.dataset_root at the MultiSensor-Home dataset "
+            "(one folder per home) or set simulation.enabled: true.")
