@@ -241,6 +241,15 @@ def _do(b: _Builder, activity: str, counts: dict[str, int]) -> None:
         _seated(b, activity, options[: 1 + int(b.rng.random() < 0.4)], counts)
 
 
+def _end_time(b: _Builder, with_exit: bool, home: Home) -> float:
+    """When the script would end if the person left the home now (``with_exit``) or stayed."""
+    if not with_exit:
+        return b.t
+    trial = copy.deepcopy(b, {id(home): home})
+    _exit(trial)
+    return trial.t
+
+
 def make_script(home: Home, rng: np.random.Generator, duration: float, fps: float,
                 counts: dict[str, int]) -> Script:
     """A script of ``duration`` s; ``counts`` (class -> sequences so far) is updated and steers choices."""
@@ -262,7 +271,7 @@ def make_script(home: Home, rng: np.random.Generator, duration: float, fps: floa
             trial = copy.deepcopy(b, {id(home): home})
             trial_counts = dict(counts)
             _do(trial, activity, trial_counts)
-            if trial.t <= duration - (3.5 if wants_exit else 0.0):
+            if _end_time(trial, wants_exit, home) <= duration:
                 b, used = trial, used | {activity}
                 counts.update(trial_counts)
                 break

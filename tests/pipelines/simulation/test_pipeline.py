@@ -1,0 +1,64 @@
+"""The simulation pipeline end to end with the test environment's parameters."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from kedro_datasets.json import JSONDataset
+from kedro_datasets.matplotlib import MatplotlibDataset
+from kedro_datasets.pandas import ParquetDataset
+
+from vicokd.pipelines.simulation import create_pipeline
+from vicokd.simulation.truth import TRUTH_COLUMNS
+
+CONF = Path(__file__).resolve().parents[3] / "conf"
+
+
+def run_simulation(out: Path, simulation: dict, root: Path) -> DataCatalog:
+    catalog = DataCatalog({
+        "params:simulation": MemoryDataset(simulation),
+        "params:ingestion.dataset_root": MemoryDataset(str(root)),
+        "params:ingestion.homes": MemoryDataset(["Home1", "Home2"]),
+        "params:seed": MemoryDataset(0),
+        "recordings_manifest": JSONDataset(filepath=str(out / "manifest.json")),
+        "person_truth": ParquetDataset(filepath=str(out / "truth.parquet")),
+        "simulation_overlap": JSONDataset(filepath=str(out / "overlap.json")),
+        "simulation_contact_sheet": MatplotlibDataset(filepath=str(out / "sheet.png")),
+    })
+    SequentialRunner().run(create_pipeline(), catalog)
+    return catalog
+
+
+def test_simulation_pipeline_writes_dataset_truth_and_reports(tmp_path):
+    params = OmegaConfigLoader(str(CONF), base_env="base", default_run_env="test")["parameters"]
+    simulation = {**params["simulation"], "sequences_per_home": 2, "duration": 3.0}
+    catalog = run_simulation(tmp_path / "out", simulation, tmp_path / "data")
+    manifest = catalog.load("recordings_manifest")
+    assert manifest["simulated"] and manifest["homes"] == ["Home1", "Home2"]
+    assert manifest["settings"]["width"] == simulation["width"]
+    truth = catalog.load("person_truth")
+    assert tuple(truth.columns) == TRUTH_COLUMNS
+    assert len(truth) == 2 * 2 * 5 * 3.0 * simulation["fps"]
+    assert truth[["x1", "y1", "x2", "y2"]].dropna().stack().between(0, 1).all()
+    overlap = catalog.load("simulation_overlap")
+    assert set(overlap) == {"Home1", "Home2"}
+    assert (tmp_path / "out" / "sheet.png").stat().st_size > 1000
+    assert len(list((tmp_path / "data").glob("Home*/*/*.mp4"))) == 2 * 2 * 5
+
+
+def test_real_data_mode_writes_nothing_and_an_empty_truth(tmp_path):
+    for home in ("Home1", "Home2"):
+        (tmp_path / "real" / home).mkdir(parents=True)
+    catalog = run_simulation(tmp_path / "out", {"enabled": False}, tmp_path / "real")
+    assert catalog.load("recordings_manifest")["simulated"] is False
+    truth = catalog.load("person_truth")
+    assert truth.empty and tuple(truth.columns) == TRUTH_COLUMNS
+    assert sorted(p.name for p in (tmp_path / "real").rglob("*")) == ["Home1", "Home2"]
+    assert catalog.load("simulation_overlap") == {}
+
+
+def test_real_data_mode_requires_the_home_folders(tmp_path):
+    with pytest.raises(Exception, match="Home1"):
+        run_simulation(tmp_path / "out", {"enabled": False}, tmp_path / "missing")

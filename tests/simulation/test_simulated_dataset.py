@@ -1,0 +1,135 @@
+"""The written dataset: layout, decodable mp4 files, annotation schema, determinism, folder rules."""
+import json
+
+import av
+import numpy as np
+import pytest
+
+from vicokd.data.annotations import CLASSES, NUM_VIEWS
+from vicokd.simulation.generate import (
+    MARKER,
+    SimulationSettings,
+    TargetFolderError,
+    check_real_dataset,
+    simulate_dataset,
+)
+from vicokd.simulation.truth import TRUTH_COLUMNS
+
+ANNOTATIONS = {"Home1": ["all_labels.json", "test.json", "train.json"],
+               "Home2": ["test_data.json", "train_data.json"]}
+
+
+def records(root, home):
+    names = ANNOTATIONS[home]
+    files = {n: json.loads((root / home / n).read_text()) for n in names}
+    return files
+
+
+def test_mp4_files_decode_with_the_requested_video_and_audio(tiny_dataset, tiny_settings):
+    root, _ = tiny_dataset
+    paths = sorted(root.glob("Home*/*/*-View*-Part*.mp4"))
+    assert len(paths) == 2 * tiny_settings.sequences_per_home * NUM_VIEWS
+    with av.open(str(paths[0])) as c:
+        video = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    with av.open(str(paths[0])) as c:
+        assert c.streams.video[0].codec_context.name == "h264"
+        audio = list(c.decode(audio=0))
+    assert len(video) == tiny_settings.duration * tiny_settings.fps
+    assert video[0].shape == (tiny_settings.height, tiny_settings.width, 3)
+    assert {f.sample_rate for f in audio} == {16000}
+    assert audio[0].layout.nb_channels == 1
+    assert abs(sum(f.samples for f in audio) - tiny_settings.duration * 16000) <= 1024
+
+
+def test_annotation_files_follow_the_public_schema(tiny_dataset, tiny_settings):
+    root, _ = tiny_dataset
+    for home in ("Home1", "Home2"):
+        files = records(root, home)
+        assert sorted(p.name for p in (root / home).glob("*.json")) == ANNOTATIONS[home]
+        train_test = [r for n, rs in files.items() if n != "all_labels.json" for r in rs]
+        assert len(train_test) == tiny_settings.sequences_per_home
+        urls = {r["video_url_1"] for r in train_test}
+        assert len(urls) == tiny_settings.sequences_per_home
+        for r in train_test:
+            assert sorted(r) == sorted([f"video_url_{k}" for k in range(1, 6)] + ["tricks"])
+            for k in range(1, 6):
+                assert (root / home / r[f"video_url_{k}"]).is_file()
+                assert f"-View{k}-Part" in r[f"video_url_{k}"]
+            for t in r["tricks"]:
+                assert set(t) == {"start", "end", "labels"}
+                assert 0 <= t["start"] <= t["end"] <= tiny_settings.duration
+                assert set(t["labels"]) <= set(CLASSES)
+    ids = [r["video_url_1"].split("/")[1].split("-")[0] for r in records(root, "Home1")["all_labels.json"]]
+    assert len(set(ids)) < len(ids)  # ids repeat across sessions and parts
+
+
+def test_truth_table_columns_and_boxes(tiny_dataset, tiny_settings):
+    _, truth = tiny_dataset
+    assert tuple(truth.columns) == TRUTH_COLUMNS
+    assert len(truth) == 2 * tiny_settings.sequences_per_home * NUM_VIEWS * tiny_settings.duration * tiny_settings.fps
+    seen = truth[truth["visible"]]
+    assert len(seen) > 0 and truth["visible"].mean() < 1
+    boxes = seen[["x1", "y1", "x2", "y2"]].to_numpy()
+    assert ((boxes >= 0) & (boxes <= 1)).all()
+    assert (boxes[:, 2] > boxes[:, 0]).all() and (boxes[:, 3] > boxes[:, 1]).all()
+    assert truth.loc[~truth["visible"], ["x1", "y1", "x2", "y2"]].isna().all().all()
+    assert {a for row in truth["actions"] for a in row} <= set(CLASSES)
+
+
+def first_frames(root):
+    with av.open(str(root / "Home2" / "01" / "00-View3-Part1.mp4")) as c:
+        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
+
+
+def annotation_bytes(root):
+    return [(root / "Home2" / n).read_bytes() for n in ANNOTATIONS["Home2"]]
+
+
+def test_same_seed_gives_identical_files_and_frames(tiny_dataset, tiny_settings, tmp_path):
+    root, truth = tiny_dataset
+    same = simulate_dataset(tmp_path / "same", ["Home2"], tiny_settings, seed=3)
+    other = simulate_dataset(tmp_path / "other", ["Home2"], tiny_settings, seed=4)
+    assert annotation_bytes(tmp_path / "same") == annotation_bytes(root)
+    assert np.array_equal(first_frames(tmp_path / "same"), first_frames(root))
+    assert same.equals(truth[truth["home"] == "Home2"].reset_index(drop=True))
+    assert annotation_bytes(tmp_path / "other") != annotation_bytes(root)
+    assert not np.array_equal(first_frames(tmp_path / "other"), first_frames(root))
+    assert not other.equals(same)
+
+
+SMALL = SimulationSettings(sequences_per_home=1, duration=2.0, fps=5, width=32, height=24, sessions=1)
+
+
+def test_refuses_a_folder_it_did_not_write_and_touches_nothing(tmp_path):
+    root = tmp_path / "real"
+    (root / "Home1").mkdir(parents=True)
+    (root / "Home1" / "notes.txt").write_text("mine")
+    for overwrite in (False, True):
+        with pytest.raises(TargetFolderError, match=str(root)):
+            simulate_dataset(root, ["Home1"], SMALL, seed=0, overwrite=overwrite)
+    assert (root / "Home1" / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real"]  # no staging left behind
+
+
+def test_reuses_same_settings_and_replaces_only_with_overwrite(tmp_path):
+    root = tmp_path / "sim"
+    simulate_dataset(root, ["Home1"], SMALL, seed=0)
+    marker_time = (root / MARKER).stat().st_mtime_ns
+    simulate_dataset(root, ["Home1"], SMALL, seed=0)
+    assert (root / MARKER).stat().st_mtime_ns == marker_time
+    with pytest.raises(TargetFolderError, match="overwrite"):
+        simulate_dataset(root, ["Home1"], SMALL, seed=1)
+    simulate_dataset(root, ["Home1"], SMALL, seed=1, overwrite=True)
+    assert json.loads((root / MARKER).read_text())["seed"] == 1
+    (root / "Home1" / "extra.csv").write_text("x")
+    with pytest.raises(TargetFolderError, match="extra.csv"):
+        simulate_dataset(root, ["Home1"], SMALL, seed=2, overwrite=True)
+    assert (root / "Home1" / "extra.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim"]
+
+
+def test_real_dataset_check_names_missing_homes(tmp_path):
+    (tmp_path / "Home1").mkdir()
+    check_real_dataset(tmp_path, ["Home1"])
+    with pytest.raises(FileNotFoundError, match="Home2"):
+        check_real_dataset(tmp_path, ["Home1", "Home2"])
