@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export YOLO_OFFLINE := 1
 export HF_HUB_OFFLINE := 1
+export KEDRO_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
 
 .PHONY: run test install clean-venv
 
