@@ -51,11 +51,14 @@ def count(config: dict, with_audio: bool, views: int, frames: int) -> tuple[int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--views", type=int, default=5)
-    parser.add_argument("--frames", type=int, default=None,
-                        help="T (default: 16 for base, 70 for paper)")
+    parser.add_argument(
+        "--frames", type=int, default=None, help="T (default: 16 for base, 70 for paper)"
+    )
     args = parser.parse_args()
-    print(f"{'config':6} {'backbone':10} {'model':8} {'T':>3} {'params':>12} {'trainable':>12} "
-          f"{'GFLOPs/sample':>14}")
+    print(
+        f"{'config':6} {'backbone':10} {'model':8} {'T':>3} {'params':>12} {'trainable':>12} "
+        f"{'GFLOPs/sample':>14}"
+    )
     for env, default_frames in (("base", 16), ("paper", 70)):
         frames = args.frames or default_frames
         config = model_parameters(env)
@@ -64,8 +67,10 @@ def main() -> None:
                 params, trainable, flops = count(
                     {**config, "backbone": backbone}, with_audio, args.views, frames
                 )
-                print(f"{env:6} {backbone:10} {role:8} {frames:3d} {params:12,d} {trainable:12,d} "
-                      f"{flops / 1e9:14.2f}")
+                print(
+                    f"{env:6} {backbone:10} {role:8} {frames:3d} {params:12,d} {trainable:12,d} "
+                    f"{flops / 1e9:14.2f}"
+                )
 
 
 if __name__ == "__main__":

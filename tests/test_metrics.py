@@ -24,7 +24,9 @@ def test_map_matches_scikit_learn_including_ties(seed):
 def test_map_of_a_perfect_ranking_is_100_and_of_a_reversed_one_is_below():
     targets = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])
     assert mean_average_precision(targets.astype(float), targets) == pytest.approx(100.0)
-    assert mean_average_precision(1.0 - targets, targets) == pytest.approx(50.0)  # positives tie last: P = 2/4
+    assert mean_average_precision(1.0 - targets, targets) == pytest.approx(
+        50.0
+    )  # positives tie last: P = 2/4
 
 
 def test_map_rejects_bad_input():

@@ -52,7 +52,9 @@ def _inputs(seed: int = 0):
 def test_view_consistency_matches_loop_over_view_pairs_and_frames(options):
     probs, masks = _inputs()
     expected = _reference(probs, masks, **options)
-    assert view_consistency_loss(probs, masks, **options).item() == pytest.approx(expected, rel=1e-5)
+    assert view_consistency_loss(probs, masks, **options).item() == pytest.approx(
+        expected, rel=1e-5
+    )
 
 
 def test_view_consistency_is_zero_when_masks_are_off_or_views_agree():

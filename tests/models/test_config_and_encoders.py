@@ -30,7 +30,10 @@ def test_unknown_keys_and_backbones_are_refused(test_config):
 
 def test_missing_checkpoint_says_how_to_provide_it_offline(test_config, tmp_path):
     missing = str(tmp_path / "no-such-vit")
-    config = {**test_config, "visual_encoder": {**test_config["visual_encoder"], "pretrained": missing}}
+    config = {
+        **test_config,
+        "visual_encoder": {**test_config["visual_encoder"], "pretrained": missing},
+    }
     with pytest.raises(FileNotFoundError) as error:
         build_model(config, with_audio=False)
     message = str(error.value)
@@ -64,9 +67,17 @@ def test_audio_chunks_are_padded_or_cropped_to_max_length(test_config):
 
 def test_cropped_position_grid_keeps_the_first_time_positions():
     torch.manual_seed(0)
-    config = ASTConfig(max_length=100, num_mel_bins=32, patch_size=16, frequency_stride=8,
-                       time_stride=10, hidden_size=16, num_hidden_layers=1,
-                       num_attention_heads=2, intermediate_size=32)
+    config = ASTConfig(
+        max_length=100,
+        num_mel_bins=32,
+        patch_size=16,
+        frequency_stride=8,
+        time_stride=10,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+    )
     full = ASTModel(config).eval()
     torch.nn.init.normal_(full.embeddings.position_embeddings)
     cropped = copy.deepcopy(full)

@@ -45,7 +45,9 @@ def test_teacher_forward_shapes_and_backward(test_config, batch, backbone):
     _every_output_loss(output).backward()
     missing = [n for n, p in teacher.named_parameters() if p.grad is None]
     assert not missing
-    assert teacher.audio_encoder.ast.embeddings.patch_embeddings.projection.weight.grad.abs().sum() > 0
+    assert (
+        teacher.audio_encoder.ast.embeddings.patch_embeddings.projection.weight.grad.abs().sum() > 0
+    )
     with torch.no_grad():  # attention maps are drawn in eval mode (no dropout on the weights)
         weights = teacher.eval()(frames, audio).cross_attention
     torch.testing.assert_close(weights.sum(-1), torch.ones(B, V, T))
@@ -164,4 +166,7 @@ def test_signature_tells_teacher_student_and_configs_apart(test_config):
     assert teacher == model_signature(dict(test_config), with_audio=True)
     assert teacher != model_signature(test_config, with_audio=False)
     assert teacher != model_signature({**test_config, "dim": 48}, with_audio=True)
-    assert teacher["model"]["visual_encoder"]["patch_size"] == test_config["visual_encoder"]["patch_size"]
+    assert (
+        teacher["model"]["visual_encoder"]["patch_size"]
+        == test_config["visual_encoder"]["patch_size"]
+    )

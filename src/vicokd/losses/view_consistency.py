@@ -38,7 +38,7 @@ def view_consistency_loss(
         )
     if divergence not in ("js", "kl"):
         raise ValueError(f"divergence must be 'js' or 'kl', got {divergence!r}")
-    batch, views, frames, _ = probs.shape
+    _, views, frames, _ = probs.shape
     if views < 2:
         raise ValueError(f"view consistency needs at least 2 views, got {views}")
     i, j = torch.triu_indices(views, views, offset=1, device=probs.device)

@@ -76,7 +76,7 @@ T = TypeVar("T")
 def _parse(cls: type[T], values: Mapping[str, Any], where: str) -> T:
     """Build dataclass ``cls`` from a mapping, recursing into nested dataclasses."""
     if not isinstance(values, Mapping):
-        raise ValueError(f"{where} must be a mapping, got {type(values).__name__}")
+        raise TypeError(f"{where} must be a mapping, got {type(values).__name__}")
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:

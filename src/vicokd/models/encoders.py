@@ -40,15 +40,20 @@ class VisualEncoder(nn.Module):
         super().__init__()
         if config.pretrained:
             self.vit = load_pretrained(
-                ViTModel.from_pretrained, config.pretrained, "visual_encoder",
+                ViTModel.from_pretrained,
+                config.pretrained,
+                "visual_encoder",
                 add_pooling_layer=False,
             )
         else:
             self.vit = ViTModel(
                 ViTConfig(
-                    image_size=config.image_size, patch_size=config.patch_size,
-                    hidden_size=config.hidden_size, num_hidden_layers=config.num_layers,
-                    num_attention_heads=config.num_heads, intermediate_size=config.mlp_dim,
+                    image_size=config.image_size,
+                    patch_size=config.patch_size,
+                    hidden_size=config.hidden_size,
+                    num_hidden_layers=config.num_layers,
+                    num_attention_heads=config.num_heads,
+                    intermediate_size=config.mlp_dim,
                 ),
                 add_pooling_layer=False,
             )
@@ -65,8 +70,13 @@ class VisualEncoder(nn.Module):
         if images.dtype == torch.uint8:
             x = x / 255.0
         if x.shape[-2:] != (self.image_size, self.image_size):
-            x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear",
-                              align_corners=False, antialias=True)
+            x = F.interpolate(
+                x,
+                size=(self.image_size, self.image_size),
+                mode="bilinear",
+                align_corners=False,
+                antialias=True,
+            )
         x = (x - self.mean) / self.std
         with torch.set_grad_enabled(self.trainable and torch.is_grad_enabled()):
             cls = self.vit(pixel_values=x).last_hidden_state[:, 0]
@@ -110,10 +120,14 @@ class AudioEncoder(nn.Module):
         else:
             self.ast = ASTModel(
                 ASTConfig(
-                    max_length=config.max_length, num_mel_bins=config.num_mel_bins,
-                    patch_size=config.patch_size, frequency_stride=config.frequency_stride,
-                    time_stride=config.time_stride, hidden_size=config.hidden_size,
-                    num_hidden_layers=config.num_layers, num_attention_heads=config.num_heads,
+                    max_length=config.max_length,
+                    num_mel_bins=config.num_mel_bins,
+                    patch_size=config.patch_size,
+                    frequency_stride=config.frequency_stride,
+                    time_stride=config.time_stride,
+                    hidden_size=config.hidden_size,
+                    num_hidden_layers=config.num_layers,
+                    num_attention_heads=config.num_heads,
                     intermediate_size=config.mlp_dim,
                 )
             )

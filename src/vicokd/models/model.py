@@ -68,9 +68,9 @@ class MultiViewModel(nn.Module):
 
     def forward(self, frames: torch.Tensor, audio: torch.Tensor | None = None) -> ModelOutput:
         """Args:
-            frames: ``(B, V, T, 3, H, W)`` uint8 (0..255) or float in [0, 1].
-            audio: ``(B, V, T, L, M)`` log-mel chunks, one per frame; required by the teacher,
-                ignored by the student (which never sees audio).
+        frames: ``(B, V, T, 3, H, W)`` uint8 (0..255) or float in [0, 1].
+        audio: ``(B, V, T, L, M)`` log-mel chunks, one per frame; required by the teacher,
+            ignored by the student (which never sees audio).
         """
         if frames.ndim != 6 or frames.shape[3] != 3:
             raise ValueError(f"frames must be (B, V, T, 3, H, W), got {tuple(frames.shape)}")
