@@ -6,6 +6,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from vicokd.data.annotations import SAMPLE_FPS, RecordingError
 
@@ -68,6 +69,7 @@ def decode_view(
             native_fps = float(rate)
             stride = sampling_stride(native_fps, sample_fps)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+            reformatter = VideoReformatter()  # keeps its scaling context across frames
             frames: list[np.ndarray] = []
             chunks: list[np.ndarray] = []
             decoded = 0
@@ -76,7 +78,8 @@ def decode_view(
                 for frame in packet.decode():
                     if packet.stream.type == "video":
                         if decoded % stride == 0:
-                            frames.append(frame.to_ndarray(width=width, height=height, format="rgb24"))
+                            rgb = reformatter.reformat(frame, width=width, height=height, format="rgb24")
+                            frames.append(rgb.to_ndarray())
                         decoded += 1
                     else:
                         chunks.extend(r.to_ndarray()[0] for r in resampler.resample(frame))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from vicokd.data.annotations import SAMPLE_FPS, RecordingError, SequenceSpec, check_trick_times, frame_labels, read_home
@@ -83,7 +84,11 @@ class IngestionReport:
 
 def ingest_sequence(spec: SequenceSpec, dataset_root: str | Path, settings: IngestionSettings) -> IngestedSequence:
     """Decode and featurise one sequence; raises RecordingError on bad input."""
-    root = Path(dataset_root)
+    with threadpool_limits(1, user_api="blas"):  # small matrix products: BLAS threads only contend
+        return _ingest_sequence(spec, Path(dataset_root), settings)
+
+
+def _ingest_sequence(spec: SequenceSpec, root: Path, settings: IngestionSettings) -> IngestedSequence:
     views = [decode_view(root / path, settings.image_size, settings.sample_rate) for path in spec.view_paths]
     n_frames = min(view.frames.shape[0] for view in views)
     duration = min(view.duration for view in views)
