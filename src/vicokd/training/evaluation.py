@@ -107,13 +107,11 @@ def predictions_table(
     n, steps, classes = predictions.frame_scores.shape
     if classes != len(CLASSES):
         raise ValueError(f"expected {len(CLASSES)} classes, got {classes}")
+    if predictions.frame_targets is None:
+        raise ValueError("the prediction table needs clips with frame labels")
     score_cols = [f"score.{c}" for c in CLASSES]
     target_cols = [f"target.{c}" for c in CLASSES]
-    frame_targets = (
-        predictions.frame_targets.reshape(n * steps, classes)
-        if predictions.frame_targets is not None
-        else np.full((n * steps, classes), -1)
-    )
+    frame_targets = predictions.frame_targets.reshape(n * steps, classes)
     frames = pd.DataFrame(
         np.concatenate([predictions.frame_scores.reshape(n * steps, classes), frame_targets], 1),
         columns=score_cols + target_cols,

@@ -50,6 +50,8 @@ class TrainingSettings:
     eval_batch_size: int = 16
     progress: bool = True
     checkpoint_dir: str = "data/06_models/runs"
+    num_frames: int = 16
+    cache_arrays: bool = True
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> TrainingSettings:
@@ -59,8 +61,8 @@ class TrainingSettings:
         if unknown:
             raise ValueError(f"Unknown training parameter(s) {sorted(unknown)}; known: {sorted(known)}")
         settings = cls(**params)
-        if settings.epochs < 1 or settings.batch_size < 1 or settings.eval_batch_size < 1:
-            raise ValueError(f"epochs and batch sizes must be >= 1: {settings}")
+        if min(settings.epochs, settings.batch_size, settings.eval_batch_size, settings.num_frames) < 1:
+            raise ValueError(f"epochs, batch sizes and num_frames must be >= 1: {settings}")
         return settings
 
     def fingerprint_fields(self) -> dict[str, Any]:
@@ -70,6 +72,7 @@ class TrainingSettings:
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             "weight_decay": self.weight_decay,
+            "num_frames": self.num_frames,
         }
 
 
