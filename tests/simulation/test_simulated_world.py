@@ -44,14 +44,14 @@ def test_box_of_a_person_in_front_of_a_camera_matches_the_pinhole_projection():
     home = make_home("Home2")
     lens = Lens(home.cameras[4], W, H)  # at x = 3.5 on the south wall, looking north
     cam = lens.camera.position
-    point, dist = (cam[0] - 1.0, 1.9), 1.9 - cam[1]
+    point, dist = (cam[0] - 2.0, 3.0), 3.0 - cam[1]
     image, depth = static_scene(home, 4, ObjectState(), W, H)
     seen = draw_person(image.copy(), depth, lens, point, 0.0, sprite(STAND))
     assert seen.visible
     top_of_head = 0.92 + 0.55 + 0.17 + 0.12  # hip + torso + neck + head radius (metres)
     assert abs(seen.box[1] * H - (lens.cv + lens.f * (cam[2] - top_of_head) / dist)) <= 2
     assert abs(seen.box[3] * H - (lens.cv + lens.f * cam[2] / dist)) <= 2
-    centre = lens.cu + lens.f * (-1.0) / dist
+    centre = lens.cu + lens.f * (-2.0) / dist
     assert seen.box[0] * W < centre < seen.box[2] * W
 
 

@@ -29,6 +29,8 @@ from vicokd.simulation.writer import ViewWriters, annotation_record, write_annot
 
 log = logging.getLogger(__name__)
 
+#: Bump when the simulator's output changes, so that an old simulated dataset is not reused.
+SIMULATOR_VERSION = 1
 MARKER = ".vicokd-simulation.json"
 TRUTH_FILE = ".vicokd-person-truth.parquet"
 
@@ -174,7 +176,8 @@ def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings,
     root = Path(root)
     for home in homes:
         make_home(home)
-    request = {"settings": asdict(settings), "homes": list(homes), "seed": int(seed)}
+    request = {"settings": asdict(settings), "homes": list(homes), "seed": int(seed),
+               "version": SIMULATOR_VERSION}
     action = target_action(root, request, overwrite)
     if action == "reuse":
         log.info("Reusing the simulated dataset in %s (same settings and seed)", root)

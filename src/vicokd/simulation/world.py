@@ -162,7 +162,7 @@ def home1() -> Home:
     )
     places = {
         "door": Place((0.7, 3.5), np.pi), "lamp": Place((3.45, 3.95), 2.36),
-        "window": Place((5.2, 0.75), -np.pi / 2), "ac": Place((8.0, 3.3), np.pi / 2),
+        "window": Place((5.2, 0.75), -np.pi / 2), "ac": Place((7.5, 4.2), np.pi / 2),
         "sofa": Place((5.3, 4.45), -np.pi / 2), "table": Place((8.7, 0.8), np.pi / 2),
         "floor": Place((4.6, 2.6), 0.0),
     }
@@ -170,11 +170,11 @@ def home1() -> Home:
         Camera((2.45, 0.15, 2.3), 2.2, np.radians(80)),  # hall, towards the door
         Camera((2.8, 0.15, 2.3), 0.95, np.radians(70)),  # living room, towards sofa and lamp
         Camera((6.65, 1.8, 2.3), -2.34, np.radians(60)),  # living room, towards the window
-        Camera((9.85, 2.6, 2.3), -2.6, np.radians(70)),  # dining room, towards the table
-        Camera((7.0, 0.15, 2.3), 1.0, np.radians(65)),  # dining room, towards the AC
+        Camera((9.85, 4.85, 2.3), -1.9, np.radians(60)),  # dining room, towards the table
+        Camera((7.0, 0.15, 2.3), 1.35, np.radians(65)),  # dining room, towards the AC
     )
     fixtures = {"lamp": (3.0, 4.5, 0.0), "window": (5.2, 0.0, 0.0), "laptop": (8.7, 1.6, 0.76),
-                "ac": (7.6, 5.0, 2.0), "door": (0.0, 3.5, 0.0)}
+                "ac": (7.4, 5.0, 2.0), "door": (0.0, 3.5, 0.0)}
     return Home("Home1", (w, d), tuple(walls), furniture, places, ((0, 2.6), (2.6, 6.8), (6.8, w)),
                 ((2.65, 1.9), (6.85, 3.1)), (-1.2, 3.5), cams, fixtures)
 
