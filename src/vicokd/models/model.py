@@ -30,7 +30,7 @@ class ModelOutput:
         f_av: ``(B, V, T, D)`` ``F^AV = F^V + F^attn``.
         f_fusion: ``(B, V, T, D)`` temporal Transformer output ``F^Fusion``.
         cross_attention: ``(B, V, T, T)`` cross-modal attention weights (query frame × audio
-            frame), averaged over heads; rows sum to 1.
+            frame), averaged over heads; rows sum to 1 in eval mode (dropout in training).
         presence_logits: ``(B, V, T)`` human-presence logits (MultiTSF) or None.
     """
 
