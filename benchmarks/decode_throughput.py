@@ -7,6 +7,7 @@ resizing or features); ingestion does the whole job (decode, 2.5-FPS sampling, r
 log-mel features, frame labels). Both in one process (PyAV's own threads on), then ingestion with
 worker processes. Prints native video frames per second, MB of mp4 per second and the ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,9 @@ def bare_decode(paths: list[Path]) -> int:
     for path in paths:
         with av.open(str(path)) as container:
             container.streams.video[0].thread_type = "AUTO"
-            for packet in container.demux(*container.streams.video[:1], *container.streams.audio[:1]):
+            for packet in container.demux(
+                *container.streams.video[:1], *container.streams.audio[:1]
+            ):
                 for frame in packet.decode():
                     frames += isinstance(frame, av.VideoFrame)
     return frames
@@ -43,7 +46,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     root = Path(args.dataset_root)
-    paths = [root / p for home in args.homes for spec in read_home(root, home)[0] for p in spec.view_paths]
+    paths = [
+        root / p
+        for home in args.homes
+        for spec in read_home(root, home)[0]
+        for p in spec.view_paths
+    ]
     paths = [p for p in paths if p.is_file()]
     megabytes = sum(p.stat().st_size for p in paths) / 1e6
     print(f"{len(paths)} mp4 files, {megabytes:.1f} MB under {root}")
@@ -56,8 +64,15 @@ def main() -> None:
     for workers in (0, args.workers):
         settings = IngestionSettings(image_size=tuple(args.image_size), num_workers=workers)
         report = ingest_dataset(root, args.homes, settings, keep=lambda sequence: None)
-        print(line(f"ingestion ({workers} workers)", report.native_frames, report.bytes_read / 1e6, report.seconds)
-              + f"  ratio to bare: {bare_seconds / report.seconds * report.bytes_read / 1e6 / megabytes:.2f}")
+        print(
+            line(
+                f"ingestion ({workers} workers)",
+                report.native_frames,
+                report.bytes_read / 1e6,
+                report.seconds,
+            )
+            + f"  ratio to bare: {bare_seconds / report.seconds * report.bytes_read / 1e6 / megabytes:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """A small dataset in the real MultiSensor-Home layout, written once per test session with PyAV."""
+
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pytest
@@ -9,10 +9,15 @@ import pytest
 from data.fake_home import record, write_json, write_sequence, write_view
 
 #: Home1 (all_labels.json + train.json/test.json): id 00 in two sessions and two parts.
-SITDOWN_DRINK = record("01", "00", 1, [
-    {"start": 0.5, "end": 1.3, "labels": ["Sitdown"]},
-    {"start": 1.7, "end": 3.0, "labels": ["Drink", "UsePhone"]},
-])
+SITDOWN_DRINK = record(
+    "01",
+    "00",
+    1,
+    [
+        {"start": 0.5, "end": 1.3, "labels": ["Sitdown"]},
+        {"start": 1.7, "end": 3.0, "labels": ["Drink", "UsePhone"]},
+    ],
+)
 READ = record("01", "00", 2, [{"start": 0.0, "end": 3.9, "labels": ["ReadBook"]}])
 STAND = record("02", "00", 1, [{"start": 2.0, "end": 4.0, "labels": ["Standup"]}])
 UNKNOWN_LABEL = record("02", "01", 1, [{"start": 0.0, "end": 1.0, "labels": ["Dance"]}])

@@ -1,4 +1,5 @@
 """Writing tiny MultiSensor-Home style datasets with PyAV (real mp4 files, H.264 + AAC)."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,14 @@ def view_colour(view: int) -> int:
     return 40 * view
 
 
-def write_view(path: Path, n_frames: int, fps: int, grey: int, audio: bool = True, seconds_of_audio: float | None = None) -> None:
+def write_view(
+    path: Path,
+    n_frames: int,
+    fps: int,
+    grey: int,
+    audio: bool = True,
+    seconds_of_audio: float | None = None,
+) -> None:
     """An mp4 of ``n_frames`` flat ``grey`` frames at ``fps`` and, when ``audio``, a 440 Hz tone at 16 kHz."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as container:
@@ -31,10 +39,14 @@ def write_view(path: Path, n_frames: int, fps: int, grey: int, audio: bool = Tru
             container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(video.encode())
         if sound is not None:
-            total = int(16000 * (seconds_of_audio if seconds_of_audio is not None else n_frames / fps))
+            total = int(
+                16000 * (seconds_of_audio if seconds_of_audio is not None else n_frames / fps)
+            )
             tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(total) / 16000)).astype(np.float32)
             for start in range(0, total, 1024):
-                frame = av.AudioFrame.from_ndarray(tone[None, start : start + 1024], format="fltp", layout="mono")
+                frame = av.AudioFrame.from_ndarray(
+                    tone[None, start : start + 1024], format="fltp", layout="mono"
+                )
                 frame.sample_rate = 16000
                 frame.pts = start
                 frame.time_base = Fraction(1, 16000)
@@ -48,11 +60,24 @@ def record(session: str, video_id: str, part: int, tricks: list[dict]) -> dict:
     return {**urls, "tricks": tricks}
 
 
-def write_sequence(home_dir: Path, rec: dict, n_frames: int = 40, fps: int = 10, short_view: int | None = None, silent_view: int | None = None) -> None:
+def write_sequence(
+    home_dir: Path,
+    rec: dict,
+    n_frames: int = 40,
+    fps: int = 10,
+    short_view: int | None = None,
+    silent_view: int | None = None,
+) -> None:
     """The five views of ``rec``; ``short_view`` gets 4 frames fewer, ``silent_view`` no audio track."""
     for view in range(1, 6):
         frames = n_frames - 4 if view == short_view else n_frames
-        write_view(home_dir / rec[f"video_url_{view}"], frames, fps, view_colour(view), audio=view != silent_view)
+        write_view(
+            home_dir / rec[f"video_url_{view}"],
+            frames,
+            fps,
+            view_colour(view),
+            audio=view != silent_view,
+        )
 
 
 def write_json(path: Path, records: list[dict]) -> None:

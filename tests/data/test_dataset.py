@@ -26,12 +26,16 @@ class Forbidden(Mapping):
 
 @pytest.fixture
 def stores():
-    sequences = pd.DataFrame({"sequence_id": ["a", "b"], "n_frames": [N, 3], "labels": [["Drink", "Eat"], []]})
+    sequences = pd.DataFrame(
+        {"sequence_id": ["a", "b"], "n_frames": [N, 3], "labels": [["Drink", "Eat"], []]}
+    )
     frames, audio, labels, masks, presence = {}, {}, {}, {}, {}
     for key, n in (("a", N), ("b", 3)):
         # pixel value = 10·view + frame, so a sample shows which view and frame it came from
         value = 10 * np.arange(5)[:, None] + np.arange(n)[None, :]
-        frames[key] = np.broadcast_to(value[:, :, None, None, None], (5, n, H, W, 3)).astype(np.uint8)
+        frames[key] = np.broadcast_to(value[:, :, None, None, None], (5, n, H, W, 3)).astype(
+            np.uint8
+        )
         audio[key] = np.broadcast_to(value[:, :, None, None], (5, n, 2, 3)).astype(np.float16)
         labels[key] = (np.arange(n)[:, None] == np.arange(16)[None, :]).astype(np.uint8)
         masks[key] = (value % 2).astype(np.uint8)
@@ -41,19 +45,28 @@ def stores():
 
 def test_sample_shapes_view_order_and_indices(stores):
     sequences, frames, audio, labels, masks, presence = stores
-    data = MultiViewClipDataset(sequences, frames, audio, labels, masks, presence, num_frames=4, sampling="uniform")
+    data = MultiViewClipDataset(
+        sequences, frames, audio, labels, masks, presence, num_frames=4, sampling="uniform"
+    )
     sample = data[0]
     assert sample["frames"].shape == (5, 4, 3, H, W) and sample["frames"].dtype == torch.uint8
     assert sample["indices"].tolist() == [1, 4, 7, 10] and sample["indices"].dtype == torch.int64
     expected = 10 * np.arange(5)[:, None] + np.array([1, 4, 7, 10])[None, :]
-    assert (sample["frames"][:, :, 0, 0, 0].numpy() == expected).all()  # views in order, frames indexed
+    assert (
+        sample["frames"][:, :, 0, 0, 0].numpy() == expected
+    ).all()  # views in order, frames indexed
     assert sample["audio"].shape == (5, 4, 2, 3) and sample["audio"].dtype == torch.float32
     assert (sample["audio"][:, :, 0, 0].numpy() == expected).all()
     assert sample["masks"].tolist() == (expected % 2).tolist()
-    assert torch.allclose(sample["person_confidence"], torch.tensor(expected / 100, dtype=torch.float32))
+    assert torch.allclose(
+        sample["person_confidence"], torch.tensor(expected / 100, dtype=torch.float32)
+    )
     assert sample["frame_labels"].shape == (4, 16)
     assert sample["frame_labels"].argmax(dim=1).tolist() == [1, 4, 7, 10]
-    assert sample["sequence_labels"].nonzero().flatten().tolist() == [CLASSES.index("Drink"), CLASSES.index("Eat")]
+    assert sample["sequence_labels"].nonzero().flatten().tolist() == [
+        CLASSES.index("Drink"),
+        CLASSES.index("Eat"),
+    ]
     assert sample["sequence_id"] == "a"
     short = data[1]
     assert short["indices"].tolist() == [0, 1, 1, 2] and not short["sequence_labels"].any()
@@ -61,7 +74,9 @@ def test_sample_shapes_view_order_and_indices(stores):
 
 def test_sequence_supervision_never_reads_frame_labels(stores):
     sequences, frames, *_ = stores
-    data = MultiViewClipDataset(sequences, frames, frame_labels=None, num_frames=4, sampling="random_perturb")
+    data = MultiViewClipDataset(
+        sequences, frames, frame_labels=None, num_frames=4, sampling="random_perturb"
+    )
     assert "frame_labels" not in data[0] and "audio" not in data[0] and "masks" not in data[0]
     with pytest.raises(AssertionError, match="frame labels were read"):
         MultiViewClipDataset(sequences, frames, frame_labels=Forbidden(), num_frames=4)[0]
@@ -69,7 +84,9 @@ def test_sequence_supervision_never_reads_frame_labels(stores):
 
 def test_random_perturb_is_reproducible_per_seed_epoch_and_item(stores):
     sequences, frames, *_ = stores
-    data = MultiViewClipDataset(sequences, frames, num_frames=4, sampling="random_perturb", seed=3, cache=True)
+    data = MultiViewClipDataset(
+        sequences, frames, num_frames=4, sampling="random_perturb", seed=3, cache=True
+    )
     epoch0 = [data[0]["indices"].tolist() for _ in range(3)]
     assert epoch0[0] == epoch0[1] == epoch0[2]
     draws = set()

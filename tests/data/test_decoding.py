@@ -13,9 +13,11 @@ def test_decode_view_keeps_every_stride_frame_resized(one_view):
     assert view.native_fps == 10.0 and view.native_frames == 40 and view.duration == 4.0
     # 4 s of 16 kHz mono (AAC adds at most a frame of padding)
     assert view.audio.ndim == 1 and 64000 <= view.audio.shape[0] <= 64000 + 2048
-    tone = view.audio[8000:8000 + 16000]
+    tone = view.audio[8000 : 8000 + 16000]
     spectrum = np.abs(np.fft.rfft(tone))
-    assert abs(int(spectrum.argmax()) - 440) <= 2  # 1 Hz bins: the 440 Hz tone survives the resampling
+    assert (
+        abs(int(spectrum.argmax()) - 440) <= 2
+    )  # 1 Hz bins: the 440 Hz tone survives the resampling
 
 
 def test_decode_view_reports_missing_and_corrupt_files(tmp_path, one_view):

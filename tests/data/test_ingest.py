@@ -1,13 +1,14 @@
 """Acceptance: ingestion of a small dataset in the real layout (both naming conventions, bad inputs)."""
+
 import json
 import logging
 
 import numpy as np
 import pytest
 
+from data.fake_home import view_colour
 from vicokd.data.annotations import CLASSES, RecordingError
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
-from data.fake_home import view_colour
 
 SETTINGS = IngestionSettings(image_size=(16, 20))
 
@@ -19,7 +20,12 @@ def ingested(fake_dataset):
     handler = _ListHandler()
     records.addHandler(handler)
     try:
-        report = ingest_dataset(fake_dataset, ["Home1", "Home2"], SETTINGS, lambda s: kept.__setitem__(s.row["sequence_id"], s))
+        report = ingest_dataset(
+            fake_dataset,
+            ["Home1", "Home2"],
+            SETTINGS,
+            lambda s: kept.__setitem__(s.row["sequence_id"], s),
+        )
     finally:
         records.removeHandler(handler)
     return kept, report, handler.messages
@@ -36,20 +42,33 @@ class _ListHandler(logging.Handler):
 
 def test_keeps_the_good_sequences_with_unique_ids(ingested):
     kept, report, _ = ingested
-    assert list(kept) == ["Home1/01/00-Part1", "Home1/01/00-Part2", "Home1/02/00-Part1", "Home2/01/00-Part1"]
+    assert list(kept) == [
+        "Home1/01/00-Part1",
+        "Home1/01/00-Part2",
+        "Home1/02/00-Part1",
+        "Home2/01/00-Part1",
+    ]
     assert report.kept == list(kept)
 
 
 def test_sequence_rows(ingested):
     kept, _, _ = ingested
     first = kept["Home1/01/00-Part1"].row
-    assert (first["home"], first["session"], first["video_id"], first["part"]) == ("Home1", "01", "00", 1)
+    assert (first["home"], first["session"], first["video_id"], first["part"]) == (
+        "Home1",
+        "01",
+        "00",
+        1,
+    )
     assert first["n_frames"] == 9  # View3 has 36 frames at 10 fps → 9 at 2.5 FPS; the others 10
     assert first["native_fps"] == 10.0 and first["duration"] == pytest.approx(3.6)
     assert first["labels"] == ["Drink", "Sitdown", "UsePhone"]
     assert first["view_paths"][3] == "Home1/01/00-View4-Part1.mp4"
     assert json.loads(first["tricks"])[0] == {"start": 0.5, "end": 1.3, "labels": ["Sitdown"]}
-    assert first["dataset_split"] == "train" and kept["Home1/02/00-Part1"].row["dataset_split"] == "test"
+    assert (
+        first["dataset_split"] == "train"
+        and kept["Home1/02/00-Part1"].row["dataset_split"] == "test"
+    )
     assert kept["Home1/01/00-Part2"].row["n_frames"] == 10
     assert kept["Home1/01/00-Part2"].row["has_audio"] == [True, False, True, True, True]
     assert kept["Home2/01/00-Part1"].row["labels"] == ["Enter"]
@@ -58,7 +77,10 @@ def test_sequence_rows(ingested):
 def test_arrays_share_the_frame_axis_and_keep_view_order(ingested):
     sequence = ingested[0]["Home1/01/00-Part1"]
     assert sequence.frames.shape == (5, 9, 16, 20, 3) and sequence.frames.dtype == np.uint8
-    assert sequence.audio_features.shape == (5, 9, 40, 128) and sequence.audio_features.dtype == np.float16
+    assert (
+        sequence.audio_features.shape == (5, 9, 40, 128)
+        and sequence.audio_features.dtype == np.float16
+    )
     assert sequence.frame_labels.shape == (9, 16) and sequence.frame_labels.dtype == np.uint8
     grey = sequence.frames.reshape(5, -1).mean(axis=1)
     np.testing.assert_allclose(grey, [view_colour(v) for v in range(1, 6)], atol=4)
@@ -80,7 +102,9 @@ def test_frame_labels_at_the_boundaries(ingested):
 
 def test_bad_inputs_are_left_out_with_a_warning_naming_file_and_problem(ingested, fake_dataset):
     _, report, warnings = ingested
-    problems = {(item["file"], item["problem"].split(":")[0].split(" (")[0]) for item in report.skipped}
+    problems = {
+        (item["file"], item["problem"].split(":")[0].split(" (")[0]) for item in report.skipped
+    }
     corrupt = str(fake_dataset / "Home2/01/01-View4-Part1.mp4")
     missing = str(fake_dataset / "Home2/01/02-View5-Part1.mp4")
     assert (corrupt, "unreadable or corrupt mp4") in problems

@@ -13,7 +13,9 @@ def test_random_perturb_draws_one_frame_per_bin():
     rng = np.random.default_rng(0)
     draws = np.stack([sample_indices(20, 4, "random_perturb", rng) for _ in range(300)])
     for i in range(4):
-        assert set(draws[:, i].tolist()) == set(range(5 * i, 5 * i + 5))  # every frame of bin i, nothing else
+        assert set(draws[:, i].tolist()) == set(
+            range(5 * i, 5 * i + 5)
+        )  # every frame of bin i, nothing else
 
 
 def test_fewer_frames_than_samples_repeats_frames_in_order():

@@ -13,8 +13,12 @@ def random_sequences(seed: int) -> pd.DataFrame:
     rows = []
     for home in ("Home1", "Home2"):
         for i in range(rng.integers(40, 90)):
-            labels = rng.choice(CLASSES, rng.integers(1, 4), replace=False, p=weights / weights.sum())
-            rows.append({"sequence_id": f"{home}/01/{i:02d}-Part1", "home": home, "labels": list(labels)})
+            labels = rng.choice(
+                CLASSES, rng.integers(1, 4), replace=False, p=weights / weights.sum()
+            )
+            rows.append(
+                {"sequence_id": f"{home}/01/{i:02d}-Part1", "home": home, "labels": list(labels)}
+            )
     return pd.DataFrame(rows)
 
 
@@ -22,13 +26,15 @@ def random_sequences(seed: int) -> pd.DataFrame:
 def test_split_proportions_coverage_and_disjointness(seed):
     sequences = random_sequences(seed)
     splits = split_sequences(sequences, test_size=0.3, val_size=0.15, seed=seed)
-    assert splits["sequence_id"].is_unique and set(splits["sequence_id"]) == set(sequences["sequence_id"])
+    assert splits["sequence_id"].is_unique and set(splits["sequence_id"]) == set(
+        sequences["sequence_id"]
+    )
     assert set(splits["split"]) == {"train", "val", "test"}
     table = splits.merge(sequences[["sequence_id", "labels"]], on="sequence_id")
     for _, home in table.groupby("home"):
         assert abs((home["split"] == "test").mean() - 0.3) <= 0.05
         for name in CLASSES:
-            having = home[home["labels"].apply(lambda labels: name in labels)]
+            having = home[home["labels"].apply(lambda labels, name=name: name in labels)]
             if len(having) >= 4:
                 assert {"train", "test"} <= set(having["split"]), name
 
@@ -57,7 +63,12 @@ def test_class_counts_add_up():
     overall = counts[counts["home"] == "all"]
     assert overall["sequences"].sum() == len(sequences)
     for name in CLASSES:
-        assert overall[name].sum() == sequences["labels"].apply(lambda labels: name in labels).sum()
-    home1_test = counts[(counts["home"] == "Home1") & (counts["split"] == "test")]["sequences"].item()
+        assert (
+            overall[name].sum()
+            == sequences["labels"].apply(lambda labels, name=name: name in labels).sum()
+        )
+    home1_test = counts[(counts["home"] == "Home1") & (counts["split"] == "test")][
+        "sequences"
+    ].item()
     assert home1_test == ((splits["home"] == "Home1") & (splits["split"] == "test")).sum()
     assert markdown_table(counts).count("\n") == len(counts) + 2

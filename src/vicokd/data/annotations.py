@@ -1,5 +1,5 @@
-"""The MultiSensor-Home annotation vocabulary and label rules: reading annotation records, checking them,
-and the frame-label rule."""
+"""The MultiSensor-Home annotation vocabulary and label rules: reading annotation records,
+checking them, and the frame-label rule."""
 from __future__ import annotations
 
 import json
@@ -25,7 +25,9 @@ SAMPLE_FPS: float = 2.5
 NUM_VIEWS: int = 5
 
 #: ``<session>/<video id>-View<k>-Part<p>.mp4`` as written in the ``video_url_<k>`` fields.
-VIDEO_URL = re.compile(r"^(?P<session>[^/]+)/(?P<video_id>[^/]+)-View(?P<view>\d+)-Part(?P<part>\d+)\.mp4$")
+VIDEO_URL = re.compile(
+    r"^(?P<session>[^/]+)/(?P<video_id>[^/]+)-View(?P<view>\d+)-Part(?P<part>\d+)\.mp4$"
+)
 
 #: The file holding every record of a home (Home1 style); otherwise train*/test* files are merged.
 ALL_LABELS_FILE = "all_labels.json"
@@ -80,10 +82,14 @@ def parse_record(record: dict[str, Any], home: str, source: str | Path) -> Seque
     for view in range(1, NUM_VIEWS + 1):
         url = record.get(f"video_url_{view}")
         if not isinstance(url, str):
-            raise RecordingError(source, f"record {record.get('video_url_1')!r} has no video_url_{view}")
+            raise RecordingError(
+                source, f"record {record.get('video_url_1')!r} has no video_url_{view}"
+            )
         match = VIDEO_URL.match(url.strip("/"))
         if match is None or int(match["view"]) != view:
-            raise RecordingError(source, f"video_url_{view} {url!r} is not <session>/<id>-View{view}-Part<p>.mp4")
+            raise RecordingError(
+                source, f"video_url_{view} {url!r} is not <session>/<id>-View{view}-Part<p>.mp4"
+            )
         urls.append(match)
     keys = {(m["session"], m["video_id"], int(m["part"])) for m in urls}
     if len(keys) != 1:
@@ -100,7 +106,9 @@ def parse_record(record: dict[str, Any], home: str, source: str | Path) -> Seque
         if unknown:
             raise RecordingError(source, f"{name}: unknown label(s) {unknown}")
         if start < 0 or end < start:
-            raise RecordingError(source, f"{name}: trick times start={start} end={end} (need 0 <= start <= end)")
+            raise RecordingError(
+                source, f"{name}: trick times start={start} end={end} (need 0 <= start <= end)"
+            )
         tricks.append({"start": start, "end": end, "labels": labels})
     view_paths = tuple(f"{home}/{m.string.strip('/')}" for m in urls)
     return SequenceSpec(name, home, session, video_id, part, view_paths, tuple(tricks), str(source))
@@ -123,7 +131,9 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def read_home(dataset_root: str | Path, home: str) -> tuple[list[SequenceSpec], list[RecordingError]]:
+def read_home(
+    dataset_root: str | Path, home: str
+) -> tuple[list[SequenceSpec], list[RecordingError]]:
     """Read every annotated sequence of ``<dataset_root>/<home>``, with either naming convention.
 
     Home1 style: records from ``all_labels.json``; Home2 style: ``train*.json`` and ``test*.json``
@@ -135,9 +145,13 @@ def read_home(dataset_root: str | Path, home: str) -> tuple[list[SequenceSpec], 
     if not home_dir.is_dir():
         raise RecordingError(home_dir, "home folder is missing")
     all_labels, split_files = home_annotation_files(home_dir)
-    record_files = [all_labels] if all_labels else [p for files in split_files.values() for p in files]
+    record_files = (
+        [all_labels] if all_labels else [p for files in split_files.values() for p in files]
+    )
     if not record_files:
-        raise RecordingError(home_dir, f"no {ALL_LABELS_FILE} and no train*/test* .json annotation file")
+        raise RecordingError(
+            home_dir, f"no {ALL_LABELS_FILE} and no train*/test* .json annotation file"
+        )
     membership: dict[str, str] = {}
     for split, files in split_files.items():
         for path in files:
@@ -155,8 +169,15 @@ def read_home(dataset_root: str | Path, home: str) -> tuple[list[SequenceSpec], 
             if spec.sequence_id not in specs:
                 split = membership.get(str(record["video_url_1"]).strip("/"))
                 specs[spec.sequence_id] = SequenceSpec(
-                    spec.sequence_id, home, spec.session, spec.video_id, spec.part,
-                    spec.view_paths, spec.tricks, spec.source, split,
+                    spec.sequence_id,
+                    home,
+                    spec.session,
+                    spec.video_id,
+                    spec.part,
+                    spec.view_paths,
+                    spec.tricks,
+                    spec.source,
+                    split,
                 )
     return list(specs.values()), problems
 
@@ -172,7 +193,9 @@ def check_trick_times(spec: SequenceSpec, duration: float, tolerance: float) -> 
             )
 
 
-def frame_labels(tricks: Iterable[dict[str, Any]], n_frames: int, fps: float = SAMPLE_FPS) -> np.ndarray:
+def frame_labels(
+    tricks: Iterable[dict[str, Any]], n_frames: int, fps: float = SAMPLE_FPS
+) -> np.ndarray:
     """``(n_frames, C)`` uint8: frame f carries class c when ``round(start·fps) <= f <= round(end·fps)``
     for a trick labelled c (Python's ``round``: halves go to the even integer); clipped to the sequence."""
     labels = np.zeros((n_frames, len(CLASSES)), dtype=np.uint8)

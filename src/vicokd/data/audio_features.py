@@ -10,6 +10,7 @@ Unlike the reference code, a chunk is not padded to 1024 spectrogram frames: chu
 ``[f / 2.5, (f + 1) / 2.5)`` s) keeps the ``L = 40`` frames that start in it (the last window reaches
 15 ms into the next chunk), exactly what the extractor gives for that chunk with ``max_length = L``.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -38,7 +39,9 @@ def frames_per_chunk(sample_rate: int = 16000, sample_fps: float = SAMPLE_FPS) -
 class ChunkedLogMel:
     """Turn a mono waveform into ``(n_frames, L, num_mel_bins)`` float16 AST-normalised log-mels."""
 
-    def __init__(self, sample_rate: int = 16000, num_mel_bins: int = 128, sample_fps: float = SAMPLE_FPS):
+    def __init__(
+        self, sample_rate: int = 16000, num_mel_bins: int = 128, sample_fps: float = SAMPLE_FPS
+    ):
         self.sample_rate = sample_rate
         self.num_mel_bins = num_mel_bins
         self.chunk_frames = frames_per_chunk(sample_rate, sample_fps)
@@ -50,16 +53,25 @@ class ChunkedLogMel:
                 sampling_rate=sample_rate, num_mel_bins=num_mel_bins, max_length=self.chunk_frames
             )
             self._mel_filters = mel_filter_bank(
-                num_frequency_bins=FFT_LENGTH // 2 + 1, num_mel_filters=num_mel_bins, min_frequency=20,
-                max_frequency=sample_rate // 2, sampling_rate=sample_rate, norm=None,
-                mel_scale="kaldi", triangularize_in_mel_space=True,
+                num_frequency_bins=FFT_LENGTH // 2 + 1,
+                num_mel_filters=num_mel_bins,
+                min_frequency=20,
+                max_frequency=sample_rate // 2,
+                sampling_rate=sample_rate,
+                norm=None,
+                mel_scale="kaldi",
+                triangularize_in_mel_space=True,
             )
         self._mel_filters = self._mel_filters.astype(np.float32)
-        self._window = window_function(self.window_length, "hann", periodic=False).astype(np.float32)
+        self._window = window_function(self.window_length, "hann", periodic=False).astype(
+            np.float32
+        )
 
     def log_mel(self, samples: np.ndarray, n_windows: int) -> np.ndarray:
         """``(n_windows, num_mel_bins)`` float32 normalised log-mels of windows every ``hop`` samples."""
-        frames = sliding_window_view(samples, self.window_length)[::self.hop][:n_windows].astype(np.float32)
+        frames = sliding_window_view(samples, self.window_length)[:: self.hop][:n_windows].astype(
+            np.float32
+        )
         frames -= frames.mean(axis=1, keepdims=True)
         frames[:, 1:] -= PREEMPHASIS * frames[:, :-1]  # numpy buffers the overlapping operands
         frames[:, 0] *= 1 - PREEMPHASIS

@@ -1,4 +1,5 @@
 """The torch Dataset of multi-view clips: T sampled 2.5-FPS frames of every view of a sequence."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -46,13 +47,18 @@ class MultiViewClipDataset(Dataset):
         cache: bool = False,
     ):
         if sampling not in ("random_perturb", "uniform"):
-            raise ValueError(f"unknown sampling mode {sampling!r}: use 'random_perturb' or 'uniform'")
+            raise ValueError(
+                f"unknown sampling mode {sampling!r}: use 'random_perturb' or 'uniform'"
+            )
         self.sequences = sequences.reset_index(drop=True)
         self.sources = {
             name: store
             for name, store in (
-                ("frames", frames), ("audio", audio), ("frame_labels", frame_labels),
-                ("masks", masks), ("person_confidence", presence),
+                ("frames", frames),
+                ("audio", audio),
+                ("frame_labels", frame_labels),
+                ("masks", masks),
+                ("person_confidence", presence),
             )
             if store is not None
         }
@@ -91,7 +97,9 @@ class MultiViewClipDataset(Dataset):
             "sequence_id": sequence_id,
         }
         if "audio" in self.sources:
-            sample["audio"] = torch.from_numpy(np.asarray(self._array("audio", sequence_id)[:, indices], np.float32))
+            sample["audio"] = torch.from_numpy(
+                np.asarray(self._array("audio", sequence_id)[:, indices], np.float32)
+            )
         if "frame_labels" in self.sources:
             labels = self._array("frame_labels", sequence_id)[indices]
             sample["frame_labels"] = torch.from_numpy(np.asarray(labels, np.float32))

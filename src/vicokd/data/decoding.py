@@ -1,4 +1,5 @@
 """Decoding one view's mp4 with PyAV in a single pass: frames at 2.5 FPS and 16 kHz mono audio."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,7 +79,9 @@ def decode_view(
                 for frame in packet.decode():
                     if packet.stream.type == "video":
                         if decoded % stride == 0:
-                            rgb = reformatter.reformat(frame, width=width, height=height, format="rgb24")
+                            rgb = reformatter.reformat(
+                                frame, width=width, height=height, format="rgb24"
+                            )
                             frames.append(rgb.to_ndarray())
                         decoded += 1
                     else:

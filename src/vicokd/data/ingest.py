@@ -6,6 +6,7 @@ labels on that frame axis. A sequence with a bad input (missing/corrupt/truncate
 times beyond the video) is left out with a warning naming the file and the problem, or raises in
 strict mode.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from vicokd.data.annotations import SAMPLE_FPS, RecordingError, SequenceSpec, check_trick_times, frame_labels, read_home
+from vicokd.data.annotations import (
+    SAMPLE_FPS,
+    RecordingError,
+    SequenceSpec,
+    check_trick_times,
+    frame_labels,
+    read_home,
+)
 from vicokd.data.audio_features import ChunkedLogMel
 from vicokd.data.decoding import decode_view
 
@@ -82,14 +90,21 @@ class IngestionReport:
         }
 
 
-def ingest_sequence(spec: SequenceSpec, dataset_root: str | Path, settings: IngestionSettings) -> IngestedSequence:
+def ingest_sequence(
+    spec: SequenceSpec, dataset_root: str | Path, settings: IngestionSettings
+) -> IngestedSequence:
     """Decode and featurise one sequence; raises RecordingError on bad input."""
     with threadpool_limits(1, user_api="blas"):  # small matrix products: BLAS threads only contend
         return _ingest_sequence(spec, Path(dataset_root), settings)
 
 
-def _ingest_sequence(spec: SequenceSpec, root: Path, settings: IngestionSettings) -> IngestedSequence:
-    views = [decode_view(root / path, settings.image_size, settings.sample_rate) for path in spec.view_paths]
+def _ingest_sequence(
+    spec: SequenceSpec, root: Path, settings: IngestionSettings
+) -> IngestedSequence:
+    views = [
+        decode_view(root / path, settings.image_size, settings.sample_rate)
+        for path in spec.view_paths
+    ]
     n_frames = min(view.frames.shape[0] for view in views)
     duration = min(view.duration for view in views)
     check_trick_times(spec, duration, settings.time_tolerance)
@@ -119,7 +134,9 @@ def _ingest_sequence(spec: SequenceSpec, root: Path, settings: IngestionSettings
     )
 
 
-def _try_ingest(spec: SequenceSpec, dataset_root: str, settings: IngestionSettings) -> IngestedSequence | RecordingError:
+def _try_ingest(
+    spec: SequenceSpec, dataset_root: str, settings: IngestionSettings
+) -> IngestedSequence | RecordingError:
     try:
         return ingest_sequence(spec, dataset_root, settings)
     except RecordingError as problem:

@@ -9,6 +9,7 @@ Indices are always sorted (non-decreasing) and within ``[0, n_frames)``. When ``
 are narrower than a frame, so frames repeat: each frame appears ``T/n`` times (rounded), still in
 order, and ``random_perturb`` then has nothing to draw and equals ``floor(i·n/T)``.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -24,7 +25,9 @@ def sample_indices(
     """``(num_samples,)`` int64 sorted frame indices in ``[0, n_frames)``; ``rng`` is needed for
     ``random_perturb``."""
     if n_frames < 1 or num_samples < 1:
-        raise ValueError(f"need n_frames >= 1 and num_samples >= 1, got {n_frames} and {num_samples}")
+        raise ValueError(
+            f"need n_frames >= 1 and num_samples >= 1, got {n_frames} and {num_samples}"
+        )
     bins = np.arange(num_samples)
     if mode == "uniform":
         return ((2 * bins + 1) * n_frames // (2 * num_samples)).astype(np.int64)

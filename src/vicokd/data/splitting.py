@@ -1,4 +1,5 @@
 """Train / validation / test splits per home by iterative stratification on sequence labels."""
+
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,11 @@ SPLITS = ("train", "val", "test")
 
 def _label_matrix(sequences: pd.DataFrame) -> np.ndarray:
     """``(N, C)`` multi-hot sequence labels."""
-    return np.stack([multi_hot(list(labels)) for labels in sequences["labels"]]) if len(sequences) else np.zeros((0, len(CLASSES)))
+    return (
+        np.stack([multi_hot(list(labels)) for labels in sequences["labels"]])
+        if len(sequences)
+        else np.zeros((0, len(CLASSES)))
+    )
 
 
 def stratified_holdout(
@@ -42,7 +47,9 @@ def stratified_holdout(
     common = labels.sum(axis=0) >= min_class_count
     best, best_score = held_out, (np.inf, np.inf)
     for state in np.random.SeedSequence(seed).generate_state(tries):
-        splitter = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=holdout_size, random_state=int(state))
+        splitter = MultilabelStratifiedShuffleSplit(
+            n_splits=1, test_size=holdout_size, random_state=int(state)
+        )
         _, test_rows = next(splitter.split(np.zeros((len(labels), 1)), labels))
         candidate = np.zeros(len(labels), dtype=bool)
         candidate[test_rows] = True
@@ -81,15 +88,28 @@ def split_sequences(
             is_test = (own == "test").to_numpy()
         else:
             if use_dataset_splits:
-                logger.warning("%s: not every sequence is in the dataset's train/test files; stratifying instead", home)
+                logger.warning(
+                    "%s: not every sequence is in the dataset's train/test files; stratifying instead",
+                    home,
+                )
             is_test = stratified_holdout(labels, test_size, seed)
         split = np.where(is_test, "test", "train").astype(object)
         train_rows = np.flatnonzero(~is_test)
-        is_val = stratified_holdout(labels[train_rows], val_size, seed, min_class_count=1, both_sides=False)
+        is_val = stratified_holdout(
+            labels[train_rows], val_size, seed, min_class_count=1, both_sides=False
+        )
         split[train_rows[is_val]] = "val"
-        parts.append(pd.DataFrame({"sequence_id": group["sequence_id"], "home": home, "split": split}))
+        parts.append(
+            pd.DataFrame({"sequence_id": group["sequence_id"], "home": home, "split": split})
+        )
     if not parts:
-        return pd.DataFrame({"sequence_id": pd.Series(dtype=str), "home": pd.Series(dtype=str), "split": pd.Series(dtype=str)})
+        return pd.DataFrame(
+            {
+                "sequence_id": pd.Series(dtype=str),
+                "home": pd.Series(dtype=str),
+                "split": pd.Series(dtype=str),
+            }
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -101,7 +121,14 @@ def split_class_counts(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.Data
         for split in SPLITS:
             chosen = table[(table["split"] == split) & ((table["home"] == home) | (home == "all"))]
             counts = _label_matrix(chosen).sum(axis=0).astype(int)
-            rows.append({"home": home, "split": split, "sequences": len(chosen), **dict(zip(CLASSES, counts))})
+            rows.append(
+                {
+                    "home": home,
+                    "split": split,
+                    "sequences": len(chosen),
+                    **dict(zip(CLASSES, counts)),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -1,4 +1,5 @@
 """Arrays parked on disk until a consumer loads them, so a producer never holds them all in memory."""
+
 from __future__ import annotations
 
 import tempfile

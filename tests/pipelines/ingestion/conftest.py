@@ -1,10 +1,13 @@
 """A two-home dataset in the real layout (one corrupt view), written with tests/data/fake_home.py."""
+
 import importlib.util
 from pathlib import Path
 
 import pytest
 
-_spec = importlib.util.spec_from_file_location("fake_home", Path(__file__).parents[2] / "data" / "fake_home.py")
+_spec = importlib.util.spec_from_file_location(
+    "fake_home", Path(__file__).parents[2] / "data" / "fake_home.py"
+)
 fake_home = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fake_home)
 

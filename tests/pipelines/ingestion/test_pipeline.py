@@ -1,4 +1,5 @@
 """The ingestion pipeline on a tiny dataset with the test environment's parameters."""
+
 import json
 from pathlib import Path
 
@@ -19,18 +20,24 @@ STORES = ("frames", "audio_features", "frame_labels")
 
 
 def ingestion_params(root: Path, **overrides) -> dict:
-    params = OmegaConfigLoader(str(CONF), base_env="base", default_run_env="test")["parameters"]["ingestion"]
+    params = OmegaConfigLoader(str(CONF), base_env="base", default_run_env="test")["parameters"][
+        "ingestion"
+    ]
     return {**params, "dataset_root": str(root), **overrides}
 
 
 def run_ingestion(out: Path, params: dict) -> DataCatalog:
-    catalog = DataCatalog({
-        "recordings_manifest": MemoryDataset({"dataset_root": params["dataset_root"], "homes": params["homes"]}),
-        "params:ingestion": MemoryDataset(params),
-        "sequences": ParquetDataset(filepath=str(out / "sequences.parquet")),
-        **{name: ArrayStoreDataset(str(out / name)) for name in STORES},
-        "ingestion_report": JSONDataset(filepath=str(out / "ingestion_report.json")),
-    })
+    catalog = DataCatalog(
+        {
+            "recordings_manifest": MemoryDataset(
+                {"dataset_root": params["dataset_root"], "homes": params["homes"]}
+            ),
+            "params:ingestion": MemoryDataset(params),
+            "sequences": ParquetDataset(filepath=str(out / "sequences.parquet")),
+            **{name: ArrayStoreDataset(str(out / name)) for name in STORES},
+            "ingestion_report": JSONDataset(filepath=str(out / "ingestion_report.json")),
+        }
+    )
     SequentialRunner().run(create_pipeline(), catalog)
     return catalog
 
@@ -39,8 +46,19 @@ def test_pipeline_writes_table_stores_and_report(tmp_path, recordings):
     catalog = run_ingestion(tmp_path, ingestion_params(recordings))
     sequences = catalog.load("sequences")
     assert sequences["sequence_id"].tolist() == ["Home1/01/00-Part1", "Home1/01/00-Part2"]
-    for column in ("home", "session", "video_id", "part", "view_paths", "duration", "native_fps",
-                   "n_frames", "labels", "tricks", "has_audio"):
+    for column in (
+        "home",
+        "session",
+        "video_id",
+        "part",
+        "view_paths",
+        "duration",
+        "native_fps",
+        "n_frames",
+        "labels",
+        "tricks",
+        "has_audio",
+    ):
         assert column in sequences
     assert sequences["n_frames"].tolist() == [10, 10]  # 40 frames at 10 fps, stride 4
     assert list(sequences["labels"].iloc[1]) == ["Drink", "Eat"]
@@ -49,13 +67,17 @@ def test_pipeline_writes_table_stores_and_report(tmp_path, recordings):
     assert sorted(frames) == sorted(audio) == sorted(labels) == sorted(sequences["sequence_id"])
     assert frames["Home1/01/00-Part2"].shape == (5, 10, 32, 32, 3)  # conf/test image_size
     assert audio["Home1/01/00-Part2"].shape == (5, 10, 40, 128)
-    assert labels["Home1/01/00-Part2"][:, [4, 5]].T.tolist() == [[0, 0, 1, 1, 1, 1, 1, 1, 1, 0]] * 2  # 1.0-3.0 s → 2..8
+    assert (
+        labels["Home1/01/00-Part2"][:, [4, 5]].T.tolist() == [[0, 0, 1, 1, 1, 1, 1, 1, 1, 0]] * 2
+    )  # 1.0-3.0 s → 2..8
     report = json.loads((tmp_path / "ingestion_report.json").read_text())
     assert report["kept"] == 2 and report["native_frames_decoded"] == 2 * 5 * 40
-    assert report["skipped"] == [{
-        "file": str(recordings / "Home2/01/03-View2-Part1.mp4"),
-        "problem": report["skipped"][0]["problem"],
-    }]
+    assert report["skipped"] == [
+        {
+            "file": str(recordings / "Home2/01/03-View2-Part1.mp4"),
+            "problem": report["skipped"][0]["problem"],
+        }
+    ]
     assert report["decode_frames_per_second"] > 0
 
 
@@ -68,6 +90,10 @@ def test_strict_failure_leaves_no_half_written_output(tmp_path, recordings):
     first = np.array(good.load("frames")["Home1/01/00-Part1"])
     with pytest.raises(RecordingError):
         run_ingestion(tmp_path / "kept", ingestion_params(recordings, strict=True))
-    assert {name: (tmp_path / "kept" / name / "index.json").read_text() for name in STORES} == before
+    assert {
+        name: (tmp_path / "kept" / name / "index.json").read_text() for name in STORES
+    } == before
     assert (np.array(good.load("frames")["Home1/01/00-Part1"]) == first).all()
-    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == sorted([*STORES, "ingestion_report.json", "sequences.parquet"])
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == sorted(
+        [*STORES, "ingestion_report.json", "sequences.parquet"]
+    )

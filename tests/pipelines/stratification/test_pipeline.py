@@ -1,4 +1,5 @@
 """The stratification pipeline on a sequence table with the test environment's parameters."""
+
 from pathlib import Path
 
 import numpy as np
@@ -18,23 +19,34 @@ CONF = Path(__file__).resolve().parents[3] / "conf"
 def sequence_table(n_per_home: int = 50) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = [
-        {"sequence_id": f"{home}/0{i % 3}/{i:02d}-Part{1 + i % 2}", "home": home, "n_frames": 20,
-         "labels": list(rng.choice(CLASSES, rng.integers(1, 3), replace=False))}
-        for home in ("Home1", "Home2") for i in range(n_per_home)
+        {
+            "sequence_id": f"{home}/0{i % 3}/{i:02d}-Part{1 + i % 2}",
+            "home": home,
+            "n_frames": 20,
+            "labels": list(rng.choice(CLASSES, rng.integers(1, 3), replace=False)),
+        }
+        for home in ("Home1", "Home2")
+        for i in range(n_per_home)
     ]
     return pd.DataFrame(rows)
 
 
 def run_stratification(out: Path, sequences: pd.DataFrame, seed: int) -> pd.DataFrame:
-    params = OmegaConfigLoader(str(CONF), base_env="base", default_run_env="test")["parameters"]["stratification"]
-    catalog = DataCatalog({
-        "sequences": MemoryDataset(sequences),
-        "params:stratification": MemoryDataset(params),
-        "params:seed": MemoryDataset(seed),
-        "splits": ParquetDataset(filepath=str(out / "splits.parquet")),
-        "split_class_counts": CSVDataset(filepath=str(out / "counts.csv"), save_args={"index": False}),
-        "split_class_counts_table": TextDataset(filepath=str(out / "counts.md")),
-    })
+    params = OmegaConfigLoader(str(CONF), base_env="base", default_run_env="test")["parameters"][
+        "stratification"
+    ]
+    catalog = DataCatalog(
+        {
+            "sequences": MemoryDataset(sequences),
+            "params:stratification": MemoryDataset(params),
+            "params:seed": MemoryDataset(seed),
+            "splits": ParquetDataset(filepath=str(out / "splits.parquet")),
+            "split_class_counts": CSVDataset(
+                filepath=str(out / "counts.csv"), save_args={"index": False}
+            ),
+            "split_class_counts_table": TextDataset(filepath=str(out / "counts.md")),
+        }
+    )
     SequentialRunner().run(create_pipeline(), catalog)
     return catalog.load("splits")
 

@@ -1,4 +1,5 @@
 """Ingestion nodes: thin wrappers around vicokd.data.ingest."""
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,19 @@ logger = logging.getLogger(__name__)
 
 #: Column order of the ``sequences`` table (docs/architecture.md), plus the dataset's own split.
 SEQUENCE_COLUMNS = [
-    "sequence_id", "home", "session", "video_id", "part", "view_paths", "duration", "native_fps",
-    "n_frames", "labels", "tricks", "has_audio", "dataset_split",
+    "sequence_id",
+    "home",
+    "session",
+    "video_id",
+    "part",
+    "view_paths",
+    "duration",
+    "native_fps",
+    "n_frames",
+    "labels",
+    "tricks",
+    "has_audio",
+    "dataset_split",
 ]
 
 
@@ -33,7 +45,13 @@ def _settings(params: dict[str, Any]) -> IngestionSettings:
 
 def ingest_recordings(
     recordings_manifest: dict[str, Any], params: dict[str, Any]
-) -> tuple[pd.DataFrame, dict[str, SpooledArray], dict[str, SpooledArray], dict[str, SpooledArray], dict[str, Any]]:
+) -> tuple[
+    pd.DataFrame,
+    dict[str, SpooledArray],
+    dict[str, SpooledArray],
+    dict[str, SpooledArray],
+    dict[str, Any],
+]:
     """Decode every sequence of ``params.homes`` under ``params.dataset_root`` once.
 
     The manifest only orders this node after the simulation and is checked against the parameters.
@@ -44,7 +62,9 @@ def ingest_recordings(
     root, homes = params["dataset_root"], list(params["homes"])
     manifest_root = recordings_manifest.get("dataset_root")
     if manifest_root and Path(manifest_root).resolve() != Path(root).resolve():
-        logger.warning("recordings_manifest describes %s, but ingestion reads %s", manifest_root, root)
+        logger.warning(
+            "recordings_manifest describes %s, but ingestion reads %s", manifest_root, root
+        )
     spool = ArraySpool()
     rows: list[dict[str, Any]] = []
     frames: dict[str, SpooledArray] = {}
@@ -60,10 +80,18 @@ def ingest_recordings(
 
     report = ingest_dataset(root, homes, _settings(params), keep)
     sequences = pd.DataFrame(rows, columns=SEQUENCE_COLUMNS)
-    summary = {"dataset_root": str(root), "homes": homes, **report.as_dict(), "kept_sequences": report.kept}
+    summary = {
+        "dataset_root": str(root),
+        "homes": homes,
+        **report.as_dict(),
+        "kept_sequences": report.kept,
+    }
     logger.info(
         "Ingested %d sequences (%d left out) in %.1f s: %.0f decoded frames/s, %.2f MB/s",
-        summary["kept"], len(report.skipped), report.seconds,
-        summary["decode_frames_per_second"], summary["decode_megabytes_per_second"],
+        summary["kept"],
+        len(report.skipped),
+        report.seconds,
+        summary["decode_frames_per_second"],
+        summary["decode_megabytes_per_second"],
     )
     return sequences, frames, audio, labels, summary

@@ -1,4 +1,5 @@
 """Stratification nodes: thin wrappers around vicokd.data.splitting."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,7 +20,9 @@ def split_by_home(sequences: pd.DataFrame, params: dict[str, Any], seed: int) ->
     )
 
 
-def count_classes_per_split(sequences: pd.DataFrame, splits: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def count_classes_per_split(
+    sequences: pd.DataFrame, splits: pd.DataFrame
+) -> tuple[pd.DataFrame, str]:
     """Sequences per class for every (home, split): a table and its markdown rendering."""
     counts = split_class_counts(sequences, splits)
     return counts, markdown_table(counts)
