@@ -5,19 +5,26 @@ import pytest
 from vicokd.reporting import figures
 
 
-def _history(epochs: int, offset: float) -> pd.DataFrame:
+def _history(epochs: int, offset: float, homes=("Home1", "Home2")) -> pd.DataFrame:
     epoch = np.arange(1, epochs + 1)
-    return pd.DataFrame({"epoch": epoch, "lr": 1e-4, "seconds": 1.0, "loss": 1 / epoch,
-                         "val_map": offset + epoch, "test_map": offset + 2 * epoch})
+    return pd.concat([
+        pd.DataFrame({"epoch": epoch, "lr": 1e-4, "seconds": 1.0, "loss": 1 / epoch,
+                      "val_map": offset + epoch + 10 * h, "test_map": offset + 2 * epoch + 10 * h, "home": home})
+        for h, home in enumerate(homes)
+    ], ignore_index=True)
 
 
 def test_map_curves_draws_one_line_per_model_and_metric(tmp_path):
     histories = {"teacher AV_F": _history(3, 50), "student V_F": _history(3, 40), "vicokd V_S": _history(2, 45)}
     figure = figures.map_curves(histories)
-    validation, test = figure.axes[:2]
+    assert len(figure.axes) == 4  # two homes × (validation, test)
+    validation, test = figure.axes[2:4]  # Home2
+    assert test.get_title() == "Home2: test split"
     assert [line.get_label() for line in test.get_lines()] == list(histories)
-    np.testing.assert_array_equal(test.get_lines()[0].get_ydata(), histories["teacher AV_F"]["test_map"])
-    np.testing.assert_array_equal(validation.get_lines()[1].get_ydata(), histories["student V_F"]["val_map"])
+    home2 = histories["teacher AV_F"].query("home == 'Home2'")
+    np.testing.assert_array_equal(test.get_lines()[0].get_ydata(), home2["test_map"])
+    np.testing.assert_array_equal(validation.get_lines()[1].get_ydata(),
+                                  histories["student V_F"].query("home == 'Home2'")["val_map"])
     assert test.get_lines()[2].get_linestyle() == "--"  # V_S dashed
     figure.savefig(tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 0

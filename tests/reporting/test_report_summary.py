@@ -25,12 +25,6 @@ def test_dataset_statistics_names_unknown_sequences():
         summary.dataset_statistics(sequences, splits)
 
 
-def test_training_time_sums_seconds():
-    history = pd.DataFrame({"epoch": [1, 2], "seconds": [1.5, 2.0], "val_map": [10.0, 30.0], "test_map": [5.0, 7.0]})
-    row = summary.training_time({"student V_F": history}).iloc[0]
-    assert (row["epochs"], row["seconds"], row["best val mAP"], row["last test mAP"]) == (2, 3.5, 30.0, 7.0)
-
-
 def test_render_summary_lists_runs_settings_machine_and_links(predictions):
     metrics = tables.evaluate_predictions(predictions)
     text = summary.render_summary(

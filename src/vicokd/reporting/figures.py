@@ -15,14 +15,15 @@ HISTORY_METRICS: tuple[str, ...] = ("val_map", "test_map")
 
 
 def map_curves(histories: Mapping[str, pd.DataFrame], title: str = "mAP per epoch") -> Figure:
-    """Figure 3: validation and test mAP per epoch, one line per model.
+    """Figure 3: validation and test mAP per epoch, one line per model, one row of panels per home.
 
     Args:
-        histories: model label → history table with columns ``epoch``, ``val_map``, ``test_map``.
+        histories: model label → history table with columns ``epoch``, ``val_map``, ``test_map`` and
+            optionally ``home`` (one history may hold several homes).
         title: the figure's title.
 
     Returns:
-        A figure with one panel per metric (validation, test).
+        A figure with one panel per home (rows) and metric (columns: validation, test).
     """
     if not histories:
         raise ValueError("map_curves needs at least one training history.")
@@ -30,21 +31,27 @@ def map_curves(histories: Mapping[str, pd.DataFrame], title: str = "mAP per epoc
         missing = [c for c in ("epoch", *HISTORY_METRICS) if c not in history.columns]
         if missing:
             raise ValueError(f"Training history {label!r} lacks the columns {missing}.")
-    figure, axes = plt.subplots(1, len(HISTORY_METRICS), figsize=(13, 5), sharey=True)
+    homes = sorted({h for history in histories.values() for h in history.get("home", pd.Series(["all"]))})
+    figure, axes = plt.subplots(len(homes), len(HISTORY_METRICS), figsize=(13, 4.2 * len(homes)),
+                                sharey="row", squeeze=False)
     colours = plt.get_cmap("tab20")
     for index, (label, history) in enumerate(histories.items()):
-        for axis, metric in zip(axes, HISTORY_METRICS):
-            axis.plot(
-                history["epoch"], history[metric], marker="o", markersize=3,
-                color=colours(index % 20), label=label,
-                linestyle="--" if label.endswith("V_S") else "-",
-            )
-    for axis, metric in zip(axes, HISTORY_METRICS):
-        axis.set_title({"val_map": "validation split", "test_map": "test split"}[metric])
-        axis.set_xlabel("epoch")
-        axis.grid(alpha=0.3)
-    axes[0].set_ylabel("frame-level macro mAP (%)")
-    axes[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
+        for row, home in enumerate(homes):
+            runs = history[history["home"] == home] if "home" in history else history
+            for axis, metric in zip(axes[row], HISTORY_METRICS):
+                axis.plot(
+                    runs["epoch"], runs[metric], marker="o", markersize=3,
+                    color=colours(index % 20), label=label,
+                    linestyle="--" if label.endswith("V_S") else "-",
+                )
+    for row, home in enumerate(homes):
+        for axis, metric in zip(axes[row], HISTORY_METRICS):
+            split = {"val_map": "validation split", "test_map": "test split"}[metric]
+            axis.set_title(f"{home}: {split}")
+            axis.set_xlabel("epoch")
+            axis.grid(alpha=0.3)
+        axes[row, 0].set_ylabel("frame-level macro mAP (%)")
+    axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
     figure.suptitle(title)
     figure.tight_layout()
     return figure

@@ -56,20 +56,6 @@ def dataset_statistics(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.Data
     return table.drop(columns="_order").reset_index(drop=True)
 
 
-def training_time(histories: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Epochs, training seconds (sum of the history's ``seconds``) and last-epoch mAP per model."""
-    rows = []
-    for label, history in histories.items():
-        rows.append({
-            "model": label,
-            "epochs": len(history),
-            "seconds": float(history["seconds"].sum()) if "seconds" in history else float("nan"),
-            "best val mAP": float(history["val_map"].max()),
-            "last test mAP": float(history["test_map"].iloc[-1]),
-        })
-    return pd.DataFrame(rows)
-
-
 def _bullet_block(values: Mapping[str, Any]) -> list[str]:
     return [f"- **{key}**: {value}" for key, value in values.items()]
 

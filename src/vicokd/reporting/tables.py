@@ -207,7 +207,8 @@ def to_markdown(table: pd.DataFrame, title: str, note: str = "", digits: int = 2
         return "\n".join(lines + ["_No run produced this table._", ""])
     header = [str(c) for c in table.columns]
     lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "|".join("---" if table[c].dtype == object else "---:" for c in table.columns) + "|")
+    numeric = [pd.api.types.is_numeric_dtype(table[c]) for c in table.columns]
+    lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
     for _, row in table.iterrows():
         cells = []
         for column, value in row.items():
