@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from vicokd.detection.quality import mask_quality, quality_table
+from vicokd.detection.quality import best_threshold, mask_quality, quality_table
 
 
 def test_mask_quality_counts_by_hand():
@@ -40,3 +40,13 @@ def test_quality_table_rows_and_no_ground_truth():
     assert "| Home1 | 0.900 | 0.800 | 0.847 | 10 |" in table
     empty = quality_table({**report, "homes": {}, "note": "no ground truth (person_truth is empty)"})
     assert "no ground truth" in empty and "| Home1" not in empty
+
+
+def test_best_threshold_maximises_f1_over_candidates():
+    confidence = {"a": np.array([[0.9, 0.7, 0.35, 0.2]]), "b": np.array([[0.6, 0.1]])}
+    truth = {"a": np.array([[1, 1, 1, 0]]), "b": np.array([[0, 0]])}
+    # t=0.3: tp 3, fp 1 → F1 6/7; t=0.5: tp 2, fp 1, fn 1 → 2/3; t=0.8: tp 1, fn 2 → 1/2;
+    # t=0.4: tp 2, fp 1, fn 1 → 2/3
+    assert best_threshold(confidence, truth, [0.8, 0.5, 0.4, 0.3]) == 0.3
+    # ties go to the first (smaller) candidate: 0.4 and 0.5 both give 2/3
+    assert best_threshold(confidence, truth, [0.4, 0.5]) == 0.4

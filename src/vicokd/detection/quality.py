@@ -1,7 +1,7 @@
 """Precision, recall and F1 of visibility masks against the simulator's visibility."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
@@ -31,6 +31,25 @@ def mask_quality(
                                   labels=[False, True])
         counts[home] = counts.get(home, 0) + matrix
     return {home: _scores(matrix) for home, matrix in sorted(counts.items())}
+
+
+def best_threshold(
+    confidence: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], candidates: Sequence[float]
+) -> float:
+    """The candidate threshold whose masks ``confidence >= t`` have the highest F1 against ``truth``
+    (pooled over the given sequences; ties go to the earlier candidate).
+
+    Args:
+        confidence: ``sequence_id -> (V, n)`` person confidence.
+        truth: ``sequence_id -> (V, n)`` true visibility of the same sequences.
+    """
+    if not truth:
+        raise ValueError("No sequences to choose a mask threshold on.")
+    scores = np.concatenate([np.asarray(confidence[sid]).ravel() for sid in truth])
+    visible = np.concatenate([np.asarray(truth[sid]).ravel() for sid in truth]).astype(bool)
+    f1 = [_scores(confusion_matrix(visible, scores >= t, labels=[False, True]))["f1"]
+          for t in candidates]
+    return float(candidates[int(np.argmax(f1))])
 
 
 def _scores(matrix: np.ndarray) -> dict[str, float]:

@@ -90,12 +90,13 @@ def test_detector_source_trains_and_masks_every_frame(detector_run, home):
     train_images = list((tmp_path / "yolo" / "images" / "train").glob("*.png"))
     assert len(train_images) == 2 * 5 * 6  # the train split only: 2 sequences × 5 views × 6 frames
     confidence, masks = catalog.load("person_confidence"), catalog.load("visibility_masks")
-    threshold = masking_params(tmp_path)["threshold"]
+    report = catalog.load("mask_quality")
+    threshold = report["threshold"]  # chosen on the val split (test parameters: threshold "val")
+    assert threshold in masking_params(tmp_path)["threshold_candidates"]
     for sid in store:
         assert confidence[sid].shape == masks[sid].shape == store[sid].shape[:2]
         assert confidence[sid].dtype == np.float32
         np.testing.assert_array_equal(masks[sid], confidence[sid] >= threshold)
-    report = catalog.load("mask_quality")
     assert set(report["homes"]) == {"Home1", "Home2"} and report["source"] == "detector"
     assert "| Home1 |" in catalog.load("mask_quality_table")
 
@@ -109,11 +110,22 @@ def test_real_data_without_weights_stops(tmp_path, home):
 def test_real_data_with_weights_reports_no_ground_truth(tmp_path, home, detector_run):
     frames, truth, splits = home
     weights = detector_run[1].load("person_detector")["weights"]
+    with pytest.raises(ValueError, match="masking.threshold is 'val'"):  # nothing to tune on
+        run_masking(tmp_path, frames, truth.iloc[:0], splits, masking_params(tmp_path, weights=weights))
     catalog = run_masking(tmp_path, frames, truth.iloc[:0], splits,
-                          masking_params(tmp_path, weights=weights))
+                          masking_params(tmp_path, weights=weights, threshold=0.5))
     assert catalog.load("mask_quality")["homes"] == {}
     assert "no ground truth" in catalog.load("mask_quality_table")
     assert set(catalog.load("visibility_masks")) == set(frames.load())
+
+
+def test_fixed_threshold_is_used(tmp_path, home, detector_run):
+    frames, truth, splits = home
+    weights = detector_run[1].load("person_detector")["weights"]
+    catalog = run_masking(tmp_path, frames, truth, splits,
+                          masking_params(tmp_path, weights=weights, threshold=0.0))
+    assert catalog.load("mask_quality")["threshold"] == 0.0
+    assert all(masks.all() for masks in catalog.load("visibility_masks").values())
 
 
 def test_missing_weights_file_is_named(tmp_path, home):

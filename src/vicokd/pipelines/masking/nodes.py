@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from vicokd.detection.infer import DetectorError, load_person_detector, person_confidence
-from vicokd.detection.quality import mask_quality, quality_table
+from vicokd.detection.quality import best_threshold, mask_quality, quality_table
 from vicokd.detection.train import train_yolo_detector
 from vicokd.detection.yolo_export import export_yolo_dataset, truth_by_sequence
 
@@ -90,12 +90,31 @@ def score_person_confidence(
     }
 
 
+def choose_mask_threshold(
+    person_confidence: Mapping[str, np.ndarray],
+    person_truth: pd.DataFrame,
+    splits: pd.DataFrame,
+    masking: dict[str, Any],
+) -> float:
+    """``masking.threshold`` when it is a number; when ``"val"``, the value of
+    ``masking.threshold_candidates`` with the best mask F1 on the val split (needs person_truth)."""
+    if masking["threshold"] != "val":
+        return float(masking["threshold"])
+    if person_truth.empty:
+        raise ValueError("masking.threshold is 'val' but person_truth is empty (real data): set a "
+                         "number, e.g. 0.5.")
+    val = splits.loc[splits["split"] == "val", "sequence_id"].tolist()
+    truth = truth_by_sequence(person_truth[person_truth["sequence_id"].isin(val)],
+                              {sid: int(person_confidence[sid].shape[1]) for sid in val})
+    return best_threshold(person_confidence, {sid: vis for sid, (vis, _) in truth.items()},
+                          masking["threshold_candidates"])
+
+
 def threshold_masks(
-    person_confidence: Mapping[str, np.ndarray], masking: dict[str, Any]
+    person_confidence: Mapping[str, np.ndarray], mask_threshold: float
 ) -> dict[str, np.ndarray]:
-    """Visibility masks ``(V, n_frames)`` uint8: 1 where the person confidence ≥ ``masking.threshold``."""
-    threshold = float(masking["threshold"])
-    return {sid: (np.asarray(conf) >= threshold).astype(np.uint8)
+    """Visibility masks ``(V, n_frames)`` uint8: 1 where the person confidence ≥ ``mask_threshold``."""
+    return {sid: (np.asarray(conf) >= mask_threshold).astype(np.uint8)
             for sid, conf in person_confidence.items()}
 
 
@@ -104,7 +123,7 @@ def evaluate_masks(
     person_truth: pd.DataFrame,
     splits: pd.DataFrame,
     person_detector: dict[str, Any],
-    masking: dict[str, Any],
+    mask_threshold: float,
 ) -> tuple[dict[str, Any], str]:
     """Mask quality on the test split against the simulator's visibility: JSON report and markdown.
 
@@ -112,7 +131,7 @@ def evaluate_masks(
     ``note`` when there is no ground truth (real data).
     """
     report: dict[str, Any] = {
-        "source": person_detector["source"], "split": "test", "threshold": masking["threshold"],
+        "source": person_detector["source"], "split": "test", "threshold": mask_threshold,
         "detector": {k: v for k, v in person_detector.items() if k != "source"}, "homes": {},
     }
     if person_truth.empty:

@@ -2,6 +2,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from vicokd.pipelines.masking.nodes import (
+    choose_mask_threshold,
     evaluate_masks,
     prepare_person_detector,
     score_person_confidence,
@@ -18,9 +19,12 @@ def create_pipeline(**kwargs) -> Pipeline:
         Node(score_person_confidence,
              ["frames", "person_truth", "person_detector", "params:masking"],
              "person_confidence", name="score_person_confidence"),
-        Node(threshold_masks, ["person_confidence", "params:masking"], "visibility_masks",
+        Node(choose_mask_threshold,
+             ["person_confidence", "person_truth", "splits", "params:masking"], "mask_threshold",
+             name="choose_mask_threshold"),
+        Node(threshold_masks, ["person_confidence", "mask_threshold"], "visibility_masks",
              name="threshold_masks"),
         Node(evaluate_masks,
-             ["visibility_masks", "person_truth", "splits", "person_detector", "params:masking"],
+             ["visibility_masks", "person_truth", "splits", "person_detector", "mask_threshold"],
              ["mask_quality", "mask_quality_table"], name="evaluate_masks"),
     ])
