@@ -114,3 +114,16 @@ def test_per_class_table_has_every_class(predictions):
     table = tables.per_class_table(metrics)
     assert list(table.columns[-len(CLASSES):]) == list(CLASSES)
     assert len(table) == len(metrics[["backbone", "method", "supervision", "home"]].drop_duplicates())
+
+
+def test_paper_comparison_puts_ours_next_to_the_paper(predictions):
+    metrics = tables.evaluate_predictions(predictions)
+    paper = pd.DataFrame({"home": ["Home1", "Home2"], "backbone": "multitsf", "method": "vicokd",
+                          "supervision": "V_F", "map": [82.91, 91.27]})
+    table = tables.paper_comparison(metrics, paper, ["teacher", "student", "vicokd"])
+    row = table[(table["method"] == "vicokd") & (table["supervision"] == "V_F")].iloc[0]
+    ours = _map(metrics, "vicokd", "V_F", "Home2")
+    assert row["Home2 ours"] == pytest.approx(ours) and row["Home2 n"] == 2
+    assert row["Home2 ours − paper"] == pytest.approx(ours - 91.27)
+    student = table[table["method"] == "student"].iloc[0]
+    assert np.isnan(student["Home1 paper"]) and np.isnan(student["Home1 ours − paper"])

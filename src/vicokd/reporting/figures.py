@@ -112,9 +112,10 @@ def attention_figure(
             if view == 0:
                 axis.set_title(label)
             if view == views - 1:
-                axis.set_xlabel("audio / pseudo-audio key frame")
+                axis.set_xlabel("key frame t", fontsize=8)
     axes[0, 0].set_title("frames " + ", ".join(str(i) for i in frame_indices))
-    figure.colorbar(image, ax=axes[:, 1:].ravel().tolist(), shrink=0.6, label="attention weight")
+    figure.colorbar(image, ax=axes[:, 1:].ravel().tolist(), shrink=0.6,
+                    label="attention weight (video query row → audio / pseudo-audio key)")
     if title:
         figure.suptitle(title)
     return figure

@@ -232,3 +232,30 @@ def seeds_markdown(table: pd.DataFrame, title: str, note: str = "", digits: int 
             for m, s, n in zip(table[f"{home} mean"], table[f"{home} std"], table[f"{home} n"])
         ]
     return to_markdown(cells, title, note, digits)
+
+
+def paper_comparison(metrics: pd.DataFrame, paper: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """Our frame-level mAP (mean, std, seeds) next to the paper's figure for every run we have.
+
+    Args:
+        metrics: :func:`evaluate_predictions` output over the benchmark grid.
+        paper: ``home, backbone, method, supervision, map`` (the paper's reported mAP).
+        methods: row order of the methods (teacher, comparison methods, ablations).
+
+    Returns:
+        Rows backbone × method × supervision; per home ``<home> ours``, ``<home> std``, ``<home> n``,
+        ``<home> paper`` and ``<home> ours − paper`` (NaN where the paper reports no figure).
+    """
+    table = seeds_table(metrics, methods)
+    if table.empty:
+        return table
+    reported = paper.set_index(["backbone", "method", "supervision", "home"])["map"]
+    for home in sorted(metrics["home"].unique()):
+        keys = zip(table["backbone"], table["method"], table["supervision"])
+        table[f"{home} paper"] = [reported.get((b, m, s, home), np.nan) for b, m, s in keys]
+        table[f"{home} ours − paper"] = table[f"{home} mean"] - table[f"{home} paper"]
+        table = table.rename(columns={f"{home} mean": f"{home} ours"})
+    ordered = ["backbone", "method", "supervision"] + [
+        f"{h} {s}" for h in sorted(metrics["home"].unique()) for s in ("ours", "std", "n", "paper", "ours − paper")
+    ]
+    return table[ordered]
