@@ -106,8 +106,8 @@ def report(env: str, conf: Path, elapsed: float | None) -> str:
     machine = summary.machine_info()
     lines = [f"# Benchmark ({stamp})", "",
              f"Environment `{env}` + conf/benchmark; {len(files)} prediction tables, "
-             f"{metrics['model'].nunique()} models, seeds {sorted(metrics['seed'].unique())}, backbones "
-             f"{sorted(metrics['backbone'].unique())}." + (f" Grid time {elapsed / 3600:.2f} h." if elapsed else ""),
+             f"{metrics['model'].nunique()} models, seeds {sorted(int(s) for s in metrics['seed'].unique())}, backbones "
+             f"{sorted(metrics['backbone'].unique())}." + (f" This invocation ran {elapsed / 60:.1f} min." if elapsed else ""),
              "", *(f"- **{k}**: {v}" for k, v in {**settings, **machine}.items()), ""]
     differences = [c for c in comparison.columns if c.endswith("ours − paper")]
     gaps = comparison.melt(id_vars=["backbone", "method", "supervision"], value_vars=differences).dropna()
