@@ -21,6 +21,7 @@ class VisualEncoderConfig:
     mlp_dim: int = 128
     image_mean: tuple[float, ...] = (0.5, 0.5, 0.5)
     image_std: tuple[float, ...] = (0.5, 0.5, 0.5)
+    pooling: str = "cls"  # frame feature: the CLS token ("cls") or the mean of all tokens ("mean")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class AudioEncoderConfig:
     pretrained: str | None = None
     trainable: bool = True
     max_length: int = 40  # chunks are padded / cropped to this many spectrogram frames
+    pooling: str = "cls"  # chunk feature: AST's pooled CLS+distillation tokens ("cls") or all tokens' mean
     num_mel_bins: int = 128
     patch_size: int = 16
     frequency_stride: int = 16

@@ -29,6 +29,15 @@ def load_pretrained(loader: Callable[..., M], source: str, config_key: str, **kw
         ) from error
 
 
+def pool_tokens(tokens: torch.Tensor, pooling: str) -> torch.Tensor:
+    """``(N, 1 + P, H)`` ViT tokens -> ``(N, H)``: the CLS token or the mean of all tokens."""
+    if pooling == "cls":
+        return tokens[:, 0]
+    if pooling == "mean":
+        return tokens.mean(1)
+    raise ValueError(f"Unknown pooling {pooling!r}: use 'cls' or 'mean'")
+
+
 class VisualEncoder(nn.Module):
     """ViT over single frames; the CLS token, projected to ``dim``.
 
@@ -60,6 +69,7 @@ class VisualEncoder(nn.Module):
         self.vit.requires_grad_(config.trainable)
         self.trainable = config.trainable
         self.image_size = int(self.vit.config.image_size)
+        self.pooling = config.pooling
         self.register_buffer("mean", torch.tensor(config.image_mean).view(1, 3, 1, 1), False)
         self.register_buffer("std", torch.tensor(config.image_std).view(1, 3, 1, 1), False)
         hidden = self.vit.config.hidden_size
@@ -79,8 +89,8 @@ class VisualEncoder(nn.Module):
             )
         x = (x - self.mean) / self.std
         with torch.set_grad_enabled(self.trainable and torch.is_grad_enabled()):
-            cls = self.vit(pixel_values=x).last_hidden_state[:, 0]
-        return self.project(cls)
+            tokens = self.vit(pixel_values=x).last_hidden_state
+        return self.project(pool_tokens(tokens, self.pooling))
 
 
 def crop_audio_positions(ast: ASTModel, max_length: int) -> None:
@@ -134,6 +144,7 @@ class AudioEncoder(nn.Module):
         self.ast.requires_grad_(config.trainable)
         self.trainable = config.trainable
         self.max_length = config.max_length
+        self.pooling = config.pooling
         self.num_mel_bins = int(self.ast.config.num_mel_bins)
         hidden = self.ast.config.hidden_size
         self.project = nn.Identity() if hidden == dim else nn.Linear(hidden, dim)
@@ -151,5 +162,6 @@ class AudioEncoder(nn.Module):
         elif length < self.max_length:
             x = F.pad(x, (0, 0, 0, self.max_length - length))
         with torch.set_grad_enabled(self.trainable and torch.is_grad_enabled()):
-            pooled = self.ast(input_values=x).pooler_output
+            out = self.ast(input_values=x)
+        pooled = out.pooler_output if self.pooling == "cls" else out.last_hidden_state.mean(1)
         return self.project(pooled)

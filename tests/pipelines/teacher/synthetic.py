@@ -59,11 +59,16 @@ def env_parameters(tmp_path: Path) -> dict[str, Any]:
     return params
 
 
+#: ``data_root`` of the test environment (conf/test/globals.yml).
+TEST_DATA_ROOT = "data/test/"
+
+
 def _relocate(entry: Any, tmp_path: Path) -> Any:
     if isinstance(entry, dict):
         return {k: _relocate(v, tmp_path) for k, v in entry.items()}
-    if isinstance(entry, str) and entry.startswith("data/"):
-        return str(tmp_path / entry)
+    if isinstance(entry, str) and entry.startswith(TEST_DATA_ROOT):
+        # the test environment's tree (globals data_root) moves to tmp_path/data
+        return str(tmp_path / "data" / entry[len(TEST_DATA_ROOT):])
     return entry
 
 

@@ -48,11 +48,12 @@ def method_template(method: str, recipe_group: str) -> Pipeline:
                     "visibility_masks", "person_confidence"],
             outputs="clip_sources",
             name="gather_clip_sources",
+            tags=["distill", *SUPERVISIONS],
         ),
         Node(withhold_training_frame_labels, "clip_sources", "weak_clip_sources",
-             name="withhold_training_frame_labels"),
+             name="withhold_training_frame_labels", tags=["distill", "V_S"]),
         Node(load_frozen_teachers, ["teacher_model", "params:model", "params:ingestion.homes"],
-             "frozen_teachers", name="load_frozen_teachers"),
+             "frozen_teachers", name="load_frozen_teachers", tags=["distill", *SUPERVISIONS]),
     ]
     nodes += [
         Node(
