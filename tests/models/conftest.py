@@ -2,14 +2,17 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
+from kedro.config import OmegaConfigLoader
+
+from vicokd.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
 
 def _model_parameters(env: str) -> dict:
-    """The ``model:`` block of conf/<env>/parameters_model.yml."""
-    return yaml.safe_load((CONF / env / "parameters_model.yml").read_text())["model"]
+    """The ``model:`` parameters of an environment, merged over conf/base as Kedro does."""
+    loader = OmegaConfigLoader(str(CONF), env=None if env == "base" else env, **CONFIG_LOADER_ARGS)
+    return loader["parameters"]["model"]
 
 
 @pytest.fixture

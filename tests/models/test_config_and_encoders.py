@@ -5,7 +5,7 @@ import torch
 from transformers import ASTConfig, ASTModel
 
 from vicokd.models import build_model, parse_model_config
-from vicokd.models.encoders import AudioEncoder, crop_audio_positions
+from vicokd.models.encoders import AudioEncoder, crop_audio_positions, pool_tokens
 
 
 @pytest.mark.parametrize("env", ["base", "test", "paper"])
@@ -91,3 +91,12 @@ def test_cropped_position_grid_keeps_the_first_time_positions():
     assert cropped.config.max_length == 40
     torch.testing.assert_close(mine[:, 2:].reshape(2, freq_out, new_time_out, 16), reference)
     torch.testing.assert_close(mine[:, :2], full.embeddings(long)[:, :2])
+
+
+def test_pool_tokens_takes_the_cls_token_or_the_mean_of_all_tokens():
+    tokens = torch.arange(2 * 3 * 4, dtype=torch.float32).view(2, 3, 4)
+    assert torch.equal(pool_tokens(tokens, "cls"), tokens[:, 0])
+    expected = torch.stack([tokens[n].sum(0) / 3 for n in range(2)])
+    assert torch.allclose(pool_tokens(tokens, "mean"), expected)
+    with pytest.raises(ValueError, match="pooling"):
+        pool_tokens(tokens, "max")
