@@ -11,6 +11,7 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import ParquetDataset
 
+from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.data.annotations import RecordingError
 from vicokd.datasets import ArrayStoreDataset
 from vicokd.pipelines.ingestion import create_pipeline
@@ -20,7 +21,7 @@ STORES = ("frames", "audio_features", "frame_labels")
 
 
 def ingestion_params(root: Path, **overrides) -> dict:
-    params = OmegaConfigLoader(str(CONF), base_env="base", default_run_env="test")["parameters"][
+    params = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"][
         "ingestion"
     ]
     return {**params, "dataset_root": str(root), **overrides}

@@ -10,6 +10,7 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.text import TextDataset
 
+from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.data.dataset import MultiViewClipDataset
 from vicokd.datasets import ArrayStoreDataset
 from vicokd.detection.infer import DetectorError
@@ -20,7 +21,7 @@ CONF = Path(__file__).resolve().parents[3] / "conf"
 
 def masking_params(tmp_path: Path, **overrides) -> dict:
     """The test environment's ``masking`` parameters, writing under ``tmp_path``."""
-    masking = OmegaConfigLoader(str(CONF), base_env="base", default_run_env="test")["parameters"]["masking"]
+    masking = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"]["masking"]
     masking["detector"].update(dataset_dir=str(tmp_path / "yolo"), runs_dir=str(tmp_path / "runs"),
                                weights_path=str(tmp_path / "models" / "person.pt"))
     return {**masking, **overrides}

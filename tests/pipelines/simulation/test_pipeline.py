@@ -10,6 +10,7 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import ParquetDataset
 
+from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.pipelines.simulation import create_pipeline
 from vicokd.simulation.truth import TRUTH_COLUMNS
 
@@ -32,7 +33,7 @@ def run_simulation(out: Path, simulation: dict, root: Path) -> DataCatalog:
 
 
 def test_simulation_pipeline_writes_dataset_truth_and_reports(tmp_path):
-    params = OmegaConfigLoader(str(CONF), base_env="base", default_run_env="test")["parameters"]
+    params = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"]
     simulation = {**params["simulation"], "sequences_per_home": 2, "duration": 3.0}
     catalog = run_simulation(tmp_path / "out", simulation, tmp_path / "data")
     manifest = catalog.load("recordings_manifest")

@@ -10,6 +10,7 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from kedro_datasets.text import TextDataset
 
+from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.data.annotations import CLASSES
 from vicokd.pipelines.stratification import create_pipeline
 
@@ -32,7 +33,7 @@ def sequence_table(n_per_home: int = 50) -> pd.DataFrame:
 
 
 def run_stratification(out: Path, sequences: pd.DataFrame, seed: int) -> pd.DataFrame:
-    params = OmegaConfigLoader(str(CONF), base_env="base", default_run_env="test")["parameters"][
+    params = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"][
         "stratification"
     ]
     catalog = DataCatalog(
