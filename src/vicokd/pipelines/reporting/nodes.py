@@ -165,7 +165,7 @@ def write_summary(
         "backbone": model["backbone"],
         "frames per clip (T)": training["num_frames"],
         "image size": ingestion["image_size"],
-        "epochs": training["epochs"],
+        "epochs": _epochs_by_role(training_summary),
         "batch size": training["batch_size"],
         "learning rate": training["learning_rate"],
         "seeds": ", ".join(str(s) for s in sorted(model_metrics["seed"].unique())),
@@ -184,6 +184,16 @@ def write_summary(
         "Mask quality": _body(mask_quality_table),
     }
     return summary.render_summary(sections, settings, summary.machine_info(), model_metrics, reporting["links"])
+
+
+def _epochs_by_role(training_summary: pd.DataFrame) -> str:
+    """Epochs the teachers and the students ran, e.g. ``teachers 50, students 35``."""
+    is_teacher = training_summary["model"].str.startswith("teacher")
+    roles = {"teachers": training_summary[is_teacher], "students": training_summary[~is_teacher]}
+    return ", ".join(
+        f"{role} {'/'.join(str(n) for n in sorted(rows['epochs'].unique()))}"
+        for role, rows in roles.items() if not rows.empty
+    )
 
 
 def _body(markdown: str) -> str:
