@@ -1,7 +1,6 @@
 """The simulation pipeline end to end with the test environment's parameters."""
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
