@@ -1,23 +1,42 @@
-"""Project pipelines: every pipeline under vicokd.pipelines, and the whole flow as __default__."""
-from kedro.framework.project import find_pipelines
+"""Project pipelines: the data stages, the training template instantiated for every run of the run
+table, reporting, and ``__default__`` = the whole flow.
+
+``teacher`` and ``distill`` are the teacher runs and the student runs of the one ``training``
+pipeline. The run table is read from the project's configuration (``conf/base``, ``conf/local`` and
+the environment named by ``KEDRO_ENV``); an environment given with ``--env`` changes the runs'
+settings, not which runs exist.
+"""
+import os
+
 from kedro.pipeline import Pipeline
 
-#: The order of the whole flow; a pipeline not yet present is skipped.
-FLOW = (
-    "simulation",
-    "ingestion",
-    "stratification",
-    "masking",
-    "teacher",
-    "distill",
-    "reporting",
+from vicokd.configuration import RUNS, run_table_parameters
+from vicokd.pipelines import (
+    ingestion,
+    masking,
+    reporting,
+    simulation,
+    stratification,
+    training,
 )
+from vicokd.training.run_table import RunSpec
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register every pipeline found in vicokd.pipelines, plus ``__default__`` = the whole flow."""
-    pipelines = find_pipelines()
-    pipelines["__default__"] = sum(
-        (pipelines[name] for name in FLOW if name in pipelines), Pipeline([])
-    )
+    """Every pipeline of the project, by name."""
+    parameters = run_table_parameters(os.environ.get("KEDRO_ENV"))
+    runs = {name: RunSpec.model_validate(row) for name, row in parameters[RUNS].items()}
+    trained = training.create_pipeline(runs)
+    pipelines = {
+        "simulation": simulation.create_pipeline(),
+        "ingestion": ingestion.create_pipeline(),
+        "stratification": stratification.create_pipeline(),
+        "masking": masking.create_pipeline(),
+        "training": trained,
+        "teacher": trained.only_nodes_with_tags("teacher"),
+        "distill": trained.only_nodes_with_tags("distill"),
+        "reporting": reporting.create_pipeline(runs, parameters["reporting"]["attention"]["models"]),
+    }
+    flow = ("simulation", "ingestion", "stratification", "masking", "training", "reporting")
+    pipelines["__default__"] = sum((pipelines[name] for name in flow), Pipeline([]))
     return pipelines

@@ -1,8 +1,9 @@
-"""Kedro project settings: OmegaConf config loader with environments base/local/test/paper."""
+"""Kedro project settings: the project's config loader (Kedro's, plus the run table) and context (with
+parameter errors that name their file), environments base/local/test/paper."""
 import os
 from pathlib import Path
 
-from kedro.config import OmegaConfigLoader
+from vicokd.configuration import ProjectConfigLoader, ProjectContext
 
 # Ultralytics and Hugging Face must never reach for the network; their state lives under data/.
 _DATA = Path(__file__).resolve().parents[2] / "data"
@@ -11,7 +12,8 @@ os.environ.setdefault("YOLO_CONFIG_DIR", str(_DATA / "ultralytics"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONTEXT_CLASS = ProjectContext
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

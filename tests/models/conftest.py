@@ -1,29 +1,16 @@
-from pathlib import Path
-
 import pytest
 import torch
-from kedro.config import OmegaConfigLoader
-
-from vicokd.settings import CONFIG_LOADER_ARGS
-
-CONF = Path(__file__).resolve().parents[2] / "conf"
-
-
-def _model_parameters(env: str) -> dict:
-    """The ``model:`` parameters of an environment, merged over conf/base as Kedro does."""
-    loader = OmegaConfigLoader(str(CONF), env=None if env == "base" else env, **CONFIG_LOADER_ARGS)
-    return loader["parameters"]["model"]
 
 
 @pytest.fixture
-def model_parameters():
+def model_parameters(parameters_of):
     """Loader of the ``model:`` block of an environment: ``model_parameters("paper")``."""
-    return _model_parameters
+    return lambda env: parameters_of(env)["model"]
 
 
 @pytest.fixture
-def test_config() -> dict:
-    return _model_parameters("test")
+def test_config(parameters_of) -> dict:
+    return parameters_of("test")["model"]
 
 
 @pytest.fixture

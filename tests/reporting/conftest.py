@@ -7,6 +7,12 @@ import pytest
 
 from vicokd.data.annotations import CLASSES
 
+LABELS = {"teacher": "Teacher", "teacher_vc": "Teacher + VC", "student": "Student", "vicokd": "ViCoKD",
+          "no_fd": "w/o FD", "no_ld": "w/o LD"}
+GROUPS = {"teacher": "teacher", "teacher_vc": "teacher", "student": "method", "vicokd": "method",
+          "no_fd": "ablation", "no_ld": "ablation"}
+BASES = {"teacher_vc": "teacher", "no_fd": "vicokd", "no_ld": "vicokd"}
+
 
 def _make_predictions(
     method: str, supervision: str, home: str, seed: int = 0, backbone: str = "multitsf",
@@ -24,8 +30,10 @@ def _make_predictions(
             for level, index, targets in blocks:
                 scores = 1 / (1 + np.exp(-(skill * (2 * targets - 1) + rng.normal(0, 1.5, targets.shape))))
                 for i, t, p in zip(index, targets, scores):
-                    row = {"model": f"{method}_{supervision}", "method": method, "supervision": supervision,
-                           "backbone": backbone, "seed": seed, "home": home, "split": split,
+                    row = {"run": method, "label": LABELS[method], "group": GROUPS[method],
+                           "base": BASES.get(method), "teacher": None if method == "teacher" else "teacher",
+                           "supervision": supervision, "backbone": backbone, "seed": seed, "home": home,
+                           "split": split,
                            "sequence_id": f"{home}/01/{s:02d}-Part1", "level": level, "frame_index": int(i)}
                     row.update({f"score.{c}": float(v) for c, v in zip(CLASSES, p)})
                     row.update({f"target.{c}": int(v) for c, v in zip(CLASSES, t)})

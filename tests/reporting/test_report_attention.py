@@ -1,19 +1,15 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
-import yaml
 
+from project_parameters import load_parameters
 from vicokd.data.sampling import sample_indices
 from vicokd.models import build_model
 from vicokd.reporting.attention import attention_maps
 
-TEST_MODEL = Path(__file__).resolve().parents[2] / "conf" / "test" / "parameters_model.yml"
-
 
 def _checkpoint(with_audio: bool, seed: int) -> dict:
-    config = yaml.safe_load(TEST_MODEL.read_text())["model"]
+    config = load_parameters("test")["model"]
     torch.manual_seed(seed)
     model = build_model(config, with_audio)
     return {"config": config, "with_audio": with_audio, "state_dict": model.state_dict(), "metadata": {}}

@@ -36,4 +36,4 @@ def test_render_summary_lists_runs_settings_machine_and_links(predictions):
     assert "Generated 2026-01-02 03:04 UTC" in text
     assert "- **epochs**: 3" in text and "- **torch**:" in text
     assert "- [Curves](map_curves.png)" in text
-    assert "**Home2**, backbone multitsf, seeds 0, 1: teacher AV_F, student V_F" in text
+    assert "**Home2**, backbone multitsf, seeds 0, 1: Teacher AV_F, Student V_F" in text

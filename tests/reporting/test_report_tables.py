@@ -22,7 +22,9 @@ def test_evaluate_matches_sklearn_per_model_level_and_split(predictions):
     for name, table in predictions.items():
         for level in ("frame", "sequence"):
             rows = table[(table["split"] == "test") & (table["level"] == level)]
-            got = metrics[(metrics["model"] == table["model"].iloc[0]) & (metrics["home"] == table["home"].iloc[0])
+            got = metrics[(metrics["run"] == table["run"].iloc[0])
+                          & (metrics["supervision"] == table["supervision"].iloc[0])
+                          & (metrics["home"] == table["home"].iloc[0])
                           & (metrics["seed"] == table["seed"].iloc[0]) & (metrics["level"] == level)]
             assert len(got) == 1
             assert got["map"].iloc[0] == pytest.approx(_sklearn_map(rows), abs=1e-9)
@@ -52,17 +54,18 @@ def test_missing_columns_and_split_raise_with_the_source_name(make_predictions):
 
 
 def _map(metrics, method, supervision, home, level="frame"):
-    rows = metrics[(metrics["method"] == method) & (metrics["supervision"] == supervision)
+    rows = metrics[(metrics["run"] == method) & (metrics["supervision"] == supervision)
                    & (metrics["home"] == home) & (metrics["level"] == level)]
     return rows["map"].mean()
 
 
 def test_methods_table_rows_values_and_delta_to_student(predictions):
     metrics = tables.evaluate_predictions(predictions)
-    table = tables.methods_table(metrics, ["student", "vicokd"])
-    assert list(zip(table["method"], table["supervision"])) == [
+    assert tables.method_runs(metrics) == ["teacher", "student", "vicokd"]
+    table = tables.comparison_table(metrics, tables.method_runs(metrics), reference="student")
+    assert list(zip(table["run"], table["supervision"])) == [
         ("teacher", "AV_F"), ("student", "V_F"), ("student", "V_S"), ("vicokd", "V_F"), ("vicokd", "V_S")]
-    vicokd_vf = table[(table["method"] == "vicokd") & (table["supervision"] == "V_F")].iloc[0]
+    vicokd_vf = table[(table["run"] == "vicokd") & (table["supervision"] == "V_F")].iloc[0]
     assert vicokd_vf["seeds"] == 2
     for home in ("Home1", "Home2"):
         expected = _map(metrics, "vicokd", "V_F", home)  # mean over both seeds
@@ -71,37 +74,37 @@ def test_methods_table_rows_values_and_delta_to_student(predictions):
         seq = _map(metrics, "vicokd", "V_F", home, "sequence")
         assert vicokd_vf[f"{home} seq mAP"] == pytest.approx(seq)
         assert vicokd_vf[f"{home} seq Δ"] == pytest.approx(seq - _map(metrics, "student", "V_F", home, "sequence"))
-    assert table.loc[table["method"] == "student", "Home1 Δ"].tolist() == [0.0, 0.0]
-    assert np.isnan(table.loc[table["method"] == "teacher", "Home1 Δ"].iloc[0])
+    assert table.loc[table["run"] == "student", "Home1 Δ"].tolist() == [0.0, 0.0]
+    assert np.isnan(table.loc[table["run"] == "teacher", "Home1 Δ"].iloc[0])
 
 
 def test_seeds_table_mean_std_count(predictions):
     metrics = tables.evaluate_predictions(predictions)
     table = tables.seeds_table(metrics, ["student", "vicokd"])
-    row = table[(table["method"] == "vicokd") & (table["supervision"] == "V_F")].iloc[0]
-    values = metrics[(metrics["method"] == "vicokd") & (metrics["supervision"] == "V_F")
+    row = table[(table["run"] == "vicokd") & (table["supervision"] == "V_F")].iloc[0]
+    values = metrics[(metrics["run"] == "vicokd") & (metrics["supervision"] == "V_F")
                      & (metrics["home"] == "Home2") & (metrics["level"] == "frame")]["map"].to_numpy()
     assert row["Home2 n"] == 2
     assert row["Home2 mean"] == pytest.approx(values.mean())
     assert row["Home2 std"] == pytest.approx(values.std(ddof=1))
-    markdown = tables.seeds_markdown(table, "Table 2")
+    markdown = tables.seeds_markdown(tables.relabel(table, tables.run_labels(metrics)), "Table 2")
     assert f"{values.mean():.2f} ± {values.std(ddof=1):.2f} (n=2)" in markdown
 
 
 def test_ablation_and_teacher_tables(predictions):
     metrics = tables.evaluate_predictions(predictions)
-    ablations = tables.ablation_table(metrics, ["no_fd", "no_ld"])
-    assert set(ablations["method"]) == {"vicokd", "no_fd"}  # no_ld did not run
-    row = ablations[(ablations["method"] == "no_fd") & (ablations["supervision"] == "V_S")].iloc[0]
+    runs = tables.ablation_runs(metrics)
+    assert runs == ["vicokd", "no_fd"]  # the ablations' base first; no_ld did not run
+    ablations = tables.comparison_table(metrics, runs, reference="vicokd")
+    row = ablations[(ablations["run"] == "no_fd") & (ablations["supervision"] == "V_S")].iloc[0]
     assert row["Home1 Δ"] == pytest.approx(_map(metrics, "no_fd", "V_S", "Home1") - _map(metrics, "vicokd", "V_S", "Home1"))
-    teacher = tables.teacher_table(metrics)
-    assert teacher["method"].tolist() == ["teacher"]  # no teacher_vc run
-    empty = tables.teacher_table(metrics, teacher="absent", teacher_vc="absent_vc")
+    assert tables.teacher_runs(metrics) == ["teacher"]  # no teacher_vc run
+    empty = tables.comparison_table(metrics, ["absent", "absent_vc"], reference="absent")
     assert empty.empty and "No run produced" in tables.to_markdown(empty, "Table 3")
 
 
 def test_markdown_formats_numbers_signs_and_missing_values():
-    table = pd.DataFrame({"method": ["a", "b"], "Home1 mAP": [61.234, np.nan], "Home1 Δ": [1.5, -0.25]})
+    table = pd.DataFrame({"run": ["a", "b"], "Home1 mAP": [61.234, np.nan], "Home1 Δ": [1.5, -0.25]})
     markdown = tables.to_markdown(tables.relabel(table, {"a": "ViCoKD"}), "Table 1", note="frame level")
     lines = markdown.splitlines()
     assert lines[0] == "## Table 1" and "frame level" in lines
@@ -113,7 +116,7 @@ def test_per_class_table_has_every_class(predictions):
     metrics = tables.evaluate_predictions(predictions)
     table = tables.per_class_table(metrics)
     assert list(table.columns[-len(CLASSES):]) == list(CLASSES)
-    assert len(table) == len(metrics[["backbone", "method", "supervision", "home"]].drop_duplicates())
+    assert len(table) == len(metrics[["backbone", "run", "supervision", "home"]].drop_duplicates())
 
 
 def test_paper_comparison_puts_ours_next_to_the_paper(predictions):
@@ -121,9 +124,9 @@ def test_paper_comparison_puts_ours_next_to_the_paper(predictions):
     paper = pd.DataFrame({"home": ["Home1", "Home2"], "backbone": "multitsf", "method": "vicokd",
                           "supervision": "V_F", "map": [82.91, 91.27]})
     table = tables.paper_comparison(metrics, paper, ["teacher", "student", "vicokd"])
-    row = table[(table["method"] == "vicokd") & (table["supervision"] == "V_F")].iloc[0]
+    row = table[(table["run"] == "vicokd") & (table["supervision"] == "V_F")].iloc[0]
     ours = _map(metrics, "vicokd", "V_F", "Home2")
     assert row["Home2 ours"] == pytest.approx(ours) and row["Home2 n"] == 2
     assert row["Home2 ours − paper"] == pytest.approx(ours - 91.27)
-    student = table[table["method"] == "student"].iloc[0]
+    student = table[table["run"] == "student"].iloc[0]
     assert np.isnan(student["Home1 paper"]) and np.isnan(student["Home1 ours − paper"])

@@ -74,3 +74,4 @@ def clips():
 def tiny_model():
     """The :class:`TinyModel` class (call it with ``with_audio=``)."""
     return TinyModel
+

@@ -1,13 +1,15 @@
 import pytest
 import torch
 
+from training_helpers import VIEW_CONSISTENCY, make_recipe, make_settings, make_supervision
 from vicokd.training.device import resolve_device
-from vicokd.training.loop import BEST, LAST, NonFiniteLossError, TrainingSettings, fit
+from vicokd.training.loop import BEST, LAST, NonFiniteLossError, fit
 from vicokd.training.objectives import Objective
-from vicokd.training.recipes import merge_recipe
+from vicokd.training.settings import TrainingSettings
 
-RECIPE = merge_recipe({"frame": 1.0, "sequence": 1.0}, {"view_consistency": {"weight": 1.0}})
-SETTINGS = TrainingSettings(epochs=3, batch_size=4, learning_rate=1e-2, progress=False)
+SUPERVISION = make_supervision()
+RECIPE = make_recipe(view_consistency=VIEW_CONSISTENCY)
+SETTINGS = make_settings()
 
 
 def scripted(val_maps, test_maps):
@@ -26,7 +28,7 @@ def train(tmp_path, clips, model_cls, settings=SETTINGS, evaluate=None, seed=0, 
     torch.manual_seed(init_seed)
     model = model_cls()
     result = fit(
-        model, Objective(RECIPE, with_audio=False), clips,
+        model, Objective(SUPERVISION, RECIPE), clips,
         evaluate or scripted([10.0, 30.0, 20.0], [5.0, 6.0, 99.0]),
         settings, tmp_path / "run", seed=seed, fingerprint="f1", **kwargs,
     )
@@ -79,7 +81,7 @@ def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path, clips, tin
     train(tmp_path, clips, tiny_model)
     torch.manual_seed(0)
     seen = []
-    fit(tiny_model(), Objective(RECIPE, with_audio=False), clips, scripted([1.0] * 3, [1.0] * 3),
+    fit(tiny_model(), Objective(SUPERVISION, RECIPE), clips, scripted([1.0] * 3, [1.0] * 3),
         SETTINGS, tmp_path / "run", seed=0, fingerprint="other", on_epoch_end=seen.append)
     assert seen == [1, 2, 3]
 
@@ -96,7 +98,7 @@ def test_non_finite_loss_names_epoch_batch_and_term_and_keeps_last_checkpoint(
 
     torch.manual_seed(0)
     with pytest.raises(NonFiniteLossError, match=r"'view_consistency' is nan at epoch 2, batch 0"):
-        fit(tiny_model(), PoisonedObjective(RECIPE, with_audio=False), clips,
+        fit(tiny_model(), PoisonedObjective(SUPERVISION, RECIPE), clips,
             scripted([1.0] * 3, [1.0] * 3), SETTINGS, tmp_path / "run", seed=0, fingerprint="f")
     assert torch.load(tmp_path / "run" / LAST, weights_only=True)["epoch"] == 1
 
@@ -110,6 +112,11 @@ def test_device_resolution():
             resolve_device("cuda")
 
 
-def test_unknown_training_parameter_is_refused():
+def test_unknown_or_mistyped_training_parameters_are_refused():
+    values = make_settings().model_dump()
     with pytest.raises(ValueError, match="epoch"):
-        TrainingSettings.from_params({"epoch": 3})
+        TrainingSettings.model_validate({**values, "epoch": 3})
+    with pytest.raises(ValueError, match="epochs"):
+        TrainingSettings.model_validate({**values, "epochs": "ten"})
+    with pytest.raises(ValueError, match="resume"):
+        TrainingSettings.model_validate({**values, "resume": "false"})

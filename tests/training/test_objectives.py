@@ -4,8 +4,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from training_helpers import FEATURE, LOGIT, VIEW_CONSISTENCY, make_recipe, make_supervision
 from vicokd.training.objectives import Objective, loss_terms, weighted_total
-from vicokd.training.recipes import merge_recipe
+from vicokd.training.recipes import term_weights
 
 B, V, T, C, D = 2, 3, 4, 16, 5
 
@@ -31,17 +32,15 @@ def batch(with_frame_labels=True):
 
 
 def test_feature_term_is_squared_distance_summed_over_features():
-    recipe = merge_recipe({"frame": 0.0, "sequence": 1.0},
-                          {"feature": {"weight": 1.0, "features": ["f_attn", "f_av"]}})
-    terms = loss_terms(recipe, output(shift=0.5), batch(False), teacher_output=output())
+    terms = loss_terms(make_supervision(frame=0.0), make_recipe(feature=FEATURE), output(shift=0.5),
+                       batch(False), teacher_output=output())
     # each frame differs by 0.5 in each of D dims: ||.||^2 = D/4, for 2 features
     assert terms["feature"].item() == pytest.approx(2 * D * 0.25)
 
 
 def test_distillation_from_an_identical_teacher_is_zero():
-    recipe = merge_recipe({"frame": 1.0, "sequence": 1.0},
-                          {"feature": {"weight": 1.0}, "logit": {"weight": 1.0}})
-    terms = loss_terms(recipe, output(), batch(), teacher_output=output())
+    terms = loss_terms(make_supervision(), make_recipe(feature=FEATURE, logit=LOGIT), output(),
+                       batch(), teacher_output=output())
     assert terms["feature"].item() == 0.0
     assert terms["logit"].item() == pytest.approx(0.0, abs=1e-6)
 
@@ -49,41 +48,41 @@ def test_distillation_from_an_identical_teacher_is_zero():
 def test_view_consistency_is_zero_when_all_views_agree():
     out = output()
     out.view_frame_logits = out.view_frame_logits[:, :1].expand(B, V, T, C)
-    recipe = merge_recipe({"frame": 0.0, "sequence": 1.0}, {"view_consistency": {"weight": 1.0}})
-    assert loss_terms(recipe, out, batch(False))["view_consistency"].item() == pytest.approx(0, abs=1e-6)
-    assert loss_terms(recipe, output(), batch(False))["view_consistency"].item() > 0
+    supervision, recipe = make_supervision(frame=0.0), make_recipe(view_consistency=VIEW_CONSISTENCY)
+    terms = loss_terms(supervision, recipe, out, batch(False))
+    assert terms["view_consistency"].item() == pytest.approx(0, abs=1e-6)
+    assert loss_terms(supervision, recipe, output(), batch(False))["view_consistency"].item() > 0
 
 
 def test_presence_term_at_zero_logits_is_log_two():
-    recipe = merge_recipe({"frame": 0.0, "sequence": 1.0, "presence": 0.5}, {})
-    terms = loss_terms(recipe, output(presence=torch.zeros(B, V, T)), batch(False))
+    supervision = make_supervision(frame=0.0, presence=0.5)
+    terms = loss_terms(supervision, make_recipe(), output(presence=torch.zeros(B, V, T)), batch(False))
     assert terms["presence"].item() == pytest.approx(math.log(2))
-    total = weighted_total(recipe, terms)
+    total = weighted_total(term_weights(supervision, make_recipe()), terms)
     assert total.item() == pytest.approx(terms["sequence"].item() + 0.5 * math.log(2))
 
 
 def test_presence_term_skipped_for_backbones_without_presence_head():
-    recipe = merge_recipe({"frame": 0.0, "sequence": 1.0, "presence": 0.5}, {})
-    assert set(loss_terms(recipe, output(), batch(False))) == {"sequence"}
+    supervision = make_supervision(frame=0.0, presence=0.5)
+    assert set(loss_terms(supervision, make_recipe(), output(), batch(False))) == {"sequence"}
 
 
 def test_sequence_only_recipe_never_touches_frame_labels():
-    recipe = merge_recipe({"frame": 0.0, "sequence": 1.0}, {})
-    assert set(loss_terms(recipe, output(), batch(with_frame_labels=False))) == {"sequence"}
-    frame_recipe = merge_recipe({"frame": 1.0, "sequence": 1.0}, {})
+    terms = loss_terms(make_supervision(frame=0.0), make_recipe(), output(), batch(with_frame_labels=False))
+    assert set(terms) == {"sequence"}
     with pytest.raises(KeyError, match="frame labels"):
-        loss_terms(frame_recipe, output(), batch(with_frame_labels=False))
+        loss_terms(make_supervision(), make_recipe(), output(), batch(with_frame_labels=False))
 
 
 def test_objective_runs_teacher_without_gradients(clips, tiny_model):
     teacher, student = tiny_model(with_audio=True).eval(), tiny_model()
     teacher.requires_grad_(False)
-    recipe = merge_recipe({"frame": 1.0, "sequence": 1.0}, {"logit": {"weight": 1.0}})
-    objective = Objective(recipe, with_audio=False, teacher=teacher)
+    recipe = make_recipe(logit=LOGIT)
+    objective = Objective(make_supervision(), recipe, teacher=teacher)
     item = clips[0]
     terms = objective(student, {k: v[None] for k, v in item.items() if torch.is_tensor(v)})
-    weighted_total(recipe, terms).backward()
+    weighted_total(objective.weights, terms).backward()
     assert all(p.grad is None for p in teacher.parameters())
     assert all(p.grad is not None for p in student.parameters())
     with pytest.raises(ValueError, match="teacher"):
-        Objective(recipe, with_audio=False)
+        Objective(make_supervision(), recipe)

@@ -1,48 +1,86 @@
 import pytest
+from pydantic import ValidationError
 
-from vicokd.training.recipes import Recipe, merge_recipe
-
-V_F = {"frame": 1.0, "sequence": 1.0}
-V_S = {"frame": 0.0, "sequence": 1.0}
-VICOKD = {
-    "feature": {"weight": 1.0, "features": ["f_attn", "f_av"]},
-    "logit": {"weight": 1.0, "temperature": 4.0},
-    "view_consistency": {"weight": 1.0},
-}
+from training_helpers import FEATURE, LOGIT, VIEW_CONSISTENCY, make_recipe, make_supervision
+from vicokd.training.recipes import term_weights
+from vicokd.training.run_table import RunSpec, resolve_run_table
 
 
-def test_vicokd_recipe_has_every_term_and_round_trips():
-    recipe = merge_recipe(V_F, VICOKD)
-    assert recipe.weights() == {
+def test_vicokd_recipe_weighs_every_term():
+    recipe = make_recipe(feature=FEATURE, logit=LOGIT, view_consistency=VIEW_CONSISTENCY)
+    assert term_weights(make_supervision(), recipe) == {
         "frame": 1.0, "sequence": 1.0, "feature": 1.0, "logit": 1.0, "view_consistency": 1.0
     }
-    assert recipe.needs_teacher and recipe.reads_frame_labels
-    assert recipe.feature.features == ("f_attn", "f_av")
-    assert Recipe.from_dict(recipe.to_dict()) == recipe
+    assert recipe.needs_teacher and make_supervision().reads_frame_labels
+    assert recipe.feature.features == ["f_attn", "f_av"]
 
 
 def test_sequence_only_supervision_reads_no_frame_labels():
-    recipe = merge_recipe(V_S, {})
-    assert recipe.weights() == {"sequence": 1.0}
-    assert not recipe.reads_frame_labels and not recipe.needs_teacher
+    supervision = make_supervision(frame=0.0)
+    assert term_weights(supervision, make_recipe()) == {"sequence": 1.0}
+    assert not supervision.reads_frame_labels and not make_recipe().needs_teacher
 
 
 def test_view_consistency_alone_needs_no_teacher():
-    assert not merge_recipe(V_F, {"view_consistency": {"weight": 1.0}}).needs_teacher
+    assert not make_recipe(view_consistency=VIEW_CONSISTENCY).needs_teacher
 
 
 @pytest.mark.parametrize(
-    "supervision, method, message",
+    "blocks, message",
     [
-        (V_F, {"logits": {"weight": 1.0}}, "Unknown recipe block"),
-        (V_F, {"logit": {"wieght": 1.0}}, "Unknown key"),
-        (V_F, {"feature": {"weight": 1.0, "features": ["f_nope"]}}, "Unknown feature"),
-        (V_F, {"view_consistency": {"weight": 1.0, "divergence": "l2"}}, "divergence"),
-        (V_F, {"logit": {"weight": -1.0}}, ">= 0"),
-        ({"frame": 0.0, "sequence": 0.0}, {}, "no loss term"),
-        (V_F, {"supervision": V_S}, "may not set"),
+        ({"logits": LOGIT}, "logits"),
+        ({"logit": {**LOGIT, "wieght": 1.0}}, "wieght"),
+        ({"feature": {**FEATURE, "features": ["f_nope"]}}, "features"),
+        ({"view_consistency": {**VIEW_CONSISTENCY, "divergence": "l2"}}, "divergence"),
+        ({"logit": {**LOGIT, "weight": -1.0}}, "weight"),
+        ({"view_consistency": {**VIEW_CONSISTENCY, "use_mask": "false"}}, "use_mask"),
     ],
 )
-def test_bad_recipes_are_refused(supervision, method, message):
-    with pytest.raises(ValueError, match=message):
-        merge_recipe(supervision, method)
+def test_bad_recipes_are_refused_naming_the_key(blocks, message):
+    with pytest.raises(ValidationError, match=message):
+        make_recipe(**blocks)
+
+
+def test_a_supervision_without_any_term_is_refused():
+    with pytest.raises(ValueError, match="no loss term"):
+        term_weights(make_supervision(frame=0.0, sequence=0.0), make_recipe())
+
+
+RAW_TABLE = {
+    "teacher": {"group": "teacher", "label": "Teacher", "supervisions": ["AV_F"]},
+    "cokd": {"group": "method", "label": "CoKD", "supervisions": ["V_F", "V_S"], "teacher": "teacher",
+             "recipe": {"feature": FEATURE, "logit": LOGIT}},
+    "vicokd": {"base": "cokd", "label": "ViCoKD", "recipe": {"view_consistency": VIEW_CONSISTENCY}},
+    "no_fd": {"base": "vicokd", "group": "ablation", "label": "w/o FD", "recipe": {"feature": None}},
+    "no_confw": {"base": "vicokd", "group": "ablation", "label": "w/o ConfW",
+                 "recipe": {"view_consistency": {"confidence_weighting": False}}},
+}
+
+
+def test_run_table_rows_merge_their_base_chain_and_learn_their_names():
+    runs = {name: RunSpec.model_validate(row) for name, row in resolve_run_table(RAW_TABLE).items()}
+    assert list(runs) == list(RAW_TABLE)
+    assert {name: run.name for name, run in runs.items()} == {name: name for name in RAW_TABLE}
+    vicokd, no_fd, no_confw = runs["vicokd"], runs["no_fd"], runs["no_confw"]
+    # vicokd = cokd's recipe + view consistency, cokd's group, teacher and supervisions
+    assert (vicokd.group, vicokd.teacher, vicokd.supervisions) == ("method", "teacher", ["V_F", "V_S"])
+    assert vicokd.recipe.feature is not None and vicokd.recipe.view_consistency is not None
+    assert vicokd.base == "cokd"
+    # an ablation is vicokd with one switch: null turns a term off, a mapping changes single keys
+    assert no_fd.recipe.feature is None and no_fd.recipe.logit == vicokd.recipe.logit
+    assert no_fd.base == "vicokd" and no_fd.group == "ablation"
+    assert no_confw.recipe.view_consistency.confidence_weighting is False
+    assert no_confw.recipe.view_consistency.use_mask is True
+    assert RAW_TABLE["no_confw"]["recipe"]["view_consistency"] == {"confidence_weighting": False}
+
+
+def test_run_table_errors_name_the_row():
+    with pytest.raises(ValueError, match="runs.x: base 'nope'"):
+        resolve_run_table({"x": {"base": "nope"}})
+    with pytest.raises(ValueError, match="cycle"):
+        resolve_run_table({"a": {"base": "b"}, "b": {"base": "a"}})
+    distils_without_teacher = {**RAW_TABLE["cokd"], "teacher": None, "name": "cokd"}
+    with pytest.raises(ValidationError, match="names no teacher"):
+        RunSpec.model_validate(distils_without_teacher)
+    with pytest.raises(ValidationError, match="unknown training key"):
+        RunSpec.model_validate({**RAW_TABLE["teacher"], "name": "t", "training": {"epoch": 3}})

@@ -1,102 +1,77 @@
-"""The ``model:`` parameter block, parsed into typed, immutable settings."""
+"""The ``model:`` parameter block as typed, immutable settings (validated by Kedro from node hints)."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, get_args
 
-BACKBONES = ("multitsf", "multiasl", "multitrans")
+from pydantic import NonNegativeFloat, PositiveInt
+
+from vicokd.parameters import Parameters
+
+Backbone = Literal["multitsf", "multiasl", "multitrans"]
+BACKBONES: tuple[str, ...] = get_args(Backbone)
+Pooling = Literal["cls", "mean"]
 
 
-@dataclass(frozen=True)
-class VisualEncoderConfig:
+class VisualEncoderConfig(Parameters):
     """ViT image encoder. Architecture keys are used only when ``pretrained`` is null."""
 
-    pretrained: str | None = None  # hub name or local folder, loaded offline
-    trainable: bool = True  # false: weights frozen
-    image_size: int = 64  # frames of another size are resized to this
-    patch_size: int = 16
-    hidden_size: int = 64
-    num_layers: int = 2
-    num_heads: int = 4
-    mlp_dim: int = 128
-    image_mean: tuple[float, ...] = (0.5, 0.5, 0.5)
-    image_std: tuple[float, ...] = (0.5, 0.5, 0.5)
-    pooling: str = "cls"  # frame feature: the CLS token ("cls") or the mean of all tokens ("mean")
+    pretrained: str | None  # hub name or local folder, loaded offline; null = random init
+    trainable: bool  # false: weights frozen
+    image_size: PositiveInt  # frames of another size are resized to this
+    patch_size: PositiveInt
+    hidden_size: PositiveInt
+    num_layers: PositiveInt
+    num_heads: PositiveInt
+    mlp_dim: PositiveInt
+    image_mean: list[float]
+    image_std: list[float]
+    pooling: Pooling  # frame feature: the CLS token or the mean of all tokens
 
 
-@dataclass(frozen=True)
-class AudioEncoderConfig:
+class AudioEncoderConfig(Parameters):
     """AST encoder of one log-mel chunk per frame. Architecture keys are used only when
     ``pretrained`` is null; ``max_length`` (spectrogram frames per chunk) always applies."""
 
-    pretrained: str | None = None
-    trainable: bool = True
-    max_length: int = 40  # chunks are padded / cropped to this many spectrogram frames
-    pooling: str = "cls"  # chunk feature: AST's pooled CLS+distillation tokens ("cls") or all tokens' mean
-    num_mel_bins: int = 128
-    patch_size: int = 16
-    frequency_stride: int = 16
-    time_stride: int = 8
-    hidden_size: int = 64
-    num_layers: int = 2
-    num_heads: int = 4
-    mlp_dim: int = 128
+    pretrained: str | None
+    trainable: bool
+    max_length: PositiveInt  # chunks are padded / cropped to this many spectrogram frames
+    pooling: Pooling  # AST's pooled CLS+distillation tokens ("cls") or all tokens' mean
+    num_mel_bins: PositiveInt
+    patch_size: PositiveInt
+    frequency_stride: PositiveInt
+    time_stride: PositiveInt
+    hidden_size: PositiveInt
+    num_layers: PositiveInt
+    num_heads: PositiveInt
+    mlp_dim: PositiveInt
 
 
-@dataclass(frozen=True)
-class TransformerConfig:
+class TransformerConfig(Parameters):
     """A stack of Transformer encoder layers of width ``ModelConfig.dim``."""
 
-    layers: int = 1
-    heads: int = 4
-    mlp_dim: int = 128
+    layers: PositiveInt
+    heads: PositiveInt
+    mlp_dim: PositiveInt
 
 
-@dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(Parameters):
     """Everything that defines a model's architecture (teacher and student share it)."""
 
-    backbone: str = "multitsf"  # multitsf | multiasl | multitrans
-    num_classes: int = 16
-    dim: int = 64  # D, the width of every feature after the encoders
-    dropout: float = 0.1
-    cross_attention_heads: int = 4
-    adapter_hidden: int = 64  # hidden width of the student's cross-modal adapter
-    visual_encoder: VisualEncoderConfig = field(default_factory=VisualEncoderConfig)
-    audio_encoder: AudioEncoderConfig = field(default_factory=AudioEncoderConfig)
-    temporal: TransformerConfig = field(default_factory=TransformerConfig)
-    view_fusion: TransformerConfig = field(default_factory=TransformerConfig)  # MultiTSF/Trans
-
-    def __post_init__(self) -> None:
-        if self.backbone not in BACKBONES:
-            raise ValueError(f"model.backbone must be one of {BACKBONES}, got {self.backbone!r}")
-
-
-T = TypeVar("T")
-
-
-def _parse(cls: type[T], values: Mapping[str, Any], where: str) -> T:
-    """Build dataclass ``cls`` from a mapping, recursing into nested dataclasses."""
-    if not isinstance(values, Mapping):
-        raise TypeError(f"{where} must be a mapping, got {type(values).__name__}")
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"unknown keys in {where}: {unknown}; known keys: {sorted(known)}")
-    kwargs: dict[str, Any] = {}
-    for name, value in values.items():
-        default = known[name].default_factory() if callable(known[name].default_factory) else None
-        if is_dataclass(default):
-            kwargs[name] = _parse(type(default), value, f"{where}.{name}")
-        elif isinstance(value, list):
-            kwargs[name] = tuple(value)
-        else:
-            kwargs[name] = value
-    return cls(**kwargs)
+    backbone: Backbone
+    num_classes: PositiveInt
+    dim: PositiveInt  # D, the width of every feature after the encoders
+    dropout: NonNegativeFloat
+    cross_attention_heads: PositiveInt
+    adapter_hidden: PositiveInt  # hidden width of the student's cross-modal adapter
+    visual_encoder: VisualEncoderConfig
+    audio_encoder: AudioEncoderConfig
+    temporal: TransformerConfig  # over the T frames of each view
+    view_fusion: TransformerConfig  # across views (MultiTSF: CLS tokens; MultiTrans: per frame)
 
 
 def parse_model_config(config: Mapping[str, Any] | ModelConfig) -> ModelConfig:
-    """Parse the ``model:`` parameter mapping; unknown keys raise ``ValueError``."""
+    """The ``model:`` block as a :class:`ModelConfig`; unknown keys or wrong types raise
+    ``pydantic.ValidationError`` (a ``ValueError``) naming the key."""
     if isinstance(config, ModelConfig):
         return config
-    return _parse(ModelConfig, config, "model")
+    return ModelConfig.model_validate(config)

@@ -1,9 +1,7 @@
 """The multi-view model: one class for the audio-visual teacher and the visual-only student."""
 
-import copy
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -116,5 +114,5 @@ def build_model(config: Mapping[str, Any] | ModelConfig, with_audio: bool) -> Mu
 def model_signature(config: Mapping[str, Any] | ModelConfig, with_audio: bool) -> dict[str, Any]:
     """A JSON-serialisable description of the architecture (the parsed config with defaults
     filled in, plus ``with_audio``); a checkpoint whose signature differs cannot be loaded."""
-    signature = {"with_audio": bool(with_audio), "model": asdict(parse_model_config(config))}
-    return json.loads(json.dumps(copy.deepcopy(signature)))
+    return {"with_audio": bool(with_audio),
+            "model": parse_model_config(config).model_dump(mode="json")}

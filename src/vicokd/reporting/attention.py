@@ -8,14 +8,7 @@ import numpy as np
 import torch
 
 from vicokd.data.sampling import sample_indices
-from vicokd.models import build_model
-
-
-def model_from_checkpoint(checkpoint: Mapping[str, Any]) -> torch.nn.Module:
-    """The model of a checkpoint dict ``{config, with_audio, state_dict, metadata}``, in eval mode."""
-    model = build_model(checkpoint["config"], checkpoint["with_audio"])
-    model.load_state_dict(checkpoint["state_dict"])
-    return model.eval()
+from vicokd.training.checkpoints import model_from_checkpoint
 
 
 @torch.no_grad()

@@ -83,13 +83,13 @@ def render_summary(
     lines = ["# ViCoKD run summary", "", f"Generated {stamp} from the predictions and histories on disk.", ""]
     lines += ["## Settings", "", *_bullet_block(settings), ""]
     lines += ["## Machine", "", *_bullet_block(machine), ""]
-    models = runs.drop_duplicates(["model", "home", "seed"]) if not runs.empty else runs
+    models = runs.drop_duplicates(["run", "supervision", "home", "seed"]) if not runs.empty else runs
     lines += ["## What ran", ""]
     if models.empty:
         lines += ["_No model predictions were found._", ""]
     else:
         for (backbone, home), group in models.groupby(["backbone", "home"]):
-            names = ", ".join(f"{m} {s}" for m, s in dict.fromkeys(zip(group["method"], group["supervision"])))
+            names = ", ".join(f"{m} {s}" for m, s in dict.fromkeys(zip(group["label"], group["supervision"])))
             seeds = ", ".join(str(seed) for seed in sorted(group["seed"].unique()))
             lines.append(f"- **{home}**, backbone {backbone}, seeds {seeds}: {names}")
         lines.append("")
@@ -97,3 +97,24 @@ def render_summary(
         lines += [f"## {title}", "", body.strip(), ""]
     lines += ["## Reports", "", *(f"- [{title}]({path})" for title, path in links.items()), ""]
     return "\n".join(lines)
+
+
+def training_summary(histories: pd.DataFrame) -> pd.DataFrame:
+    """One row per trained model: epochs run, the best epoch on validation mAP (never on test), its
+    val/test mAPs and the training seconds.
+
+    Args:
+        histories: the per-epoch histories of every model, with their identity columns (``run``,
+            ``label``, ``supervision``, ``home``, ``seed``, …) and ``epoch``, ``seconds``, ``val_map``,
+            ``test_map``, ``val_seq_map``, ``test_seq_map``.
+    """
+    keys = ["run", "label", "group", "supervision", "home", "seed"]
+    rows = []
+    for key, runs in histories.groupby(keys, sort=False):
+        best = runs.loc[runs["val_map"].fillna(-1.0).idxmax()]
+        rows.append({
+            **dict(zip(keys, key)), "epochs": int(runs["epoch"].max()),
+            "best_epoch": int(best["epoch"]), "seconds": float(runs["seconds"].sum()),
+            **{k: float(best[k]) for k in ("val_map", "test_map", "val_seq_map", "test_seq_map")},
+        })
+    return pd.DataFrame(rows)

@@ -1,10 +1,11 @@
 """Metrics and the paper's tables, computed from prediction tables (never typed in).
 
-A prediction table (one parquet per model, written by training) has the key columns
-:data:`KEY_COLUMNS`, then ``split``, ``sequence_id``, ``level`` ∈ {frame, sequence}, ``frame_index``,
-then ``score.<Class>`` (sigmoid probability) and ``target.<Class>`` (0/1) for the 16 classes.
-:func:`evaluate_predictions` turns such tables into a *metrics* table, one row per model, home and
-level, with ``map`` and ``ap.<Class>`` in percent; every table builder below reads only that.
+A prediction table (one parquet per trained model, written by training) has the identity columns of
+the model (:data:`KEY_COLUMNS` and :data:`RUN_COLUMNS`), then ``split``, ``sequence_id``, ``level`` ∈
+{frame, sequence}, ``frame_index``, then ``score.<Class>`` (sigmoid probability) and
+``target.<Class>`` (0/1) for the 16 classes. :func:`evaluate_predictions` turns such tables into a
+*metrics* table, one row per model and level, with ``map`` and ``ap.<Class>`` in percent; every table
+builder below reads only that. Tables list runs by name (column ``run``) and show their labels.
 """
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import pandas as pd
 from vicokd.data.annotations import CLASSES
 from vicokd.metrics import mean_average_precision
 
-#: Columns that identify one trained model's predictions.
-KEY_COLUMNS: tuple[str, ...] = ("model", "method", "supervision", "backbone", "seed", "home")
+#: Columns that identify one trained model.
+KEY_COLUMNS: tuple[str, ...] = ("run", "supervision", "backbone", "seed", "home")
+#: Columns that describe the run a model belongs to (its row of the run table).
+RUN_COLUMNS: tuple[str, ...] = ("label", "group", "base", "teacher")
 SCORE_PREFIX = "score."
 TARGET_PREFIX = "target."
 AP_PREFIX = "ap."
@@ -28,7 +31,7 @@ SUPERVISION_ORDER: tuple[str, ...] = ("AV_F", "V_F", "V_S")
 
 def validate_predictions(predictions: pd.DataFrame, source: str) -> None:
     """Raise ``ValueError`` naming ``source`` when a prediction table lacks a required column."""
-    required = [*KEY_COLUMNS, "split", "sequence_id", "level", "frame_index"]
+    required = [*KEY_COLUMNS, *RUN_COLUMNS, "split", "sequence_id", "level", "frame_index"]
     required += [f"{SCORE_PREFIX}{c}" for c in CLASSES] + [f"{TARGET_PREFIX}{c}" for c in CLASSES]
     missing = [column for column in required if column not in predictions.columns]
     if missing:
@@ -62,8 +65,8 @@ def evaluate_predictions(
         split: the split to score (``test`` for the tables, ``val`` for model selection checks).
 
     Returns:
-        One row per (model, home, level): :data:`KEY_COLUMNS`, ``level``, ``n_rows``, ``map`` and
-        ``ap.<Class>`` for the 16 classes.
+        One row per (model, level) in the order of the input: :data:`KEY_COLUMNS`,
+        :data:`RUN_COLUMNS`, ``level``, ``n_rows``, ``map`` and ``ap.<Class>`` for the 16 classes.
     """
     score_columns = [f"{SCORE_PREFIX}{c}" for c in CLASSES]
     target_columns = [f"{TARGET_PREFIX}{c}" for c in CLASSES]
@@ -79,6 +82,7 @@ def evaluate_predictions(
             if not targets.any():
                 raise ValueError(f"Prediction table {source}: {key} has no positive label at all.")
             row = dict(zip([*KEY_COLUMNS, "level"], key))
+            row.update(group.iloc[0][list(RUN_COLUMNS)].to_dict())
             row["n_rows"] = len(group)
             row["map"] = mean_average_precision(scores, targets)
             row.update(zip((f"{AP_PREFIX}{c}" for c in CLASSES), class_average_precisions(scores, targets)))
@@ -87,56 +91,57 @@ def evaluate_predictions(
 
 
 def per_class_table(metrics: pd.DataFrame, level: str = "frame") -> pd.DataFrame:
-    """Per-class AP of every model at one level, averaged over seeds: rows model × home, columns classes."""
+    """Per-class AP of every model at one level, averaged over seeds: rows run × supervision × home,
+    columns classes."""
     chosen = metrics[metrics["level"] == level]
-    keys = ["backbone", "method", "supervision", "home"]
+    keys = ["backbone", "run", "supervision", "home"]
     ap_columns = ["map", *(f"{AP_PREFIX}{c}" for c in CLASSES)]
     table = chosen.groupby(keys, sort=False)[ap_columns].mean().reset_index()
     return _sorted_rows(table).rename(columns={"map": "mAP", **{f"{AP_PREFIX}{c}": c for c in CLASSES}})
 
 
-def _sorted_rows(table: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
-    """Rows ordered by backbone, then ``methods`` order (else first appearance), then supervision."""
-    method_order = list(methods) if methods is not None else list(dict.fromkeys(table["method"]))
+def _sorted_rows(table: pd.DataFrame, runs: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows ordered by backbone, then ``runs`` order (else first appearance), then supervision."""
+    run_order = list(runs) if runs is not None else list(dict.fromkeys(table["run"]))
     ordered = table.assign(
-        _method=table["method"].map({m: i for i, m in enumerate(method_order)}),
+        _run=table["run"].map({m: i for i, m in enumerate(run_order)}),
         _supervision=table["supervision"].map(
             lambda s: SUPERVISION_ORDER.index(s) if s in SUPERVISION_ORDER else len(SUPERVISION_ORDER)
         ),
     )
-    ordered = ordered.sort_values(["backbone", "_method", "_supervision"], kind="stable")
-    return ordered.drop(columns=["_method", "_supervision"]).reset_index(drop=True)
+    ordered = ordered.sort_values(["backbone", "_run", "_supervision"], kind="stable")
+    return ordered.drop(columns=["_run", "_supervision"]).reset_index(drop=True)
 
 
 def comparison_table(
     metrics: pd.DataFrame,
-    methods: Sequence[str],
+    runs: Sequence[str],
     reference: str | None,
     levels: Iterable[str] = LEVELS,
 ) -> pd.DataFrame:
-    """mAP (mean over seeds) of ``methods`` per home and level, with Δ to ``reference``.
+    """mAP (mean over seeds) of ``runs`` per home and level, with Δ to the run ``reference``.
 
-    Rows: backbone × method (in ``methods`` order, absent ones skipped) × supervision. Columns:
-    ``backbone, method, supervision, seeds``, then per home and level ``<home> mAP`` and ``<home> Δ``
+    Rows: backbone × run (in ``runs`` order, absent ones skipped) × supervision. Columns:
+    ``backbone, run, supervision, seeds``, then per home and level ``<home> mAP`` and ``<home> Δ``
     (frame level) or ``<home> seq mAP`` and ``<home> seq Δ`` (sequence level). Δ is the difference to
     ``reference`` of the same backbone, supervision and home (NaN where that reference did not run).
     """
-    chosen = metrics[metrics["method"].isin(methods)]
+    chosen = metrics[metrics["run"].isin(runs)]
     if chosen.empty:
-        return pd.DataFrame(columns=["backbone", "method", "supervision", "seeds"])
-    means = metrics.groupby(["backbone", "method", "supervision", "home", "level"])["map"].mean()
+        return pd.DataFrame(columns=["backbone", "run", "supervision", "seeds"])
+    means = metrics.groupby(["backbone", "run", "supervision", "home", "level"])["map"].mean()
     rows = _sorted_rows(
-        chosen.groupby(["backbone", "method", "supervision"], sort=False)["seed"]
+        chosen.groupby(["backbone", "run", "supervision"], sort=False)["seed"]
         .nunique()
         .rename("seeds")
         .reset_index(),
-        methods,
+        runs,
     )
     homes = sorted(metrics["home"].unique())
     for home in homes:
         for level in levels:
             prefix = f"{home} " if level == "frame" else f"{home} seq "
-            values = [means.get((b, m, s, home, level), np.nan) for b, m, s in _row_keys(rows)]
+            values = [means.get((b, r, s, home, level), np.nan) for b, r, s in _row_keys(rows)]
             rows[f"{prefix}mAP"] = values
             if reference is not None:
                 base = [means.get((b, reference, s, home, level), np.nan) for b, _, s in _row_keys(rows)]
@@ -145,47 +150,61 @@ def comparison_table(
 
 
 def _row_keys(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
-    return list(zip(rows["backbone"], rows["method"], rows["supervision"]))
+    return list(zip(rows["backbone"], rows["run"], rows["supervision"]))
 
 
-def methods_table(
-    metrics: pd.DataFrame, methods: Sequence[str], teacher: str = "teacher", baseline: str = "student"
-) -> pd.DataFrame:
-    """Table 1: the teacher and every method × supervision per home, Δ to the plain student."""
-    return comparison_table(metrics, [teacher, *methods], reference=baseline)
+def _runs_of(metrics: pd.DataFrame, group: str) -> list[str]:
+    """Runs of one group of the run table, in order of appearance."""
+    return list(dict.fromkeys(metrics.loc[metrics["group"] == group, "run"]))
 
 
-def seeds_table(metrics: pd.DataFrame, methods: Sequence[str], level: str = "frame") -> pd.DataFrame:
-    """Table 2: mAP mean, standard deviation (ddof=1) and number of seeds per method and home."""
-    chosen = metrics[(metrics["level"] == level) & metrics["method"].isin(methods)]
+def method_runs(metrics: pd.DataFrame) -> list[str]:
+    """Table 1's rows: the teacher(s) the methods distil from, then every comparison method."""
+    methods = _runs_of(metrics, "method")
+    teachers = metrics.loc[metrics["run"].isin(methods), "teacher"].dropna()
+    return [*dict.fromkeys(teachers), *methods]
+
+
+def teacher_runs(metrics: pd.DataFrame) -> list[str]:
+    """Table 3's rows: every teacher run."""
+    return _runs_of(metrics, "teacher")
+
+
+def ablation_runs(metrics: pd.DataFrame) -> list[str]:
+    """Table 4's rows: the run(s) the ablations override, then every ablation."""
+    ablations = _runs_of(metrics, "ablation")
+    bases = metrics.loc[metrics["run"].isin(ablations), "base"].dropna()
+    return [*dict.fromkeys(bases), *ablations]
+
+
+def seeds_table(metrics: pd.DataFrame, runs: Sequence[str], level: str = "frame") -> pd.DataFrame:
+    """Table 2: mAP mean, standard deviation (ddof=1) and number of seeds per run and home."""
+    chosen = metrics[(metrics["level"] == level) & metrics["run"].isin(runs)]
     if chosen.empty:
-        return pd.DataFrame(columns=["backbone", "method", "supervision"])
+        return pd.DataFrame(columns=["backbone", "run", "supervision"])
     stats = (
-        chosen.groupby(["backbone", "method", "supervision", "home"])["map"]
+        chosen.groupby(["backbone", "run", "supervision", "home"])["map"]
         .agg(mean="mean", std="std", n="count")
         .reset_index()
     )
-    wide = stats.pivot(index=["backbone", "method", "supervision"], columns="home")
+    wide = stats.pivot(index=["backbone", "run", "supervision"], columns="home")
     wide.columns = [f"{home} {stat}" for stat, home in wide.columns]
     ordered = [f"{h} {s}" for h in sorted(stats["home"].unique()) for s in ("mean", "std", "n")]
-    return _sorted_rows(wide[ordered].reset_index(), methods)
+    return _sorted_rows(wide[ordered].reset_index(), runs)
 
 
-def teacher_table(metrics: pd.DataFrame, teacher: str = "teacher", teacher_vc: str = "teacher_vc") -> pd.DataFrame:
-    """Table 3: the teacher with and without view-aware consistency, Δ to the plain teacher."""
-    return comparison_table(metrics, [teacher, teacher_vc], reference=teacher)
-
-
-def ablation_table(metrics: pd.DataFrame, ablations: Sequence[str], full: str = "vicokd") -> pd.DataFrame:
-    """Table 4: ViCoKD and its ablations per supervision and home, Δ to the full ViCoKD."""
-    return comparison_table(metrics, [full, *ablations], reference=full)
+def run_labels(metrics: pd.DataFrame) -> dict[str, str]:
+    """Display label of every run in ``metrics``."""
+    return dict(zip(metrics["run"], metrics["label"]))
 
 
 def relabel(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
-    """Replace method keys by their display names (keys without a label are kept)."""
-    if "method" not in table.columns:
+    """The table with its ``run`` column shown as ``method``, runs replaced by their display labels
+    (runs without a label are kept)."""
+    if "run" not in table.columns:
         return table
-    return table.assign(method=table["method"].map(lambda m: labels.get(m, m)))
+    return table.assign(run=table["run"].map(lambda r: labels.get(r, r))).rename(
+        columns={"run": "method"})
 
 
 def _format_cell(value: object, digits: int) -> str:
@@ -234,28 +253,29 @@ def seeds_markdown(table: pd.DataFrame, title: str, note: str = "", digits: int 
     return to_markdown(cells, title, note, digits)
 
 
-def paper_comparison(metrics: pd.DataFrame, paper: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+def paper_comparison(metrics: pd.DataFrame, paper: pd.DataFrame, runs: Sequence[str]) -> pd.DataFrame:
     """Our frame-level mAP (mean, std, seeds) next to the paper's figure for every run we have.
 
     Args:
         metrics: :func:`evaluate_predictions` output over the benchmark grid.
-        paper: ``home, backbone, method, supervision, map`` (the paper's reported mAP).
-        methods: row order of the methods (teacher, comparison methods, ablations).
+        paper: ``home, backbone, method, supervision, map`` (the paper's reported mAP; ``method`` is
+            the run's name).
+        runs: row order of the runs (teacher, comparison methods, ablations).
 
     Returns:
-        Rows backbone × method × supervision; per home ``<home> ours``, ``<home> std``, ``<home> n``,
+        Rows backbone × run × supervision; per home ``<home> ours``, ``<home> std``, ``<home> n``,
         ``<home> paper`` and ``<home> ours − paper`` (NaN where the paper reports no figure).
     """
-    table = seeds_table(metrics, methods)
+    table = seeds_table(metrics, runs)
     if table.empty:
         return table
     reported = paper.set_index(["backbone", "method", "supervision", "home"])["map"]
     for home in sorted(metrics["home"].unique()):
-        keys = zip(table["backbone"], table["method"], table["supervision"])
-        table[f"{home} paper"] = [reported.get((b, m, s, home), np.nan) for b, m, s in keys]
+        keys = zip(table["backbone"], table["run"], table["supervision"])
+        table[f"{home} paper"] = [reported.get((b, r, s, home), np.nan) for b, r, s in keys]
         table[f"{home} ours − paper"] = table[f"{home} mean"] - table[f"{home} paper"]
         table = table.rename(columns={f"{home} mean": f"{home} ours"})
-    ordered = ["backbone", "method", "supervision"] + [
+    ordered = ["backbone", "run", "supervision"] + [
         f"{h} {s}" for h in sorted(metrics["home"].unique()) for s in ("ours", "std", "n", "paper", "ours − paper")
     ]
     return table[ordered]

@@ -101,7 +101,8 @@ def predictions_table(
     (``level = frame``) and one per clip (``level = sequence``, ``frame_index = -1``).
 
     Args:
-        identity: ``model, method, supervision, backbone, seed, home`` of the trained model.
+        identity: the columns that identify the trained model (``vicokd.training.runs.IDENTITY``),
+            placed first.
         split: ``val`` or ``test``.
     """
     n, steps, classes = predictions.frame_scores.shape
@@ -129,6 +130,6 @@ def predictions_table(
     table = pd.concat([frames, sequences], ignore_index=True)
     table[target_cols] = table[target_cols].astype(np.int8)
     table.insert(1, "split", split)
-    for position, key in enumerate(("model", "method", "supervision", "backbone", "seed", "home")):
-        table.insert(position, key, identity[key])
+    for position, (key, value) in enumerate(identity.items()):
+        table.insert(position, key, value)
     return table

@@ -7,7 +7,6 @@ on validation mAP (never on test), a checkpoint after every epoch and resumption
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 import math
 import os
@@ -24,6 +23,7 @@ from tqdm.auto import tqdm
 
 from vicokd.training.device import autocast_context, resolve_device
 from vicokd.training.objectives import Objective, weighted_total
+from vicokd.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
 
@@ -33,47 +33,6 @@ BEST = "best.pt"
 
 class NonFiniteLossError(FloatingPointError):
     """A loss term became NaN or infinite; the message names the epoch, batch and term."""
-
-
-@dataclass(frozen=True)
-class TrainingSettings:
-    """The ``training:`` parameter block."""
-
-    epochs: int = 10
-    batch_size: int = 8
-    learning_rate: float = 1e-3
-    weight_decay: float = 5e-4
-    device: str = "auto"
-    autocast: bool = True
-    num_threads: int = 2
-    resume: bool = True
-    eval_batch_size: int = 16
-    progress: bool = True
-    checkpoint_dir: str = "data/06_models/runs"
-    num_frames: int = 16
-    cache_arrays: bool = True
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> TrainingSettings:
-        """Build from the parameter block; unknown keys raise ``ValueError``."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(params) - known
-        if unknown:
-            raise ValueError(f"Unknown training parameter(s) {sorted(unknown)}; known: {sorted(known)}")
-        settings = cls(**params)
-        if min(settings.epochs, settings.batch_size, settings.eval_batch_size, settings.num_frames) < 1:
-            raise ValueError(f"epochs, batch sizes and num_frames must be >= 1: {settings}")
-        return settings
-
-    def fingerprint_fields(self) -> dict[str, Any]:
-        """The settings that change the result (a checkpoint resumes only when these match)."""
-        return {
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "learning_rate": self.learning_rate,
-            "weight_decay": self.weight_decay,
-            "num_frames": self.num_frames,
-        }
 
 
 @dataclass
@@ -176,7 +135,7 @@ def fit(
     else:
         torch.manual_seed(seed)
 
-    weights = objective.recipe.weights()
+    weights = objective.weights
     for epoch in range(start, settings.epochs + 1):
         began = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
@@ -203,7 +162,7 @@ def fit(
                         f"batch {index}; the last good checkpoint is {run_dir / LAST} "
                         f"(epoch {epoch - 1})"
                     )
-            loss = weighted_total(objective.recipe, terms)
+            loss = weighted_total(weights, terms)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -13,19 +13,22 @@ from vicokd.losses import (
     two_way_loss,
     view_consistency_loss,
 )
-from vicokd.training.recipes import Recipe
+from vicokd.training.recipes import Recipe, Supervision, term_weights
 
 
 def loss_terms(
+    supervision: Supervision,
     recipe: Recipe,
     output: Any,
     batch: Mapping[str, torch.Tensor],
     teacher_output: Any | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Every active term of ``recipe`` (unweighted), keyed as in ``Recipe.weights``.
+    """Every active term of ``supervision`` and ``recipe`` (unweighted), keyed as in
+    :func:`~vicokd.training.recipes.term_weights`.
 
     Args:
-        recipe: which terms, weights and switches.
+        supervision: which labels are read, with their weights.
+        recipe: which distillation and consistency terms, with their switches.
         output: the trained model's ``ModelOutput`` (``frame_logits (B,T,C)``,
             ``sequence_logits (B,C)``, ``view_frame_logits (B,V,T,C)``, features ``(B,V,T,D)``,
             ``presence_logits (B,V,T)`` or None).
@@ -33,7 +36,7 @@ def loss_terms(
             only when the recipe reads them, ``frame_labels (B,T,C)``.
         teacher_output: the frozen teacher's ``ModelOutput`` on the same batch (distillation).
     """
-    sup = recipe.supervision
+    sup = supervision
     terms: dict[str, torch.Tensor] = {}
     if sup.frame > 0:
         if "frame_labels" not in batch:
@@ -52,16 +55,16 @@ def loss_terms(
         )
     if recipe.needs_teacher and teacher_output is None:
         raise ValueError("The recipe distils from a teacher but no teacher output was given")
-    if recipe.feature.weight > 0:
+    if recipe.feature is not None:
         terms["feature"] = sum(
             squared_feature_distance(getattr(output, name), getattr(teacher_output, name))
             for name in recipe.feature.features
         )
-    if recipe.logit.weight > 0:
+    if recipe.logit is not None:
         terms["logit"] = logit_distillation_loss(
             output.frame_logits, teacher_output.frame_logits, recipe.logit.temperature
         )
-    if recipe.view_consistency.weight > 0:
+    if recipe.view_consistency is not None:
         vc = recipe.view_consistency
         terms["view_consistency"] = view_consistency_loss(
             output.view_frame_logits.float().softmax(dim=-1),
@@ -73,9 +76,8 @@ def loss_terms(
     return terms
 
 
-def weighted_total(recipe: Recipe, terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
+def weighted_total(weights: Mapping[str, float], terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
     """``Σ weight · term`` over the computed terms."""
-    weights = recipe.weights()
     return sum(weights[name] * value for name, value in terms.items())
 
 
@@ -83,16 +85,20 @@ class Objective:
     """Runs the model (and the frozen teacher) on a batch and returns the loss terms.
 
     Args:
-        recipe: the loss recipe.
-        with_audio: whether the trained model reads the batch's audio (teacher) or not (student).
+        supervision: the supervision level (its ``audio`` says whether the trained model reads the
+            batch's audio).
+        recipe: the distillation and consistency terms.
         teacher: the frozen audio-visual teacher, for recipes that distil; run under ``no_grad``.
     """
 
-    def __init__(self, recipe: Recipe, with_audio: bool, teacher: torch.nn.Module | None = None):
+    def __init__(self, supervision: Supervision, recipe: Recipe,
+                 teacher: torch.nn.Module | None = None):
         if recipe.needs_teacher and teacher is None:
             raise ValueError("This recipe distils from a teacher; pass one")
+        self.supervision = supervision
         self.recipe = recipe
-        self.with_audio = with_audio
+        self.weights = term_weights(supervision, recipe)
+        self.with_audio = supervision.audio
         self.teacher = teacher if recipe.needs_teacher else None
 
     def to(self, device: torch.device) -> Objective:
@@ -110,4 +116,4 @@ class Objective:
         if self.teacher is not None:
             with torch.no_grad():
                 teacher_output = self.teacher(batch["frames"], batch["audio"])
-        return loss_terms(self.recipe, output, batch, teacher_output)
+        return loss_terms(self.supervision, self.recipe, output, batch, teacher_output)

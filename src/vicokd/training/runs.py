@@ -1,106 +1,42 @@
-"""Training one model for one home: clips from the stores, the loop, the best checkpoint, predictions.
+"""Training the models of one run of the table: one :class:`TrainingJob` per home and seed.
 
-Library code for the ``teacher`` and ``distill`` pipelines (which only pass the catalog's data in).
+Library code for the training template pipeline (which only passes the catalog's data in):
+:func:`train_run` builds the clip sources, withholds the training frame labels under sequence-level
+supervision, rebuilds the frozen teacher, runs the loop and scores the best epoch.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
-from vicokd.data.dataset import MultiViewClipDataset
-from vicokd.models import build_model, model_signature
+from vicokd.data.clips import ClipSources
+from vicokd.models import ModelConfig, build_model, model_signature
+from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
-from vicokd.training.loop import TrainingSettings, fit
+from vicokd.training.loop import fit
 from vicokd.training.objectives import Objective
-from vicokd.training.recipes import Recipe
+from vicokd.training.recipes import Supervision
+from vicokd.training.run_table import RunSpec
+from vicokd.training.settings import TrainingSettings
 
-SPLITS = ("train", "val", "test")
+log = logging.getLogger(__name__)
 
-
-class HeldOutFrameLabels(Mapping[str, np.ndarray]):
-    """Frame labels of the evaluation sequences only: asking for any other sequence raises.
-
-    Sequence-supervised (V_S) training gets this instead of the full store, so it cannot read a
-    training sequence's frame labels; validation and test frames are still scored frame by frame.
-    """
-
-    def __init__(self, frame_labels: Mapping[str, np.ndarray], sequence_ids: list[str]):
-        self._labels = frame_labels
-        self._ids = list(sequence_ids)
-        self._allowed = set(sequence_ids)
-
-    def __getitem__(self, sequence_id: str) -> np.ndarray:
-        if sequence_id not in self._allowed:
-            raise KeyError(f"Frame labels of {sequence_id!r} are withheld: it is not an evaluation sequence")
-        return self._labels[sequence_id]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._ids)
-
-    def __len__(self) -> int:
-        return len(self._ids)
+#: Columns that identify one trained model in histories and predictions.
+IDENTITY = ("run", "label", "group", "base", "teacher", "supervision", "backbone", "home", "seed")
 
 
-@dataclass
-class ClipSources:
-    """Everything a run reads, shared by all runs of a pipeline (passed between nodes uncopied).
-
-    ``table`` is the ``sequences`` table joined with ``splits`` (column ``split``). ``frame_labels``
-    is the full store (teacher, V_F) or :class:`HeldOutFrameLabels` (V_S).
-    """
-
-    table: pd.DataFrame
-    frames: Mapping[str, np.ndarray]
-    audio: Mapping[str, np.ndarray]
-    masks: Mapping[str, np.ndarray]
-    presence: Mapping[str, np.ndarray]
-    frame_labels: Mapping[str, np.ndarray]
-
-    def clips(
-        self, home: str, split: str, settings: TrainingSettings, seed: int, with_frame_labels: bool
-    ) -> MultiViewClipDataset:
-        """The clips of one home and split; training draws random frames, evaluation uniform ones."""
-        rows = self.table[(self.table["home"] == home) & (self.table["split"] == split)]
-        if rows.empty:
-            raise ValueError(f"No {split} sequences for {home}: check the splits and ingestion.homes")
-        return MultiViewClipDataset(
-            rows.sort_values("sequence_id"),
-            frames=self.frames,
-            audio=self.audio,
-            frame_labels=self.frame_labels if with_frame_labels else None,
-            masks=self.masks,
-            presence=self.presence,
-            num_frames=settings.num_frames,
-            sampling="random_perturb" if split == "train" else "uniform",
-            seed=seed,
-            cache=settings.cache_arrays,
-        )
-
-
-def join_splits(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
-    """``sequences`` with the ``split`` column; every sequence must have exactly one split."""
-    table = sequences.merge(splits[["sequence_id", "split"]], on="sequence_id", how="left",
-                            validate="one_to_one")
-    missing = table.loc[table["split"].isna(), "sequence_id"].tolist()
-    if missing:
-        raise ValueError(f"{len(missing)} sequences have no split, e.g. {missing[:3]}")
-    unknown = set(table["split"]) - set(SPLITS)
-    if unknown:
-        raise ValueError(f"Unknown split name(s) {sorted(unknown)}; expected {SPLITS}")
-    return table
-
-
-def evaluation_sequence_ids(table: pd.DataFrame) -> list[str]:
-    """Sequences of the validation and test splits."""
-    return sorted(table.loc[table["split"].isin(["val", "test"]), "sequence_id"])
+def partition_key(home: str, seed: int) -> str:
+    """The storage key of one home and seed (``Home1/seed0``) in a run's model, history and
+    prediction folders."""
+    return f"{home}/seed{seed}"
 
 
 def fingerprint(**parts: Any) -> str:
@@ -109,165 +45,152 @@ def fingerprint(**parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix: value}
+@dataclass(frozen=True)
+class TrainingJob:
+    """One model to train: a run of the table at one supervision level, for one home and seed.
+
+    ``settings`` already hold the run's overrides; ``teacher`` is the checkpoint of the teacher the
+    run distils from (None when it does not distil).
+    """
+
+    run: RunSpec
+    supervision: Supervision
+    settings: TrainingSettings
+    model: ModelConfig
+    home: str
+    seed: int
+    teacher: Mapping[str, Any] | None = None
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """The values of :data:`IDENTITY` for this model."""
+        return {"run": self.run.name, "label": self.run.label, "group": self.run.group,
+                "base": self.run.base, "teacher": self.run.teacher,
+                "supervision": self.supervision.name, "backbone": self.model.backbone,
+                "home": self.home, "seed": self.seed}
+
+    @property
+    def run_dir(self) -> Path:
+        """Where the loop keeps ``last.pt`` (resume state) and ``best.pt``."""
+        return (Path(self.settings.checkpoint_dir) / self.run.name / self.supervision.name
+                / self.home / f"seed{self.seed}")
+
+    @property
+    def reads_audio(self) -> bool:
+        """Whether the clips carry audio (the model hears it, or its teacher does)."""
+        return self.supervision.audio or self.run.distils
 
 
-def check_teacher(checkpoint: Mapping[str, Any], model_config: Mapping[str, Any], home: str) -> None:
-    """Raise ``ValueError`` naming every difference between the teacher checkpoint's architecture
-    and the current ``model`` parameters (or when it is not an audio-visual model)."""
-    if not checkpoint["with_audio"]:
-        raise ValueError(f"The teacher checkpoint of {home} is a visual-only model, not a teacher")
-    saved = _flatten(checkpoint["config"])
-    current = _flatten(model_signature(model_config, True)["model"])
-    differences = [
-        f"model.{key}: checkpoint {saved.get(key, '<absent>')!r}, parameters {current.get(key, '<absent>')!r}"
-        for key in sorted(set(saved) | set(current))
-        if saved.get(key) != current.get(key)
-    ]
-    if differences:
-        raise ValueError(
-            f"The teacher checkpoint of {home} was trained with another model configuration; "
-            f"retrain it (kedro run --pipeline teacher) or restore the parameters. Differences: "
-            + "; ".join(differences)
-        )
-
-
-def frozen_teacher(checkpoint: Mapping[str, Any], model_config: Mapping[str, Any], home: str) -> torch.nn.Module:
-    """The teacher rebuilt from its checkpoint, checked against ``model_config``, in eval mode with
-    ``requires_grad`` off."""
-    check_teacher(checkpoint, model_config, home)
-    teacher = build_model(checkpoint["config"], with_audio=True)
-    teacher.load_state_dict(checkpoint["state_dict"])
-    teacher.eval().requires_grad_(False)
-    return teacher
-
-
-@dataclass
+@dataclass(frozen=True)
 class TrainedModel:
-    """A run's outputs: the best checkpoint, its history and its val/test predictions."""
+    """A job's outputs: the best checkpoint, its history and its val/test predictions."""
 
     checkpoint: dict[str, Any]
     history: pd.DataFrame
     predictions: pd.DataFrame
 
 
-def train_for_home(
-    sources: ClipSources,
-    home: str,
-    identity: Mapping[str, Any],
-    recipe: Recipe,
-    model_config: Mapping[str, Any],
-    with_audio: bool,
-    settings: TrainingSettings,
-    seed: int,
-    teacher: tuple[torch.nn.Module, str] | None = None,
-) -> TrainedModel:
-    """Train one model of one home and score its best epoch (on validation mAP) on val and test.
-
-    Args:
-        identity: ``model, method, supervision, backbone`` labels for the outputs.
-        teacher: ``(frozen teacher, its fingerprint)`` for distillation recipes.
-    """
-    signature = model_signature(model_config, with_audio)
+def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
+    """Train one model and score its best epoch (on validation mAP) on the val and test splits."""
+    with_audio = job.supervision.audio
+    if not job.supervision.reads_frame_labels:
+        sources = sources.withhold_frame_labels()
     clips = {
-        split: sources.clips(home, split, settings, seed, recipe.reads_frame_labels or split != "train")
-        for split in SPLITS
+        split: sources.clips(job.home, split, job.settings.num_frames, job.seed, job.reads_audio,
+                             job.supervision.reads_frame_labels or split != "train",
+                             job.settings.cache_arrays)
+        for split in ("train", "val", "test")
     }
+    teacher = None
+    if job.run.distils:
+        teacher = frozen_teacher(job.teacher, job.model, f"of {job.run.teacher} for "
+                                 f"{partition_key(job.home, job.seed)}")
     run_fingerprint = fingerprint(
-        model=signature, recipe=recipe.to_dict(), settings=settings.fingerprint_fields(),
-        seed=seed, home=home, train=list(clips["train"].sequences["sequence_id"]),
-        teacher=teacher[1] if teacher else None,
+        model=model_signature(job.model, with_audio), supervision=job.supervision.model_dump(),
+        recipe=job.run.recipe.model_dump(), settings=job.settings.fingerprint_fields(),
+        seed=job.seed, home=job.home, train=list(clips["train"].sequences["sequence_id"]),
+        teacher=job.teacher["metadata"]["fingerprint"] if teacher is not None else None,
     )
-    torch.manual_seed(seed)
-    model = build_model(model_config, with_audio)
-    objective = Objective(recipe, with_audio, teacher[0] if recipe.needs_teacher and teacher else None)
+    torch.manual_seed(job.seed)
+    model = build_model(job.model, with_audio)
+    objective = Objective(job.supervision, job.run.recipe, teacher)
+    evaluate = _evaluator(clips, with_audio, job.settings)
+    result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
+                 run_fingerprint)
+    model.load_state_dict(result.state_dict)
+    predictions = pd.concat(
+        [predictions_table(predict(model, clips[split], with_audio, job.settings.eval_batch_size,
+                                   job.settings.autocast), job.identity, split)
+         for split in ("val", "test")],
+        ignore_index=True,
+    )
+    best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
+    metadata = {
+        **job.identity, "recipe": job.run.recipe.model_dump(), "fingerprint": run_fingerprint,
+        "best_epoch": result.best_epoch,
+        **{key: float(best[key]) for key in ("val_map", "test_map", "val_seq_map", "test_seq_map")},
+    }
+    checkpoint = make_checkpoint(job.model, with_audio, result.state_dict, metadata)
+    history = result.history.assign(**job.identity)
+    return TrainedModel(checkpoint, history, predictions)
 
-    def evaluate(trained: torch.nn.Module) -> dict[str, float]:
+
+def _evaluator(clips: Mapping[str, Any], with_audio: bool,
+               settings: TrainingSettings) -> Callable[[torch.nn.Module], dict[str, float]]:
+    """``model -> {val_map, val_seq_map, test_map, test_seq_map}`` (frame- and sequence-level mAP)."""
+
+    def evaluate(model: torch.nn.Module) -> dict[str, float]:
         scores = {}
         for split in ("val", "test"):
-            predictions = predict(trained, clips[split], with_audio, settings.eval_batch_size,
+            predictions = predict(model, clips[split], with_audio, settings.eval_batch_size,
                                   settings.autocast)
             scores[f"{split}_map"] = frame_map(predictions)
             scores[f"{split}_seq_map"] = sequence_map(predictions)
         return scores
 
-    run_dir = Path(settings.checkpoint_dir) / str(identity["model"]) / home
-    result = fit(model, objective, clips["train"], evaluate, settings, run_dir, seed, run_fingerprint)
-    model.load_state_dict(result.state_dict)
-    labels = {**identity, "seed": seed, "home": home}
-    predictions = pd.concat(
-        [
-            predictions_table(
-                predict(model, clips[split], with_audio, settings.eval_batch_size, settings.autocast),
-                labels, split,
-            )
-            for split in ("val", "test")
-        ],
-        ignore_index=True,
-    )
-    best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
-    checkpoint = {
-        "config": signature["model"],
-        "with_audio": with_audio,
-        "state_dict": result.state_dict,
-        "metadata": {
-            **{k: v for k, v in labels.items()},
-            "recipe": recipe.to_dict(),
-            "fingerprint": run_fingerprint,
-            "best_epoch": result.best_epoch,
-            **{key: float(best[key]) for key in ("val_map", "test_map", "val_seq_map", "test_seq_map")},
-        },
-    }
-    history = result.history.assign(model=identity["model"], home=home)
-    return TrainedModel(checkpoint, history, predictions)
+    return evaluate
 
 
-def train_per_home(
+def train_run(
     sources: ClipSources,
-    homes: list[str],
-    identity: Mapping[str, Any],
-    recipe: Recipe,
-    model_config: Mapping[str, Any],
-    with_audio: bool,
+    run: RunSpec,
+    supervision: Supervision,
     settings: TrainingSettings,
-    seed: int,
-    teachers: Mapping[str, tuple[torch.nn.Module, str]] | None = None,
-) -> tuple[dict[str, dict[str, Any]], pd.DataFrame, pd.DataFrame]:
-    """:func:`train_for_home` for each home: ``({home: checkpoint}, history, predictions)``, the
-    history and predictions of all homes in one table each (column ``home``)."""
-    if teachers is not None and recipe.needs_teacher:
-        absent = sorted(set(homes) - set(teachers))
-        if absent:
-            raise ValueError(f"No teacher checkpoint for {absent}: run `kedro run --pipeline teacher`")
-    runs = {
-        home: train_for_home(
-            sources, home, identity, recipe, model_config, with_audio, settings, seed,
-            teachers[home] if teachers is not None and recipe.needs_teacher else None,
-        )
-        for home in homes
-    }
-    return (
-        {home: run.checkpoint for home, run in runs.items()},
-        pd.concat([run.history for run in runs.values()], ignore_index=True),
-        pd.concat([run.predictions for run in runs.values()], ignore_index=True),
-    )
+    model: ModelConfig,
+    homes: Iterable[str],
+    seeds: Iterable[int],
+    teacher_checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]] | None = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Train ``run`` at ``supervision`` for every home and seed.
+
+    Args:
+        settings: the ``training`` block; the run's own overrides are applied here.
+        teacher_checkpoints: the teacher run's checkpoints, ``partition_key -> loader`` (needed when
+            the run distils).
+
+    Returns:
+        ``{partition_key: checkpoint}``, ``{partition_key: history}``, ``{partition_key: predictions}``.
+    """
+    if run.distils and teacher_checkpoints is None:
+        raise ValueError(f"Run {run.name!r} distils from {run.teacher!r} but got no teacher checkpoints")
+    settings = settings.with_overrides(run.training)
+    outputs: tuple[dict, dict, dict] = ({}, {}, {})
+    for home in homes:
+        for seed in seeds:
+            key = partition_key(home, seed)
+            teacher = _teacher_checkpoint(teacher_checkpoints, run, key) if run.distils else None
+            job = TrainingJob(run, supervision, settings, model, home, seed, teacher)
+            log.info("Training %s %s for %s", run.name, supervision.name, key)
+            trained = train_model(sources, job)
+            for store, value in zip(outputs, (trained.checkpoint, trained.history, trained.predictions)):
+                store[key] = value
+    return outputs
 
 
-def training_summary(histories: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per model and home: best epoch on validation mAP, its val/test mAPs, total seconds."""
-    rows = []
-    for name, history in histories.items():
-        for home, runs in history.groupby("home", sort=True):
-            best = runs.loc[runs["val_map"].fillna(-1.0).idxmax()]
-            rows.append({
-                "model": name, "home": home, "epochs": int(runs["epoch"].max()),
-                "best_epoch": int(best["epoch"]), "seconds": float(runs["seconds"].sum()),
-                **{k: float(best[k]) for k in ("val_map", "test_map", "val_seq_map", "test_seq_map")},
-            })
-    return pd.DataFrame(rows)
+def _teacher_checkpoint(checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]], run: RunSpec,
+                        key: str) -> Mapping[str, Any]:
+    if key not in checkpoints:
+        raise ValueError(
+            f"Run {run.name!r} distils from {run.teacher!r}, which has no checkpoint for {key} "
+            f"(it has {sorted(checkpoints)}): run `kedro run --pipelines teacher` for this home and seed")
+    return checkpoints[key]()

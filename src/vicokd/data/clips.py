@@ -1,0 +1,92 @@
+"""Where a run's clips come from: the sequence table with its splits and the per-sequence stores.
+
+:class:`ClipSources` makes the clip dataset of one home and split; :meth:`ClipSources.withhold_frame_labels`
+gives sources from which training sequences' frame labels cannot be read (sequence-level supervision).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from vicokd.data.dataset import MultiViewClipDataset
+
+SPLITS = ("train", "val", "test")
+
+
+class HeldOutFrameLabels(Mapping[str, np.ndarray]):
+    """Frame labels of the evaluation sequences only: asking for any other sequence raises.
+
+    Sequence-supervised (V_S) training gets this instead of the full store, so it cannot read a
+    training sequence's frame labels; validation and test frames are still scored frame by frame.
+    """
+
+    def __init__(self, frame_labels: Mapping[str, np.ndarray], sequence_ids: list[str]):
+        self._labels = frame_labels
+        self._ids = list(sequence_ids)
+        self._allowed = set(sequence_ids)
+
+    def __getitem__(self, sequence_id: str) -> np.ndarray:
+        if sequence_id not in self._allowed:
+            raise KeyError(f"Frame labels of {sequence_id!r} are withheld: it is not an evaluation sequence")
+        return self._labels[sequence_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def join_splits(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
+    """``sequences`` with the ``split`` column; every sequence must have exactly one split."""
+    table = sequences.merge(splits[["sequence_id", "split"]], on="sequence_id", how="left",
+                            validate="one_to_one")
+    missing = table.loc[table["split"].isna(), "sequence_id"].tolist()
+    if missing:
+        raise ValueError(f"{len(missing)} sequences have no split, e.g. {missing[:3]}")
+    unknown = set(table["split"]) - set(SPLITS)
+    if unknown:
+        raise ValueError(f"Unknown split name(s) {sorted(unknown)}; expected {SPLITS}")
+    return table
+
+
+@dataclass(frozen=True)
+class ClipSources:
+    """Everything a run reads: ``table`` is the ``sequences`` table joined with ``splits`` (column
+    ``split``); the stores map a sequence id to its arrays on the 2.5-FPS frame axis."""
+
+    table: pd.DataFrame
+    frames: Mapping[str, np.ndarray]
+    audio: Mapping[str, np.ndarray]
+    masks: Mapping[str, np.ndarray]
+    presence: Mapping[str, np.ndarray]
+    frame_labels: Mapping[str, np.ndarray]
+
+    def withhold_frame_labels(self) -> ClipSources:
+        """The same sources with frame labels of validation and test sequences only."""
+        evaluation = sorted(self.table.loc[self.table["split"].isin(["val", "test"]), "sequence_id"])
+        return replace(self, frame_labels=HeldOutFrameLabels(self.frame_labels, evaluation))
+
+    def clips(
+        self, home: str, split: str, num_frames: int, seed: int, with_audio: bool,
+        with_frame_labels: bool, cache: bool,
+    ) -> MultiViewClipDataset:
+        """The clips of one home and split; training draws random frames, evaluation uniform ones."""
+        rows = self.table[(self.table["home"] == home) & (self.table["split"] == split)]
+        if rows.empty:
+            raise ValueError(f"No {split} sequences for {home}: check the splits and ingestion.homes")
+        return MultiViewClipDataset(
+            rows.sort_values("sequence_id"),
+            frames=self.frames,
+            audio=self.audio if with_audio else None,
+            frame_labels=self.frame_labels if with_frame_labels else None,
+            masks=self.masks,
+            presence=self.presence,
+            num_frames=num_frames,
+            sampling="random_perturb" if split == "train" else "uniform",
+            seed=seed,
+            cache=cache,
+        )

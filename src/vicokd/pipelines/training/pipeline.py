@@ -1,0 +1,74 @@
+"""``training`` pipeline: one namespaced instance of the training template per run of the run table.
+
+A run's instance has one node per supervision level (``train_V_F``, ``train_V_S``, ``train_AV_F``),
+namespaced by the run's name, so ``kedro run --namespaces vicokd`` trains one run and kedro-viz shows
+each run as a group. Its outputs ``<run>_model_<supervision>``, ``<run>_history_<supervision>`` and
+``<run>_predictions_<supervision>`` come from the catalog's factories; a run that distils reads its
+teacher run's ``<teacher>_model_<supervision>``. Nodes are tagged with the run's name and group,
+``teacher`` or ``distill``, and the supervision level (``kedro run --tags V_S``).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kedro.pipeline import Node, Pipeline
+
+from vicokd.pipelines.training.nodes import train_models
+from vicokd.training.run_table import RunSpec
+
+#: Catalog datasets every run reads.
+DATA_INPUTS = ("sequences", "splits", "frames", "audio_features", "frame_labels",
+               "visibility_masks", "person_confidence")
+#: Parameters every run reads unchanged.
+SHARED_PARAMETERS = {"training": "params:training", "model": "params:model",
+                     "homes": "params:ingestion.homes", "seeds": "params:seeds"}
+#: The outputs of one run at one supervision level, by template name.
+OUTPUTS = ("model", "history", "predictions")
+
+
+def output_name(run: str, kind: str, supervision: str) -> str:
+    """Catalog name of a run's ``model``, ``history`` or ``predictions`` at one supervision level."""
+    return f"{run}_{kind}_{supervision}"
+
+
+def teacher_models(run: RunSpec, runs: Mapping[str, RunSpec]) -> str:
+    """Catalog name of the checkpoints ``run`` distils from (its teacher run's only supervision)."""
+    teacher = runs.get(run.teacher)
+    if teacher is None or teacher.group != "teacher" or len(teacher.supervisions) != 1:
+        raise ValueError(f"runs.{run.name}: teacher {run.teacher!r} must be a run of group 'teacher' "
+                         f"with one supervision level")
+    return output_name(teacher.name, "model", teacher.supervisions[0])
+
+
+def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec]) -> Pipeline:
+    """The template instantiated for ``run``: one training node per supervision level."""
+    teacher = {"teacher_models": teacher_models(run, runs)} if run.distils else {}
+    stage = "teacher" if run.group == "teacher" else "distill"
+    nodes = [
+        Node(
+            train_models,
+            inputs={**{name: name for name in DATA_INPUTS}, **teacher, **SHARED_PARAMETERS,
+                    "run": "params:run", "supervision": f"params:supervision_{supervision}"},
+            outputs=[f"{kind}_{supervision}" for kind in OUTPUTS],
+            name=f"train_{supervision}",
+            tags=[run.name, run.group, stage, supervision],
+        )
+        for supervision in run.supervisions
+    ]
+    return Pipeline(
+        nodes,
+        namespace=run.name,
+        inputs={*DATA_INPUTS, *teacher.values()},
+        outputs={f"{kind}_{supervision}": output_name(run.name, kind, supervision)
+                 for kind in OUTPUTS for supervision in run.supervisions},
+        parameters={
+            **{name: name for name in SHARED_PARAMETERS.values()},
+            "params:run": f"params:runs.{run.name}",
+            **{f"params:supervision_{s}": f"params:supervision_levels.{s}" for s in run.supervisions},
+        },
+    )
+
+
+def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
+    """Every run of ``runs`` (the resolved run table), in table order."""
+    return sum((run_pipeline(run, runs) for run in runs.values()), Pipeline([]))

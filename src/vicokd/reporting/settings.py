@@ -1,0 +1,26 @@
+"""The ``reporting:`` parameter block."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import NonNegativeInt, PositiveInt
+
+from vicokd.parameters import Parameters
+
+
+class AttentionSettings(Parameters):
+    """Figure 4: which models, on which test sequence, at how many query frames."""
+
+    sequence_id: str | None  # null: the test sequence of each home with the most labelled actions
+    query_frames: PositiveInt  # query frames shown (evenly spread over the T frames)
+    models: dict[str, str]  # run -> supervision level drawn, in this order
+
+
+class ReportingSettings(Parameters):
+    """What the tables score and how they are written."""
+
+    split: Literal["val", "test"]  # the split the tables score
+    digits: NonNegativeInt  # decimals in the markdown tables
+    baseline: str  # the run every Δ of Table 1 is measured against (the plain student)
+    attention: AttentionSettings
+    links: dict[str, str]  # report title -> file of data/08_reporting that summary.md links

@@ -1,0 +1,65 @@
+"""Checkpoints and the models they hold: the one place a checkpoint becomes a model again.
+
+A checkpoint is a dict ``{config, with_audio, state_dict, metadata}`` (see
+``vicokd.datasets.TorchCheckpointDataset``): ``config`` is the complete ``model`` block it was built
+from, ``metadata`` the run's identity, recipe, fingerprint and best epoch.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from vicokd.models import ModelConfig, build_model, model_signature
+
+
+def make_checkpoint(config: ModelConfig, with_audio: bool, state_dict: Mapping[str, torch.Tensor],
+                    metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The checkpoint of a model built from ``config`` (with or without audio) holding
+    ``state_dict`` (e.g. its best epoch's weights)."""
+    return {"config": model_signature(config, with_audio)["model"], "with_audio": with_audio,
+            "state_dict": dict(state_dict), "metadata": dict(metadata)}
+
+
+def model_from_checkpoint(checkpoint: Mapping[str, Any]) -> torch.nn.Module:
+    """The model of ``checkpoint``, its weights loaded, in eval mode."""
+    model = build_model(checkpoint["config"], checkpoint["with_audio"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval()
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: value}
+
+
+def check_teacher(checkpoint: Mapping[str, Any], config: ModelConfig, where: str) -> None:
+    """Raise ``ValueError`` naming every difference between the teacher checkpoint's architecture and
+    the current ``model`` parameters (or when it is not an audio-visual model); ``where`` names the
+    checkpoint in the message."""
+    if not checkpoint["with_audio"]:
+        raise ValueError(f"The teacher checkpoint {where} is a visual-only model, not a teacher")
+    saved = _flatten(checkpoint["config"])
+    current = _flatten(model_signature(config, True)["model"])
+    differences = [
+        f"model.{key}: checkpoint {saved.get(key, '<absent>')!r}, parameters {current.get(key, '<absent>')!r}"
+        for key in sorted(set(saved) | set(current))
+        if saved.get(key) != current.get(key)
+    ]
+    if differences:
+        raise ValueError(
+            f"The teacher checkpoint {where} was trained with another model configuration; "
+            f"retrain it (kedro run --pipelines teacher) or restore the parameters. Differences: "
+            + "; ".join(differences)
+        )
+
+
+def frozen_teacher(checkpoint: Mapping[str, Any], config: ModelConfig, where: str) -> torch.nn.Module:
+    """The teacher of ``checkpoint``, checked against ``config``, in eval mode without gradients."""
+    check_teacher(checkpoint, config, where)
+    return model_from_checkpoint(checkpoint).requires_grad_(False)

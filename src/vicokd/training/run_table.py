@@ -1,0 +1,95 @@
+"""The run table: every model the project trains, one row per run (``conf/base/parameters_runs.yml``).
+
+A run names its group (teacher, comparison method or ablation), its display label, the supervision
+levels it trains at, the teacher it distils from, overrides of the ``training`` block and its recipe.
+A row may start from another with ``base: <run>`` and change only what differs (an ablation is
+``base: vicokd`` plus its switches). :func:`resolve_run_table` merges those chains and gives each row
+its name, so a row is complete on its own wherever it is read.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from vicokd.parameters import Parameters
+from vicokd.training.recipes import Recipe
+from vicokd.training.settings import TrainingSettings
+
+RunGroup = Literal["teacher", "method", "ablation"]
+
+
+class RunSpec(Parameters):
+    """One resolved row of the run table: a model trained at each of ``supervisions``, for every
+    home and seed."""
+
+    name: str
+    group: RunGroup
+    label: str  # display name in reports
+    base: str | None = None  # the run this row was written as an override of (its Δ reference)
+    teacher: str | None = None  # the teacher run it distils from, or is compared against
+    supervisions: list[str] = Field(min_length=1)  # keys of `supervision_levels`
+    training: dict[str, Any] = Field(default_factory=dict)  # overrides of the `training` block
+    recipe: Recipe = Recipe()
+
+    @field_validator("training")
+    @classmethod
+    def _known_training_keys(cls, overrides: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(overrides) - set(TrainingSettings.model_fields))
+        if unknown:
+            raise ValueError(f"unknown training key(s) {unknown}")
+        return overrides
+
+    @model_validator(mode="after")
+    def _teacher_when_distilling(self) -> RunSpec:
+        if self.recipe.needs_teacher and self.teacher is None:
+            raise ValueError(f"run {self.name!r} distils (feature or logit terms) but names no teacher")
+        return self
+
+    @property
+    def distils(self) -> bool:
+        """Whether the run reads its teacher's outputs during training."""
+        return self.recipe.needs_teacher
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` on top: mappings merge key by key, anything else (null included)
+    replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def resolve_run_table(runs: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each row with its ``base`` chain merged under it and its ``name`` set (plain dicts, in table
+    order). Raises ``ValueError`` naming the row for an unknown base or a cycle."""
+    resolved: dict[str, dict[str, Any]] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> dict[str, Any]:
+        if name in resolved:
+            return resolved[name]
+        row = dict(runs[name] or {})
+        base = row.get("base")
+        if base is not None:
+            if base not in runs:
+                raise ValueError(f"runs.{name}: base {base!r} is not a run of the table")
+            if base in chain:
+                raise ValueError(f"runs.{name}: base chain {' -> '.join((*chain, base))} is a cycle")
+            row = _deep_merge({k: v for k, v in resolve(base, (*chain, base)).items()
+                               if k not in ("name", "base")}, row)
+        resolved[name] = {**row, "name": name}
+        return resolved[name]
+
+    for name in runs:
+        resolve(name, (name,))
+    return {name: resolved[name] for name in runs}
+
+
+def name_rows(table: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each row of a named table (``supervision_levels``) with its ``name`` set."""
+    return {name: {**(row or {}), "name": name} for name, row in table.items()}

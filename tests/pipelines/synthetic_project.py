@@ -1,0 +1,102 @@
+"""A copy of the project (its conf/ and pyproject.toml; the package is the installed one) in a
+temporary folder, filled with a tiny two-home dataset in the catalog's formats, and run through
+Kedro sessions exactly as `kedro run --env test` runs it from that folder."""
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from vicokd.data.annotations import CLASSES
+
+ROOT = Path(__file__).resolve().parents[2]
+V, H, W, L = 5, 32, 32, 40
+HOMES = ("Home1", "Home2")
+SPLIT_SIZES = {"train": 3, "val": 2, "test": 2}
+#: ``data_root`` of the test environment (conf/test/globals.yml), relative to the project.
+TEST_DATA_ROOT = "data/test"
+
+
+def synthetic_inputs(seed: int = 0) -> dict[str, Any]:
+    """``sequences, splits, frames, audio_features, frame_labels, visibility_masks,
+    person_confidence`` for 2 homes × 7 sequences whose frame colour encodes the action."""
+    rng = np.random.default_rng(seed)
+    rows, split_rows = [], []
+    stores: dict[str, dict[str, np.ndarray]] = {k: {} for k in (
+        "frames", "audio_features", "frame_labels", "visibility_masks", "person_confidence")}
+    for home in HOMES:
+        index = 0
+        for split, count in SPLIT_SIZES.items():
+            for _ in range(count):
+                sequence_id = f"{home}/01/{index:02d}-Part1"
+                n_frames = int(rng.integers(6, 10))
+                labels = np.zeros((n_frames, len(CLASSES)), np.uint8)
+                first, second = index % len(CLASSES), (index + 5) % len(CLASSES)
+                labels[: n_frames // 2, first] = 1
+                labels[n_frames // 2:, second] = 1
+                frames = rng.integers(0, 60, (V, n_frames, H, W, 3), dtype=np.uint8)
+                frames[:, : n_frames // 2, :, :, first % 3] += 150
+                stores["frames"][sequence_id] = frames
+                stores["audio_features"][sequence_id] = rng.standard_normal(
+                    (V, n_frames, L, 128)).astype(np.float16)
+                stores["frame_labels"][sequence_id] = labels
+                stores["visibility_masks"][sequence_id] = (rng.random((V, n_frames)) < 0.7).astype(np.uint8)
+                stores["person_confidence"][sequence_id] = rng.random((V, n_frames)).astype(np.float32)
+                rows.append({"sequence_id": sequence_id, "home": home, "n_frames": n_frames,
+                             "duration": n_frames / 2.5, "labels": [CLASSES[first], CLASSES[second]]})
+                split_rows.append({"sequence_id": sequence_id, "home": home, "split": split})
+                index += 1
+    return {"sequences": pd.DataFrame(rows), "splits": pd.DataFrame(split_rows), **stores}
+
+
+class Project:
+    """A project folder; every session runs with it as the working directory (as `kedro run` does),
+    so its conf/ defines the pipelines and its relative paths stay inside it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def copy_of_repository(cls, target: Path) -> Project:
+        """The repository's conf/ (without local/) and pyproject.toml copied to ``target``."""
+        shutil.copytree(ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
+        (target / "conf" / "local").mkdir()
+        shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
+        (target / "src").mkdir()  # kedro wants the source folder; vicokd is the installed package
+        return cls(target)
+
+    @property
+    def data(self) -> Path:
+        """The test environment's data root inside the project."""
+        return self.path / TEST_DATA_ROOT
+
+    @contextlib.contextmanager
+    def session(self, **runtime_params: Any):
+        """A Kedro session of the ``test`` environment inside the project folder."""
+        with contextlib.chdir(self.path):
+            bootstrap_project(self.path)  # also drops pipelines registered for another folder
+            with KedroSession.create(self.path, env="test", runtime_params=runtime_params or None) as session:
+                yield session
+
+    def run(self, pipelines: list[str], runtime_params: dict[str, Any] | None = None, **filters: Any) -> None:
+        """``kedro run --env test --pipelines ...`` with ``filters`` (``tags``, ``namespaces``, ...)."""
+        with self.session(**(runtime_params or {})) as session:
+            session.run(pipeline_names=pipelines, **filters)
+
+    def save(self, datasets: dict[str, Any]) -> None:
+        """Write ``datasets`` through the project's catalog."""
+        with self.session() as session:
+            catalog = session.load_context().catalog
+            for name, data in datasets.items():
+                catalog.save(name, data)
+
+    def load(self, name: str, **runtime_params: Any) -> Any:
+        """Load one catalog dataset (or ``params:`` entry, validated as Kedro validates it)."""
+        with self.session(**runtime_params) as session:
+            return session.load_context().catalog.load(name)
