@@ -52,8 +52,8 @@ def test_parse_record_rejects_bad_tricks_naming_file_record_and_problem(tricks, 
         ({k: v for k, v in record("01", "00", 1, []).items() if k != "tricks"},
          r"Home1/01/00-Part1 \(record \[2\]\): has no tricks"),
         ({**record("01", "00", 1, []), "tricks": {"start": 0}}, "tricks .* not a list"),
-        ({**record("01", "00", 1, []), "video_url_2": 7}, r"record \[2\] \('01/00-View1-Part1.mp4'\) "
-         "has no video_url_2"),
+        ({**record("01", "00", 1, []), "video_url_2": 7},
+         r"record \[2\] \('01/00-View1-Part1.mp4'\) has no video_url_2"),
     ],
 )
 def test_parse_record_rejects_malformed_records(bad, problem):

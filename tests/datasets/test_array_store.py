@@ -100,3 +100,9 @@ def test_staging_names_differ_per_writer(tmp_path):
     names = {staging_path(tmp_path / "last.pt").name for _ in range(50)}
     assert len(names) == 50
     assert all(f".{os.getpid()}." in name for name in names)
+
+
+def test_a_store_of_the_old_flat_layout_asks_to_be_rewritten(tmp_path):
+    (tmp_path / "index.json").write_text('{"a": "a.npy"}')
+    with pytest.raises(DatasetError, match="older version of vicokd"):
+        ArrayStore(tmp_path)

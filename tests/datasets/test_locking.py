@@ -28,9 +28,8 @@ def hold_lock(folder, seconds: float):
 def test_a_second_process_is_refused_with_the_folder_and_the_holders_pid(tmp_path):
     holder = hold_lock(tmp_path / "run", 30)
     try:
-        with pytest.raises(FolderLockedError) as error:
-            with run_lock(tmp_path / "run"):
-                pass
+        with pytest.raises(FolderLockedError) as error, run_lock(tmp_path / "run"):
+            pass
         assert str(tmp_path / "run") in str(error.value)
         assert f"process {holder.pid} on " in str(error.value)
     finally:
@@ -52,9 +51,11 @@ def test_waiting_takes_the_lock_once_the_holder_is_done(tmp_path):
 
 
 def test_the_same_process_cannot_take_a_folder_twice(tmp_path):
-    with run_lock(tmp_path):
-        with pytest.raises(FolderLockedError, match=f"process {os.getpid()}"):
-            with run_lock(tmp_path):
-                pass
+    with (
+        run_lock(tmp_path),
+        pytest.raises(FolderLockedError, match=f"process {os.getpid()}"),
+        run_lock(tmp_path),
+    ):
+        pass
     with run_lock(tmp_path):  # released on exit
         pass

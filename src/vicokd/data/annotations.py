@@ -81,25 +81,25 @@ def _where(record: Any, index: int | None) -> str:
 
 
 def _seconds(value: Any, what: str) -> float:
-    """``value`` as a finite number of seconds; raises ValueError saying what is wrong."""
+    """``value`` as a finite number of seconds; raises TypeError/ValueError saying what is wrong."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{what} is {value!r} ({type(value).__name__}), not a number of seconds")
+        raise TypeError(f"{what} is {value!r} ({type(value).__name__}), not a number of seconds")
     if not math.isfinite(value):
         raise ValueError(f"{what} is {value}, not a finite number of seconds")
     return float(value)
 
 
 def _trick(trick: Any, name: str) -> dict[str, Any]:
-    """One ``{start, end, labels}`` record checked; raises ValueError saying what is wrong."""
+    """One ``{start, end, labels}`` record checked; raises TypeError/ValueError saying what is wrong."""
     if not isinstance(trick, dict):
-        raise ValueError(f"{name} is {trick!r}, not an object with start, end and labels")
+        raise TypeError(f"{name} is {trick!r}, not an object with start, end and labels")
     missing = [key for key in ("start", "end", "labels") if key not in trick]
     if missing:
         raise ValueError(f"{name} {trick!r} lacks {', '.join(missing)}")
     start, end = _seconds(trick["start"], f"{name} start"), _seconds(trick["end"], f"{name} end")
     labels = trick["labels"]
     if not isinstance(labels, list):
-        raise ValueError(f"{name} labels {labels!r} is not a list of class names")
+        raise TypeError(f"{name} labels {labels!r} is not a list of class names")
     unknown = [label for label in labels if label not in CLASSES]
     if unknown:
         raise ValueError(f"{name} has unknown label(s) {unknown}")
@@ -122,8 +122,9 @@ def parse_record(
     where = _where(record, index)
     if not isinstance(record, dict):
         raise RecordingError(
-            source, f"{where} is {record!r:.80} ({type(record).__name__}), not an object with "
-            f"video_url_1..{NUM_VIEWS} and tricks"
+            source,
+            f"{where} is {record!r:.80} ({type(record).__name__}), not an object with "
+            f"video_url_1..{NUM_VIEWS} and tricks",
         )
     urls = []
     for view in range(1, NUM_VIEWS + 1):
@@ -146,12 +147,13 @@ def parse_record(
     if not isinstance(record.get("tricks"), list):
         problem = "has no tricks" if "tricks" not in record else f"tricks {record['tricks']!r:.80}"
         raise RecordingError(
-            source, f"{label}: {problem}, not a list of {{start, end, labels}} (use [] for a "
-            "recording without actions)"
+            source,
+            f"{label}: {problem}, not a list of {{start, end, labels}} (use [] for a recording "
+            "without actions)",
         )
     try:
         tricks = [_trick(trick, f"trick [{i}]") for i, trick in enumerate(record["tricks"])]
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         raise RecordingError(source, f"{label}: {error}") from None
     view_paths = tuple(f"{home}/{m.string.strip('/')}" for m in urls)
     return SequenceSpec(name, home, session, video_id, part, view_paths, tuple(tricks), str(source))

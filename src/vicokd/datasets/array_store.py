@@ -77,6 +77,11 @@ class ArrayStore(Mapping[str, np.ndarray]):
         if not index_path.is_file():
             raise DatasetError(f"Array store {self.path} has no {INDEX_FILE}: it was never written.")
         index = json.loads(index_path.read_text())
+        if set(index) != {ATTR, "arrays"}:
+            raise DatasetError(
+                f"Array store {self.path} was written by an older version of vicokd: run the "
+                f"pipeline that writes it again."
+            )
         self.ingestion_id: str | None = index[ATTR]
         self._files: dict[str, str] = index["arrays"]
         self._mmap = "r" if mmap else None

@@ -75,7 +75,7 @@ def read_torch_file(path: str | Path, role: Role) -> Any:
         raise CheckpointError(f"Checkpoint {path} does not exist. {FIXES[role]}")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
+    except (RuntimeError, OSError, EOFError, ValueError, KeyError, pickle.UnpicklingError) as error:
         raise CheckpointError(f"Checkpoint {path} {_problem(path, error)}. {FIXES[role]}") from None
 
 

@@ -67,6 +67,16 @@ def ingestion_catalog(out: Path, params: dict, failing: str | None = None) -> Da
     )
 
 
+@pytest.mark.parametrize("env", ["local", "test"])
+def test_the_catalog_ties_each_store_to_the_table_that_commits_it(env):
+    catalog = OmegaConfigLoader(str(CONF), env=env, **CONFIG_LOADER_ARGS)["catalog"]
+    table = catalog["sequences"]
+    assert table["type"] == "vicokd.datasets.SequenceTableDataset"
+    assert table["stores"] == [catalog[name]["path"] for name in STORES]
+    assert all(catalog[name]["table"] == table["filepath"] for name in STORES)
+    assert create_pipeline().nodes[0].outputs[-1] == "sequences"  # saved last: the commit
+
+
 def run_ingestion(out: Path, params: dict, failing: str | None = None) -> DataCatalog:
     catalog = ingestion_catalog(out, params, failing)
     SequentialRunner().run(create_pipeline(), catalog)
