@@ -1,4 +1,8 @@
 """The sequences table commits its array stores: readers pair a table only with its own arrays."""
+import multiprocessing
+import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +140,33 @@ def test_open_store_resolves_the_generation_of_a_given_table(tmp_path):
     assert open_store(tmp_path / "frames", first)["s1"].shape == (4,)
     with pytest.raises(IngestionMismatchError, match="holds no arrays of ingestion nope"):
         open_store(tmp_path / "frames", "nope")
+
+
+def _save_until_killed(store: str, table: str, ready: str) -> None:
+    def stall():
+        Path(ready).touch()
+        time.sleep(60)
+
+    ArrayStoreDataset(store, table=table).save(
+        StampedArrays({"s1": np.zeros(3), "s2": stall}, new_ingestion_id())
+    )
+
+
+def test_a_save_killed_midway_leaves_the_committed_arrays_and_is_swept_next_time(tmp_path):
+    datasets = catalog(tmp_path)
+    first = ingest(datasets, 4)
+    ready = tmp_path / "ready"
+    child = multiprocessing.get_context("fork").Process(
+        target=_save_until_killed,
+        args=(str(tmp_path / "frames"), str(tmp_path / "sequences.parquet"), str(ready)),
+    )
+    child.start()
+    while not ready.exists() and child.is_alive():
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)  # kill -9 in the middle of writing the store
+    child.join()
+    leftovers = [p.name for p in (tmp_path / "frames").iterdir() if p.name.startswith(".")]
+    assert len(leftovers) == 1 and f".{child.pid}." in leftovers[0]
+    assert datasets["frames"].load().ingestion_id == first
+    ingest(datasets, 5)
+    assert not [p for p in (tmp_path / "frames").iterdir() if p.name.startswith(".")]

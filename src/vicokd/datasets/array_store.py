@@ -185,25 +185,23 @@ class ArrayStoreDataset(AbstractDataset[Mapping[str, Any], ArrayStore]):
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path), "table": self._table and str(self._table), "mmap": self._mmap}
 
-    def _live_generation(self) -> Path:
+    def _load(self) -> ArrayStore:
         if self._table is not None:
-            return open_store(self._path, read_table_stamp(self._table), self._mmap).path
+            return open_store(self._path, read_table_stamp(self._table), self._mmap)
         current = self._path / CURRENT_FILE
         if not current.is_file():
             raise DatasetError(
                 f"Array store {self._path} has no {CURRENT_FILE} file: it was never written (or "
                 f"by an older version). Run the pipeline that writes it."
             )
-        return self._path / current.read_text().strip()
-
-    def _load(self) -> ArrayStore:
-        return ArrayStore(self._live_generation(), mmap=self._mmap)
+        return ArrayStore(self._path / current.read_text().strip(), mmap=self._mmap)
 
     def _exists(self) -> bool:
         try:
-            return (self._live_generation() / INDEX_FILE).is_file()
+            self._load()
         except DatasetError:
             return False
+        return True
 
     def _save(self, arrays: Mapping[str, np.ndarray | Callable[[], np.ndarray]]) -> None:
         stamp = getattr(arrays, ATTR, None)
