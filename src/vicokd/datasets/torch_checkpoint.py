@@ -55,7 +55,8 @@ def _problem(path: Path, error: Exception) -> str:
         return "is not a PyTorch checkpoint (no PyTorch archive)"
     if isinstance(error, pickle.UnpicklingError):
         return "holds objects other than tensors and plain containers, which are not loaded"
-    return f"cannot be read ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+    first_line = next(iter(str(error).splitlines()), "")
+    return f"cannot be read ({type(error).__name__}: {first_line})"
 
 
 def read_torch_file(path: str | Path, role: Role) -> Any:
