@@ -1,10 +1,13 @@
 import json
+import math
 
 import numpy as np
 import pytest
 
 from data.fake_home import record
 from vicokd.data.annotations import CLASSES, RecordingError, frame_labels, parse_record, read_home
+
+SITDOWN = {"start": 0.5, "end": 1.0, "labels": ["Sitdown"]}
 
 
 def test_parse_record_builds_id_from_session_id_and_part():
@@ -24,13 +27,44 @@ def test_parse_record_builds_id_from_session_id_and_part():
         ([{"start": 0, "end": 1, "labels": ["Dance"]}], "unknown label"),
         ([{"start": 2, "end": 1, "labels": ["Eat"]}], "start <= end"),
         ([{"start": -1, "end": 1, "labels": ["Eat"]}], "start <= end"),
-        ([{"end": 1, "labels": ["Eat"]}], "malformed trick"),
+        ([{"end": 1, "labels": ["Eat"]}], r"trick \[0\] .* lacks start"),
+        ([SITDOWN, {"start": math.nan, "end": 1, "labels": ["Eat"]}],
+         r"trick \[1\] start is nan, not a finite number"),
+        ([{"start": 0, "end": math.inf, "labels": ["Eat"]}], "end is inf, not a finite number"),
+        ([{"start": True, "end": 2, "labels": ["Eat"]}], r"start is True \(bool\), not a number"),
+        ([{"start": "0.5", "end": 2, "labels": ["Eat"]}], r"start is '0.5' \(str\), not a number"),
+        ([{"start": 0, "end": 2, "labels": "Eat"}], "labels 'Eat' is not a list of class names"),
+        (["Eat"], r"trick \[0\] is 'Eat', not an object with start, end and labels"),
     ],
 )
-def test_parse_record_rejects_bad_tricks_naming_the_file(tricks, problem):
+def test_parse_record_rejects_bad_tricks_naming_file_record_and_problem(tricks, problem):
     with pytest.raises(RecordingError, match=problem) as error:
-        parse_record(record("01", "00", 1, tricks), "Home1", "Home1/all_labels.json")
+        parse_record(record("01", "00", 1, tricks), "Home1", "Home1/all_labels.json", index=4)
     assert error.value.path == "Home1/all_labels.json"
+    assert error.value.problem.startswith("Home1/01/00-Part1 (record [4]): ")
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ("01/00-View1-Part1.mp4", r"record \[2\] is '01/00-View1-Part1.mp4' \(str\), not an object"),
+        (None, r"record \[2\] is None \(NoneType\), not an object"),
+        ({k: v for k, v in record("01", "00", 1, []).items() if k != "tricks"},
+         r"Home1/01/00-Part1 \(record \[2\]\): has no tricks"),
+        ({**record("01", "00", 1, []), "tricks": {"start": 0}}, "tricks .* not a list"),
+        ({**record("01", "00", 1, []), "video_url_2": 7},
+         r"record \[2\] \('01/00-View1-Part1.mp4'\) has no video_url_2"),
+    ],
+)
+def test_parse_record_rejects_malformed_records(bad, problem):
+    with pytest.raises(RecordingError, match=problem) as error:
+        parse_record(bad, "Home1", "all_labels.json", index=2)
+    assert error.value.path == "all_labels.json"
+
+
+def test_parse_record_keeps_an_explicitly_empty_trick_list():
+    spec = parse_record(record("01", "00", 1, []), "Home1", "x.json")
+    assert spec.tricks == () and spec.labels == ()
 
 
 def test_parse_record_rejects_views_of_different_sequences():
@@ -60,12 +94,12 @@ def test_read_home_merges_train_and_test_files_when_there_is_no_all_labels(tmp_p
     first, second = record("01", "00", 1, []), record("02", "00", 1, [])
     (home / "train_data.json").write_text(json.dumps([first]))
     (home / "test_data.json").write_text(json.dumps([second, first]))
-    specs, problems = read_home(tmp_path, "Home2")
+    specs, problems, notes = read_home(tmp_path, "Home2")
     assert [(s.sequence_id, s.dataset_split) for s in specs] == [
         ("Home2/01/00-Part1", "train"),
         ("Home2/02/00-Part1", "test"),
     ]
-    assert problems == []
+    assert problems == [] and notes == []
 
 
 def test_read_home_without_annotations_names_the_folder(tmp_path):
@@ -73,3 +107,64 @@ def test_read_home_without_annotations_names_the_folder(tmp_path):
     with pytest.raises(RecordingError, match="no all_labels.json") as error:
         read_home(tmp_path, "Home3")
     assert error.value.path.endswith("Home3")
+
+
+def test_read_home_leaves_out_malformed_records_and_keeps_the_rest(tmp_path):
+    good = record("01", "00", 1, [SITDOWN])
+    no_tricks = {k: v for k, v in record("01", "01", 1, []).items() if k != "tricks"}
+    nan_time = record("01", "02", 1, [{"start": math.nan, "end": 1.0, "labels": ["Eat"]}])
+    labels_string = record("01", "03", 1, [{"start": 0, "end": 1, "labels": "Eat"}])
+    home = tmp_path / "Home1"
+    home.mkdir()
+    # json.dumps writes NaN as the bare token NaN, which json.loads reads back as float('nan')
+    (home / "all_labels.json").write_text(
+        json.dumps([good, "oops", no_tricks, nan_time, labels_string])
+    )
+    specs, problems, notes = read_home(tmp_path, "Home1")
+    assert [spec.sequence_id for spec in specs] == ["Home1/01/00-Part1"]
+    assert notes == []
+    assert [problem.path for problem in problems] == [str(home / "all_labels.json")] * 4
+    messages = [problem.problem for problem in problems]
+    assert messages[0].startswith("record [1] is 'oops' (str)")
+    assert messages[1].startswith("Home1/01/01-Part1 (record [2]): has no tricks")
+    assert messages[2] == (
+        "Home1/01/02-Part1 (record [3]): trick [0] start is nan, not a finite number of seconds"
+    )
+    assert messages[3] == (
+        "Home1/01/03-Part1 (record [4]): trick [0] labels 'Eat' is not a list of class names"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("", "annotation file is empty"),
+        ("  \n", "annotation file is empty"),
+        ("[{", "annotation file is not valid JSON"),
+        ('{"tricks": []}', "annotation file holds a dict, not a list of records"),
+    ],
+)
+def test_read_home_leaves_out_an_unreadable_file_and_reads_the_others(tmp_path, content, problem):
+    home = tmp_path / "Home2"
+    home.mkdir()
+    (home / "train_data.json").write_text(content)
+    (home / "test_data.json").write_text(json.dumps([record("02", "00", 1, [SITDOWN])]))
+    specs, problems, notes = read_home(tmp_path, "Home2")
+    assert [(s.sequence_id, s.dataset_split) for s in specs] == [("Home2/02/00-Part1", "test")]
+    assert [(p.path, p.problem.split(" (")[0]) for p in problems] == [
+        (str(home / "train_data.json"), problem)
+    ]
+    assert notes == []
+
+
+def test_read_home_notes_a_file_without_records(tmp_path):
+    home = tmp_path / "Home2"
+    home.mkdir()
+    (home / "train_data.json").write_text("[]")
+    (home / "test_data.json").write_text("[]")
+    specs, problems, notes = read_home(tmp_path, "Home2")
+    assert specs == [] and problems == []
+    assert [(note.path, note.problem) for note in notes] == [
+        (str(home / "train_data.json"), "annotation file holds no records"),
+        (str(home / "test_data.json"), "annotation file holds no records"),
+    ]

@@ -6,7 +6,7 @@ import logging
 import numpy as np
 import pytest
 
-from data.fake_home import view_colour
+from data.fake_home import record, view_colour, write_json
 from vicokd.data.annotations import CLASSES, RecordingError
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
 
@@ -113,13 +113,54 @@ def test_bad_inputs_are_left_out_with_a_warning_naming_file_and_problem(ingested
     reasons = [item["problem"] for item in report.skipped if item["file"] == all_labels]
     assert len(reasons) == 3
     assert any("unknown label(s) ['Dance']" in r for r in reasons)
-    assert any("Home1/02/02-Part1: trick times" in r for r in reasons)
+    assert any("Home1/02/02-Part1 (record [4]): trick [0] times" in r for r in reasons)
     assert any("Home1/03/00-Part1" in r and "beyond the video" in r for r in reasons)
     assert any(corrupt in message and "corrupt" in message for message in warnings)
     assert len(warnings) == len(report.skipped) == 5
+    assert report.warnings == []
 
 
 def test_strict_mode_raises_on_the_first_bad_sequence(fake_dataset):
     strict = IngestionSettings(image_size=(8, 8), strict=True)
     with pytest.raises(RecordingError, match="Home2/01/02-View5-Part1.mp4: view file is missing"):
         ingest_dataset(fake_dataset, ["Home2"], strict, lambda s: None)
+
+
+def test_a_home_without_sequences_is_a_warning_naming_it(tmp_path):
+    write_json(tmp_path / "Home1" / "all_labels.json", [])
+    report = ingest_dataset(tmp_path, ["Home1"], SETTINGS, lambda s: None)
+    assert report.kept == [] and report.skipped == []
+    assert report.warnings == [
+        {"file": str(tmp_path / "Home1" / "all_labels.json"),
+         "problem": "annotation file holds no records"},
+        {"file": str(tmp_path / "Home1"), "problem": "its annotations list no sequence"},
+    ]
+    strict = IngestionSettings(image_size=(8, 8), strict=True)
+    with pytest.raises(RecordingError, match="Home1: its annotations list no sequence"):
+        ingest_dataset(tmp_path, ["Home1"], strict, lambda s: None)
+
+
+def test_a_home_whose_sequences_all_fail_is_a_warning_naming_it(tmp_path):
+    write_json(tmp_path / "Home2" / "test_data.json", [record("01", "00", 1, [])])  # no mp4 files
+    report = ingest_dataset(tmp_path, ["Home2"], SETTINGS, lambda s: None)
+    assert [item["problem"] for item in report.skipped] == ["view file is missing"]
+    assert report.warnings == [
+        {"file": str(tmp_path / "Home2"),
+         "problem": "all 1 of its sequences were left out: it has no sequence"},
+    ]
+
+
+def test_malformed_records_never_crash_and_name_the_file(tmp_path):
+    path = tmp_path / "Home1" / "all_labels.json"
+    nan_start = record("01", "00", 1, [{"start": float("nan"), "end": 1.0, "labels": ["Eat"]}])
+    write_json(path, [nan_start, "oops"])
+    report = ingest_dataset(tmp_path, ["Home1"], SETTINGS, lambda s: None)
+    assert report.skipped == [
+        {"file": str(path), "problem": "Home1/01/00-Part1 (record [0]): trick [0] start is nan, "
+                                       "not a finite number of seconds"},
+        {"file": str(path), "problem": "record [1] is 'oops' (str), not an object with "
+                                       "video_url_1..5 and tricks"},
+    ]
+    strict = IngestionSettings(image_size=(8, 8), strict=True)
+    with pytest.raises(RecordingError, match=r"all_labels.json: Home1/01/00-Part1 \(record \[0\]\)"):
+        ingest_dataset(tmp_path, ["Home1"], strict, lambda s: None)

@@ -1,8 +1,18 @@
+import multiprocessing
+import os
+import re
+
 import pytest
 import torch
 from kedro.io import DatasetError, Version
 
-from vicokd.datasets.torch_checkpoint import TorchCheckpointDataset
+from vicokd.datasets.staging import host_name
+from vicokd.datasets.torch_checkpoint import (
+    CheckpointError,
+    TorchCheckpointDataset,
+    read_torch_file,
+    write_torch_file,
+)
 
 
 def checkpoint(value: float):
@@ -51,5 +61,73 @@ def test_missing_and_corrupt_files_give_clear_errors(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
         TorchCheckpointDataset(str(tmp_path / "absent.pt")).load()
     (tmp_path / "bad.pt").write_text("not a checkpoint")
-    with pytest.raises(DatasetError, match="bad.pt"):
+    with pytest.raises(DatasetError, match="bad.pt is not a PyTorch checkpoint.*Retrain the model"):
         TorchCheckpointDataset(str(tmp_path / "bad.pt")).load()
+
+
+def damaged(tmp_path, kind: str):
+    """A ``last.pt`` as a stopped writer, a wrong copy or a hostile file would leave it."""
+    path = tmp_path / kind / "last.pt"
+    path.parent.mkdir()
+    torch.save({"epoch": 3, "model": {"w": torch.zeros(1000)}}, path)
+    whole = path.read_bytes()
+    path.write_bytes({"truncated": whole[: len(whole) // 2], "empty": b"",
+                      "garbage": b"<html>502 Bad Gateway</html>"}[kind])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("truncated", "is truncated"),
+        ("empty", r"is empty \(0 bytes\)"),
+        ("garbage", "is not a PyTorch checkpoint"),
+    ],
+)
+def test_unreadable_files_name_the_path_and_the_fix(tmp_path, kind, problem):
+    path = damaged(tmp_path, kind)
+    with pytest.raises(CheckpointError) as error:
+        read_torch_file(path, "resume")
+    message = str(error.value)
+    assert message.startswith(f"Checkpoint {path} ")
+    assert re.search(problem, message)
+    assert "delete it and that run restarts from its first epoch" in message
+    assert "weights_only" not in message
+    with pytest.raises(CheckpointError, match="Retrain the model .* or restore the file"):
+        read_torch_file(path, "model")
+
+
+def test_a_torch_file_with_code_objects_is_refused_without_running_them(tmp_path):
+    path = tmp_path / "best.pt"
+    torch.save({"hook": os.getcwd}, path)
+    with pytest.raises(CheckpointError, match="holds objects other than tensors") as error:
+        read_torch_file(path, "model")
+    assert "weights_only" not in str(error.value)
+
+
+def _write_many(path: str, value: float) -> None:
+    for _ in range(30):  # with one shared staging name, 2 × 30 writes of this size clash every time
+        write_torch_file({"w": torch.full((100_000,), value)}, path)
+
+
+def test_concurrent_writers_of_one_file_never_clash(tmp_path):
+    path = str(tmp_path / "last.pt")
+    context = multiprocessing.get_context("fork")  # the children start with torch imported
+    writers = [context.Process(target=_write_many, args=(path, v)) for v in (1.0, 2.0)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    assert [writer.exitcode for writer in writers] == [0, 0]
+    assert read_torch_file(path, "resume")["w"][0].item() in (1.0, 2.0)
+    assert os.listdir(tmp_path) == ["last.pt"]  # no staging file left behind
+
+
+def test_a_killed_writers_staging_file_is_swept_by_the_next_write(tmp_path):
+    child = multiprocessing.get_context("fork").Process(target=os.getpid)
+    child.start()
+    child.join()
+    stale = tmp_path / f".last.pt.{host_name()}.{child.pid}.0123abcd.tmp"
+    stale.write_bytes(b"PK\x03\x04 half")
+    write_torch_file({"epoch": 1}, tmp_path / "last.pt")
+    assert os.listdir(tmp_path) == ["last.pt"]

@@ -3,11 +3,12 @@ checking them, and the frame-label rule."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -72,44 +73,88 @@ def sequence_id(home: str, session: str, video_id: str, part: int) -> str:
     return f"{home}/{session}/{video_id}-Part{part}"
 
 
-def parse_record(record: dict[str, Any], home: str, source: str | Path) -> SequenceSpec:
-    """Check one annotation record and turn it into a SequenceSpec.
+def _where(record: Any, index: int | None) -> str:
+    """``record [3] ('01/00-View1-Part1.mp4')``: the record's position and first view, as known."""
+    where = "record" if index is None else f"record [{index}]"
+    url = record.get("video_url_1") if isinstance(record, dict) else None
+    return f"{where} ({url!r})" if isinstance(url, str) else where
 
-    Raises RecordingError naming ``source`` when a view url is missing or malformed, the views
-    disagree on session/id/part, a label is unknown, or a trick has ``end < start`` or ``start < 0``.
+
+def _seconds(value: Any, what: str) -> float:
+    """``value`` as a finite number of seconds; raises TypeError/ValueError saying what is wrong."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{what} is {value!r} ({type(value).__name__}), not a number of seconds")
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is {value}, not a finite number of seconds")
+    return float(value)
+
+
+def _trick(trick: Any, name: str) -> dict[str, Any]:
+    """One ``{start, end, labels}`` record checked; raises TypeError/ValueError saying what is wrong."""
+    if not isinstance(trick, dict):
+        raise TypeError(f"{name} is {trick!r}, not an object with start, end and labels")
+    missing = [key for key in ("start", "end", "labels") if key not in trick]
+    if missing:
+        raise ValueError(f"{name} {trick!r} lacks {', '.join(missing)}")
+    start, end = _seconds(trick["start"], f"{name} start"), _seconds(trick["end"], f"{name} end")
+    labels = trick["labels"]
+    if not isinstance(labels, list):
+        raise TypeError(f"{name} labels {labels!r} is not a list of class names")
+    unknown = [label for label in labels if label not in CLASSES]
+    if unknown:
+        raise ValueError(f"{name} has unknown label(s) {unknown}")
+    if start < 0 or end < start:
+        raise ValueError(f"{name} times start={start} end={end} (need 0 <= start <= end)")
+    return {"start": start, "end": end, "labels": list(labels)}
+
+
+def parse_record(
+    record: Any, home: str, source: str | Path, index: int | None = None
+) -> SequenceSpec:
+    """Check one annotation record (item ``index`` of the file ``source``) and turn it into a
+    SequenceSpec.
+
+    Raises RecordingError naming ``source`` and the record when the record is not an object, a view
+    url is missing or malformed, the views disagree on session/id/part, ``tricks`` is missing or
+    not a list, or a trick is not ``{start, end, labels}`` with finite numbers
+    ``0 <= start <= end`` (booleans are not numbers) and a list of known class names.
     """
+    where = _where(record, index)
+    if not isinstance(record, dict):
+        raise RecordingError(
+            source,
+            f"{where} is {record!r:.80} ({type(record).__name__}), not an object with "
+            f"video_url_1..{NUM_VIEWS} and tricks",
+        )
     urls = []
     for view in range(1, NUM_VIEWS + 1):
         url = record.get(f"video_url_{view}")
         if not isinstance(url, str):
-            raise RecordingError(
-                source, f"record {record.get('video_url_1')!r} has no video_url_{view}"
-            )
+            raise RecordingError(source, f"{where} has no video_url_{view}")
         match = VIDEO_URL.match(url.strip("/"))
         if match is None or int(match["view"]) != view:
             raise RecordingError(
-                source, f"video_url_{view} {url!r} is not <session>/<id>-View{view}-Part<p>.mp4"
+                source,
+                f"{where}: video_url_{view} {url!r} is not <session>/<id>-View{view}-Part<p>.mp4",
             )
         urls.append(match)
     keys = {(m["session"], m["video_id"], int(m["part"])) for m in urls}
     if len(keys) != 1:
-        raise RecordingError(source, f"views of record {urls[0].string!r} name different sequences")
+        raise RecordingError(source, f"{where}: its views name different sequences")
     session, video_id, part = keys.pop()
     name = sequence_id(home, session, video_id, part)
-    tricks = []
-    for trick in record.get("tricks", []):
-        try:
-            start, end, labels = float(trick["start"]), float(trick["end"]), list(trick["labels"])
-        except (KeyError, TypeError, ValueError):
-            raise RecordingError(source, f"{name}: malformed trick {trick!r}") from None
-        unknown = [label for label in labels if label not in CLASSES]
-        if unknown:
-            raise RecordingError(source, f"{name}: unknown label(s) {unknown}")
-        if start < 0 or end < start:
-            raise RecordingError(
-                source, f"{name}: trick times start={start} end={end} (need 0 <= start <= end)"
-            )
-        tricks.append({"start": start, "end": end, "labels": labels})
+    label = name if index is None else f"{name} (record [{index}])"
+    if not isinstance(record.get("tricks"), list):
+        problem = "has no tricks" if "tricks" not in record else f"tricks {record['tricks']!r:.80}"
+        raise RecordingError(
+            source,
+            f"{label}: {problem}, not a list of {{start, end, labels}} (use [] for a recording "
+            "without actions)",
+        )
+    try:
+        tricks = [_trick(trick, f"trick [{i}]") for i, trick in enumerate(record["tricks"])]
+    except (TypeError, ValueError) as error:
+        raise RecordingError(source, f"{label}: {error}") from None
     view_paths = tuple(f"{home}/{m.string.strip('/')}" for m in urls)
     return SequenceSpec(name, home, session, video_id, part, view_paths, tuple(tricks), str(source))
 
@@ -121,25 +166,45 @@ def home_annotation_files(home_dir: Path) -> tuple[Path | None, dict[str, list[P
     return (all_labels if all_labels.is_file() else None), splits
 
 
-def _read_records(path: Path) -> list[dict[str, Any]]:
+def read_records(path: Path) -> list[Any]:
+    """The records of one annotation file (a JSON list; its items are not checked here).
+
+    Raises RecordingError naming ``path`` when it cannot be read, is empty, is not JSON or is not
+    a list.
+    """
     try:
-        records = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
         raise RecordingError(path, f"unreadable annotation file ({error})") from error
+    if not text.strip():
+        raise RecordingError(path, "annotation file is empty (expected a JSON list of records)")
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecordingError(path, f"annotation file is not valid JSON ({error})") from error
     if not isinstance(records, list):
-        raise RecordingError(path, "annotation file is not a list of records")
+        raise RecordingError(
+            path, f"annotation file holds a {type(records).__name__}, not a list of records"
+        )
     return records
 
 
-def read_home(
-    dataset_root: str | Path, home: str
-) -> tuple[list[SequenceSpec], list[RecordingError]]:
+class HomeAnnotations(NamedTuple):
+    """What :func:`read_home` found: ``sequences`` (valid, first occurrence of each id); ``problems``:
+    records or files left out; ``notes``: files that hold no record (nothing left out)."""
+
+    sequences: list[SequenceSpec]
+    problems: list[RecordingError]
+    notes: list[RecordingError]
+
+
+def read_home(dataset_root: str | Path, home: str) -> HomeAnnotations:
     """Read every annotated sequence of ``<dataset_root>/<home>``, with either naming convention.
 
     Home1 style: records from ``all_labels.json``; Home2 style: ``train*.json`` and ``test*.json``
     merged. In both cases a sequence listed in a ``train*``/``test*`` file gets that ``dataset_split``.
-    Returns the valid sequences (first occurrence of each id) and the problems of the invalid records.
-    Raises RecordingError when the home folder or its annotation files are missing or unreadable.
+    A malformed record or unreadable file is a problem (the rest is read); a file with an empty
+    list is a note. Raises RecordingError when the home folder or its annotation files are missing.
     """
     home_dir = Path(dataset_root) / home
     if not home_dir.is_dir():
@@ -152,34 +217,35 @@ def read_home(
         raise RecordingError(
             home_dir, f"no {ALL_LABELS_FILE} and no train*/test* .json annotation file"
         )
+    problems: list[RecordingError] = []
+    notes: list[RecordingError] = []
+    contents: dict[Path, list[Any]] = {}
+    for path in dict.fromkeys([*record_files, *(p for f in split_files.values() for p in f)]):
+        try:
+            contents[path] = read_records(path)
+        except RecordingError as problem:
+            problems.append(problem)
+            continue
+        if not contents[path]:
+            notes.append(RecordingError(path, "annotation file holds no records"))
     membership: dict[str, str] = {}
     for split, files in split_files.items():
         for path in files:
-            for record in _read_records(path):
-                membership.setdefault(str(record.get("video_url_1", "")).strip("/"), split)
+            for record in contents.get(path, []):
+                if isinstance(record, dict) and isinstance(record.get("video_url_1"), str):
+                    membership.setdefault(record["video_url_1"].strip("/"), split)
     specs: dict[str, SequenceSpec] = {}
-    problems: list[RecordingError] = []
     for path in record_files:
-        for record in _read_records(path):
+        for index, record in enumerate(contents.get(path, [])):
             try:
-                spec = parse_record(record, home, path)
+                spec = parse_record(record, home, path, index)
             except RecordingError as problem:
                 problems.append(problem)
                 continue
             if spec.sequence_id not in specs:
-                split = membership.get(str(record["video_url_1"]).strip("/"))
-                specs[spec.sequence_id] = SequenceSpec(
-                    spec.sequence_id,
-                    home,
-                    spec.session,
-                    spec.video_id,
-                    spec.part,
-                    spec.view_paths,
-                    spec.tricks,
-                    spec.source,
-                    split,
-                )
-    return list(specs.values()), problems
+                split = membership.get(record["video_url_1"].strip("/"))
+                specs[spec.sequence_id] = replace(spec, dataset_split=split)
+    return HomeAnnotations(list(specs.values()), problems, notes)
 
 
 def check_trick_times(spec: SequenceSpec, duration: float, tolerance: float) -> None:

@@ -4,7 +4,7 @@ For each annotated sequence: decode its five views (frames at 2.5 FPS and 16 kHz
 pass), keep ``n_frames`` = the fewest 2.5-FPS frames over views, and compute audio features and frame
 labels on that frame axis. A sequence with a bad input (missing/corrupt/truncated view, bad record,
 times beyond the video) is left out with a warning naming the file and the problem, or raises in
-strict mode.
+strict mode; a file without records or a home left without sequences is a warning.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -69,10 +70,13 @@ class IngestedSequence:
 
 @dataclass
 class IngestionReport:
-    """What ingestion kept and left out, and how fast it decoded."""
+    """What ingestion kept and left out (``skipped``), what else looked wrong without leaving
+    anything out (``warnings``: a file without records, a home without sequences), and how fast it
+    decoded."""
 
     kept: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     native_frames: int = 0
     bytes_read: int = 0
@@ -82,6 +86,7 @@ class IngestionReport:
         return {
             "kept": len(self.kept),
             "skipped": self.skipped,
+            "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
             "native_frames_decoded": self.native_frames,
             "megabytes_read": round(self.bytes_read / 1e6, 3),
@@ -157,8 +162,13 @@ def _ingest_all(
 def _skip(report: IngestionReport, problem: RecordingError, strict: bool) -> None:
     if strict:
         raise problem
-    logger.warning("Leaving a sequence out: %s", problem)
+    logger.warning("Leaving out: %s", problem)
     report.skipped.append({"file": problem.path, "problem": problem.problem})
+
+
+def _warn(report: IngestionReport, note: RecordingError) -> None:
+    logger.warning("%s", note)
+    report.warnings.append({"file": note.path, "problem": note.problem})
 
 
 def ingest_dataset(
@@ -169,24 +179,40 @@ def ingest_dataset(
 ) -> IngestionReport:
     """Ingest every sequence of ``homes`` under ``dataset_root``, handing each to ``keep`` in order.
 
-    Bad sequences are logged and listed in the report (RecordingError in strict mode).
+    Bad records, files and sequences are logged and listed in the report's ``skipped``; files
+    without records and homes left without sequences in its ``warnings``. In strict mode a bad
+    record, file or sequence, or a home whose annotations list no sequence, raises RecordingError.
     """
     start = time.perf_counter()
     report = IngestionReport()
     specs: list[SequenceSpec] = []
     for home in homes:
-        home_specs, problems = read_home(dataset_root, home)
-        for problem in problems:
+        annotations = read_home(dataset_root, home)
+        for problem in annotations.problems:
             _skip(report, problem, settings.strict)
-        specs.extend(home_specs)
+        for note in annotations.notes:
+            _warn(report, note)
+        if not annotations.sequences:
+            empty = RecordingError(Path(dataset_root) / home, "its annotations list no sequence")
+            if settings.strict:
+                raise empty
+            _warn(report, empty)
+        specs.extend(annotations.sequences)
     results = _ingest_all(specs, str(dataset_root), settings)
+    kept_per_home: Counter[str] = Counter()
     for result in tqdm(results, total=len(specs), desc="ingestion", unit="sequence"):
         if isinstance(result, RecordingError):
             _skip(report, result, settings.strict)
             continue
         keep(result)
         report.kept.append(result.row["sequence_id"])
+        kept_per_home[result.row["home"]] += 1
         report.native_frames += result.native_frames
         report.bytes_read += result.bytes_read
+    listed_per_home = Counter(spec.home for spec in specs)
+    for home, listed in listed_per_home.items():
+        if not kept_per_home[home]:
+            problem = f"all {listed} of its sequences were left out: it has no sequence"
+            _warn(report, RecordingError(Path(dataset_root) / home, problem))
     report.seconds = time.perf_counter() - start
     return report

@@ -1,5 +1,14 @@
 """Custom Kedro datasets of the project."""
-from vicokd.datasets.array_store import ArrayStore, ArrayStoreDataset
+from vicokd.datasets.array_store import ArrayStore, ArrayStoreDataset, StampedArrays
+from vicokd.datasets.optional_json import OptionalJSONDataset
+from vicokd.datasets.sequence_table import SequenceTableDataset
 from vicokd.datasets.torch_checkpoint import TorchCheckpointDataset
 
-__all__ = ["ArrayStore", "ArrayStoreDataset", "TorchCheckpointDataset"]
+__all__ = [
+    "ArrayStore",
+    "ArrayStoreDataset",
+    "OptionalJSONDataset",
+    "SequenceTableDataset",
+    "StampedArrays",
+    "TorchCheckpointDataset",
+]

@@ -6,18 +6,85 @@ audio (teacher) or not (student), ``state_dict`` holds the weights and ``metadat
 was trained (home, method, supervision, best epoch, validation mAP, ...). A file holds either one
 checkpoint or a mapping ``name -> checkpoint`` (one model per home). Files are written with
 ``torch.save`` and read back with ``weights_only=True``, so loading never runs pickled code.
+
+:func:`read_torch_file` and :func:`write_torch_file` are the one way the project reads and writes a
+``.pt`` file (this dataset, and the training loop's ``last.pt`` / ``best.pt``): writes are atomic under
+a per-writer staging name, and an unreadable file raises :class:`CheckpointError` naming the file and
+what to do about it.
 """
 from __future__ import annotations
 
-import os
+import pickle
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
 
+from vicokd.datasets.staging import staged
+
 CHECKPOINT_KEYS = frozenset({"config", "with_audio", "state_dict", "metadata"})
+
+#: What a ``.pt`` file is for, and so what to do when it cannot be read.
+Role = Literal["resume", "model"]
+FIXES: dict[str, str] = {
+    "resume": "It only resumes an interrupted training run: delete it and that run restarts from "
+    "its first epoch.",
+    "model": "Retrain the model (re-run the pipeline that writes it) or restore the file from a "
+    "backup.",
+}
+
+
+class CheckpointError(DatasetError):
+    """A ``.pt`` file is missing, empty, truncated or not a checkpoint; the message names the file
+    and the fix."""
+
+
+def _problem(path: Path, error: Exception) -> str:
+    """Why ``torch.load`` failed on ``path``, in words (PyTorch's own advice to load with
+    ``weights_only=False`` is left out: that would run whatever code the file holds)."""
+    if path.stat().st_size == 0:
+        return "is empty (0 bytes), as left by a writer that was stopped"
+    with path.open("rb") as file:
+        zipped = file.read(4) == b"PK\x03\x04"
+    if zipped and not zipfile.is_zipfile(path):
+        return "is truncated (an incomplete PyTorch archive), as left by a writer that was stopped"
+    if not zipped:
+        return "is not a PyTorch checkpoint (no PyTorch archive)"
+    if isinstance(error, pickle.UnpicklingError):
+        return "holds objects other than tensors and plain containers, which are not loaded"
+    first_line = next(iter(str(error).splitlines()), "")
+    return f"cannot be read ({type(error).__name__}: {first_line})"
+
+
+def read_torch_file(path: str | Path, role: Role) -> Any:
+    """``torch.load(path, map_location="cpu", weights_only=True)``, with errors that help.
+
+    Args:
+        path: the ``.pt`` file.
+        role: ``"resume"`` for a training run's ``last.pt`` (the fix: delete it), ``"model"`` for
+            a trained model's weights (the fix: retrain or restore).
+
+    Raises:
+        CheckpointError: the file is missing, empty, truncated, not a PyTorch file or holds
+            objects that are not tensors and plain containers; the message names ``path``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"Checkpoint {path} does not exist. {FIXES[role]}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, OSError, EOFError, ValueError, KeyError, pickle.UnpicklingError) as error:
+        raise CheckpointError(f"Checkpoint {path} {_problem(path, error)}. {FIXES[role]}") from None
+
+
+def write_torch_file(data: Any, path: str | Path) -> None:
+    """``torch.save(data, path)`` through a staging file of this writer, renamed into place: a
+    stopped writer never leaves a partial ``path``, and concurrent writers never share a file."""
+    with staged(Path(path)) as staging:
+        torch.save(data, staging)
 
 
 def is_checkpoint(value: Any) -> bool:
@@ -63,22 +130,13 @@ class TorchCheckpointDataset(AbstractVersionedDataset[Mapping[str, Any], dict[st
 
     def load(self) -> dict[str, Any]:
         path = Path(self._get_load_path())
-        if not path.is_file():
-            raise DatasetError(f"Checkpoint {path} does not exist: train the model first.")
-        try:
-            data = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:
-            raise DatasetError(f"Checkpoint {path} cannot be read: {error}") from error
+        data = read_torch_file(path, "model")
         _check(data, f"Checkpoint {path}")
         return data
 
     def save(self, data: Mapping[str, Any]) -> None:
         _check(data, f"Saving checkpoint {self._filepath}")
-        path = Path(self._get_save_path())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(f".{path.name}.tmp")
-        torch.save(_plain(data), staging)
-        os.replace(staging, path)
+        write_torch_file(_plain(data), self._get_save_path())
 
     def _exists(self) -> bool:
         try:

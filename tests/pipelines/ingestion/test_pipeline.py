@@ -1,6 +1,8 @@
 """The ingestion pipeline on a tiny dataset with the test environment's parameters."""
 
+import gc
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -9,15 +11,36 @@ from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
-from kedro_datasets.pandas import ParquetDataset
 
-from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.data.annotations import RecordingError
-from vicokd.datasets import ArrayStoreDataset
+from vicokd.datasets import ArrayStoreDataset, SequenceTableDataset
+from vicokd.datasets.array_store import generations
 from vicokd.pipelines.ingestion import create_pipeline
+from vicokd.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 STORES = ("frames", "audio_features", "frame_labels")
+
+
+@pytest.fixture(autouse=True)
+def spool_dir(tmp_path, monkeypatch) -> Path:
+    """The system temporary directory, where ingestion spools its arrays, for this test alone."""
+    folder = tmp_path / "system_tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+class DiskFullStore(ArrayStoreDataset):
+    """An array store whose save fails, as a full disk or a killed process would stop it."""
+
+    def _save(self, arrays) -> None:
+        raise OSError(f"No space left on device: {self._path}")
+
+
+class DiskFullTable(SequenceTableDataset):
+    def _save(self, data) -> None:
+        raise OSError(f"No space left on device: {self._filepath}")
 
 
 def ingestion_params(root: Path, **overrides) -> dict:
@@ -27,23 +50,40 @@ def ingestion_params(root: Path, **overrides) -> dict:
     return {**params, "dataset_root": str(root), **overrides}
 
 
-def run_ingestion(out: Path, params: dict) -> DataCatalog:
-    catalog = DataCatalog(
+def ingestion_catalog(out: Path, params: dict, failing: str | None = None) -> DataCatalog:
+    """The ingestion datasets as conf/base/catalog_ingestion.yml wires them, under ``out``;
+    ``failing`` names a dataset whose save raises."""
+    table = str(out / "sequences.parquet")
+    store_type = {name: DiskFullStore if name == failing else ArrayStoreDataset for name in STORES}
+    table_type = DiskFullTable if failing == "sequences" else SequenceTableDataset
+    return DataCatalog(
         {
-            "recordings_manifest": MemoryDataset(
-                {"dataset_root": params["dataset_root"], "homes": params["homes"]}
-            ),
+            "recordings_manifest": MemoryDataset({}),
             "params:ingestion": MemoryDataset(params),
-            "sequences": ParquetDataset(filepath=str(out / "sequences.parquet")),
-            **{name: ArrayStoreDataset(str(out / name)) for name in STORES},
+            "sequences": table_type(table, stores=[str(out / name) for name in STORES]),
+            **{name: store_type[name](str(out / name), table=table) for name in STORES},
             "ingestion_report": JSONDataset(filepath=str(out / "ingestion_report.json")),
         }
     )
+
+
+@pytest.mark.parametrize("env", ["local", "test"])
+def test_the_catalog_ties_each_store_to_the_table_that_commits_it(env):
+    catalog = OmegaConfigLoader(str(CONF), env=env, **CONFIG_LOADER_ARGS)["catalog"]
+    table = catalog["sequences"]
+    assert table["type"] == "vicokd.datasets.SequenceTableDataset"
+    assert table["stores"] == [catalog[name]["path"] for name in STORES]
+    assert all(catalog[name]["table"] == table["filepath"] for name in STORES)
+    assert create_pipeline().nodes[0].outputs[-1] == "sequences"  # saved last: the commit
+
+
+def run_ingestion(out: Path, params: dict, failing: str | None = None) -> DataCatalog:
+    catalog = ingestion_catalog(out, params, failing)
     SequentialRunner().run(create_pipeline(), catalog)
     return catalog
 
 
-def test_pipeline_writes_table_stores_and_report(tmp_path, recordings):
+def test_pipeline_writes_table_stores_and_report(tmp_path, recordings, spool_dir):
     catalog = run_ingestion(tmp_path, ingestion_params(recordings))
     sequences = catalog.load("sequences")
     assert sequences["sequence_id"].tolist() == ["Home1/01/00-Part1", "Home1/01/00-Part2"]
@@ -72,6 +112,9 @@ def test_pipeline_writes_table_stores_and_report(tmp_path, recordings):
         labels["Home1/01/00-Part2"][:, [4, 5]].T.tolist() == [[0, 0, 1, 1, 1, 1, 1, 1, 1, 0]] * 2
     )  # 1.0-3.0 s → 2..8
     report = json.loads((tmp_path / "ingestion_report.json").read_text())
+    stamp = sequences.attrs["ingestion_id"]
+    assert report["ingestion_id"] == stamp
+    assert {frames.ingestion_id, audio.ingestion_id, labels.ingestion_id} == {stamp}
     assert report["kept"] == 2 and report["native_frames_decoded"] == 2 * 5 * 40
     assert report["skipped"] == [
         {
@@ -79,22 +122,52 @@ def test_pipeline_writes_table_stores_and_report(tmp_path, recordings):
             "problem": report["skipped"][0]["problem"],
         }
     ]
+    assert report["warnings"] == [
+        {"file": str(recordings / "Home2/train_data.json"),
+         "problem": "annotation file holds no records"},
+        {"file": str(recordings / "Home2"),
+         "problem": "all 1 of its sequences were left out: it has no sequence"},
+    ]
     assert report["decode_frames_per_second"] > 0
+    gc.collect()
+    assert list(spool_dir.iterdir()) == []  # the spool is gone once the stores are written
 
 
-def test_strict_failure_leaves_no_half_written_output(tmp_path, recordings):
+def test_strict_failure_leaves_no_half_written_output(tmp_path, recordings, spool_dir):
     with pytest.raises(RecordingError, match="03-View2-Part1.mp4"):
         run_ingestion(tmp_path / "fresh", ingestion_params(recordings, strict=True))
     assert not (tmp_path / "fresh").exists() or not any((tmp_path / "fresh").iterdir())
+    assert list(spool_dir.iterdir()) == []  # removed at once, not left for the next run
     good = run_ingestion(tmp_path / "kept", ingestion_params(recordings, homes=["Home1"]))
-    before = {name: (tmp_path / "kept" / name / "index.json").read_text() for name in STORES}
+    before = {name: generations(tmp_path / "kept" / name) for name in STORES}
     first = np.array(good.load("frames")["Home1/01/00-Part1"])
     with pytest.raises(RecordingError):
         run_ingestion(tmp_path / "kept", ingestion_params(recordings, strict=True))
-    assert {
-        name: (tmp_path / "kept" / name / "index.json").read_text() for name in STORES
-    } == before
+    assert {name: generations(tmp_path / "kept" / name) for name in STORES} == before
     assert (np.array(good.load("frames")["Home1/01/00-Part1"]) == first).all()
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == sorted(
         [*STORES, "ingestion_report.json", "sequences.parquet"]
     )
+
+
+@pytest.mark.parametrize("failing", ["audio_features", "frame_labels", "sequences"])
+def test_a_run_that_fails_between_saves_leaves_readers_on_the_previous_run(
+    tmp_path, recordings, failing
+):
+    """The issue's case: a second run (other frame size) stopped after some of its saves."""
+    home1 = ingestion_params(recordings, homes=["Home1"])
+    first = run_ingestion(tmp_path, home1)
+    committed = first.load("sequences").attrs["ingestion_id"]
+    with pytest.raises(Exception, match="No space left on device"):
+        run_ingestion(tmp_path, {**home1, "image_size": [16, 16]}, failing=failing)
+    reader = ingestion_catalog(tmp_path, home1)
+    sequences = reader.load("sequences")
+    assert sequences.attrs["ingestion_id"] == committed
+    stores = {name: reader.load(name) for name in STORES}
+    assert {store.ingestion_id for store in stores.values()} == {committed}
+    assert stores["frames"]["Home1/01/00-Part1"].shape == (5, 10, 32, 32, 3)  # not 16 × 16
+    assert len(generations(tmp_path / "frames")) == 2  # the failed run's frames, kept aside
+    run_ingestion(tmp_path, home1)  # the next good run commits and prunes everything older
+    latest = reader.load("sequences").attrs["ingestion_id"]
+    assert latest != committed
+    assert all(list(generations(tmp_path / name).values()) == [latest] for name in STORES)

@@ -10,6 +10,8 @@ import pandas as pd
 
 from vicokd.data.ingest import IngestedSequence, IngestionSettings, ingest_dataset
 from vicokd.data.spool import ArraySpool, SpooledArray
+from vicokd.datasets.array_store import StampedArrays
+from vicokd.datasets.ingestion_stamp import new_ingestion_id, stamp_table
 
 logger = logging.getLogger(__name__)
 
@@ -45,19 +47,16 @@ def _settings(params: dict[str, Any]) -> IngestionSettings:
 
 def ingest_recordings(
     recordings_manifest: dict[str, Any], params: dict[str, Any]
-) -> tuple[
-    pd.DataFrame,
-    dict[str, SpooledArray],
-    dict[str, SpooledArray],
-    dict[str, SpooledArray],
-    dict[str, Any],
-]:
+) -> tuple[StampedArrays, StampedArrays, StampedArrays, dict[str, Any], pd.DataFrame]:
     """Decode every sequence of ``params.homes`` under ``params.dataset_root`` once.
 
-    The manifest only orders this node after the simulation and is checked against the parameters.
-    Arrays are spooled to a temporary folder as they are made and handed to the stores as loaders,
-    so memory holds one sequence at a time. Returns the ``sequences`` table, the ``frames``,
-    ``audio_features`` and ``frame_labels`` loaders keyed by sequence id, and the ingestion report.
+    The manifest only orders this node after the simulation (it is empty when ingestion runs
+    alone) and is checked against the parameters. Arrays are spooled to a temporary folder as they
+    are made and handed to the stores as loaders, so memory holds one sequence at a time.
+
+    Returns, in the order they are saved: the ``frames``, ``audio_features`` and ``frame_labels``
+    loaders keyed by sequence id, the ingestion report and last the ``sequences`` table, the commit
+    record; all carry one new ingestion id, so readers pair the table only with its own arrays.
     """
     root, homes = params["dataset_root"], list(params["homes"])
     manifest_root = recordings_manifest.get("dataset_root")
@@ -65,6 +64,7 @@ def ingest_recordings(
         logger.warning(
             "recordings_manifest describes %s, but ingestion reads %s", manifest_root, root
         )
+    ingestion_id = new_ingestion_id()
     spool = ArraySpool()
     rows: list[dict[str, Any]] = []
     frames: dict[str, SpooledArray] = {}
@@ -78,9 +78,14 @@ def ingest_recordings(
         audio[key] = spool.put(sequence.audio_features)
         labels[key] = spool.put(sequence.frame_labels)
 
-    report = ingest_dataset(root, homes, _settings(params), keep)
-    sequences = pd.DataFrame(rows, columns=SEQUENCE_COLUMNS)
+    try:
+        report = ingest_dataset(root, homes, _settings(params), keep)
+    except BaseException:
+        spool.close()
+        raise
+    sequences = stamp_table(pd.DataFrame(rows, columns=SEQUENCE_COLUMNS), ingestion_id)
     summary = {
+        "ingestion_id": ingestion_id,
         "dataset_root": str(root),
         "homes": homes,
         **report.as_dict(),
@@ -94,4 +99,10 @@ def ingest_recordings(
         summary["decode_frames_per_second"],
         summary["decode_megabytes_per_second"],
     )
-    return sequences, frames, audio, labels, summary
+    return (
+        StampedArrays(frames, ingestion_id),
+        StampedArrays(audio, ingestion_id),
+        StampedArrays(labels, ingestion_id),
+        summary,
+        sequences,
+    )

@@ -1,4 +1,8 @@
-"""The ingestion pipeline: one node that decodes every recording once."""
+"""The ingestion pipeline: one node that decodes every recording once.
+
+Its outputs are saved in the order listed: the array stores first, the ``sequences`` table last.
+The table is the commit record: until it is replaced, readers keep pairing the previous table with
+the previous arrays (see vicokd.datasets.array_store)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -6,13 +10,13 @@ from vicokd.pipelines.ingestion.nodes import ingest_recordings
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Recordings → ``sequences``, ``frames``, ``audio_features``, ``frame_labels``, ``ingestion_report``."""
+    """Recordings → ``frames``, ``audio_features``, ``frame_labels``, ``ingestion_report``, ``sequences``."""
     return Pipeline(
         [
             Node(
                 ingest_recordings,
                 ["recordings_manifest", "params:ingestion"],
-                ["sequences", "frames", "audio_features", "frame_labels", "ingestion_report"],
+                ["frames", "audio_features", "frame_labels", "ingestion_report", "sequences"],
                 name="ingest_recordings",
             ),
         ]
