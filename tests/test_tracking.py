@@ -1,4 +1,4 @@
-"""vicokd.tracking against a temporary MLflow store, and the project's kedro-mlflow configuration."""
+"""vicokd.tracking against a temporary MLflow store; the project's kedro-mlflow configuration."""
 import math
 import os
 from pathlib import Path
@@ -40,7 +40,7 @@ FLAT_PARAMS = {
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """A SQLite tracking store in a temporary folder, the process's tracking URI while the module runs."""
+    """A SQLite store in a temporary folder: the tracking URI while this module's tests run."""
     root = tmp_path_factory.mktemp("mlflow")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
@@ -51,7 +51,8 @@ def store(tmp_path_factory):
 def experiment(store, request):
     """A fresh experiment per test, its artefacts under the store's folder."""
     client = MlflowClient()
-    return client.create_experiment(request.node.name, artifact_location=(store / request.node.name).as_uri())
+    artifacts = (store / request.node.name).as_uri()
+    return client.create_experiment(request.node.name, artifact_location=artifacts)
 
 
 def fake_training(name, epochs, tracker_params, curve: Path):
@@ -85,6 +86,8 @@ def test_each_trained_model_is_a_child_run_with_its_params_and_epoch_history(exp
     )
     assert sorted(run.info.run_id for run in children) == sorted(run_ids)
     assert len(client.search_runs([experiment])) == 3  # the parent and its two children
+    parent_run = client.get_run(parent.info.run_id)
+    assert parent_run.data.metrics == {}  # nothing leaked into the Kedro run's own run
     for run in children:
         name = run.info.run_name
         assert name in ("teacher/Home1", "vicokd_vf/Home1")
@@ -102,23 +105,26 @@ def test_each_trained_model_is_a_child_run_with_its_params_and_epoch_history(exp
         assert history["val_map"] == [(1, 10.0), (2, 20.0), (3, 30.0)]
         assert history["test_seq_map"] == [(1, 20.0), (3, 60.0)]  # the NaN of epoch 2 left out
         assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["curves.png"]
-    parent_run = client.get_run(parent.info.run_id)
-    assert parent_run.data.metrics == {}  # nothing leaked into the Kedro run's own run
+        assert run.data.tags["mlflow.user"] == parent_run.data.tags["mlflow.user"]
 
 
 def test_training_that_raises_marks_its_run_failed_and_leaves_the_parent_active(experiment):
     client = MlflowClient()
     with mlflow.start_run(experiment_id=experiment) as parent:
-        with pytest.raises(RuntimeError, match="diverged"):
-            with track_model("teacher/Home2", {"seed": 0}) as tracker:
-                tracker.log_epoch(1, {"loss": 2.0})
-                raise RuntimeError("diverged")
+        with (
+            pytest.raises(RuntimeError, match="diverged"),
+            track_model("teacher/Home2", {"seed": 0}) as tracker,
+        ):
+            tracker.log_epoch(1, {"loss": 2.0})
+            raise RuntimeError("diverged")
         assert mlflow.active_run().info.run_id == parent.info.run_id
     assert client.get_run(tracker.run_id).info.status == "FAILED"
     assert client.get_run(parent.info.run_id).info.status == "FINISHED"
 
 
-def test_without_an_active_run_or_when_disabled_nothing_is_recorded(experiment, tmp_path, monkeypatch):
+def test_without_an_active_run_or_when_disabled_nothing_is_recorded(
+    experiment, tmp_path, monkeypatch
+):
     client = MlflowClient()
     with mlflow.start_run(experiment_id=experiment):
         disabled = track_model("off", PARAMS, enabled=False)
@@ -145,14 +151,14 @@ def test_tracker_refuses_use_outside_its_with_block_and_missing_artefacts(experi
         assert isinstance(tracker, MlflowModelTracker)
         with pytest.raises(RuntimeError, match="outside its `with` block"):
             tracker.log_epoch(1, {"loss": 1.0})
-        with tracker:
-            with pytest.raises(FileNotFoundError, match="absent.png"):
-                tracker.log_artifact(tmp_path / "absent.png")
+        with tracker, pytest.raises(FileNotFoundError, match="absent.png"):
+            tracker.log_artifact(tmp_path / "absent.png")
 
 
 def test_flatten_params_dots_nested_keys_indexes_lists_of_blocks_and_respects_mlflow_limits(caplog):
     assert flatten_params(PARAMS) == FLAT_PARAMS
-    assert flatten_params({"terms": [{"loss": "kl", "weight": 2}, {"loss": "js"}], "ids": [1, 2]}) == {
+    nested_list = {"terms": [{"loss": "kl", "weight": 2}, {"loss": "js"}], "ids": [1, 2]}
+    assert flatten_params(nested_list) == {
         "terms.0.loss": "kl", "terms.0.weight": "2", "terms.1.loss": "js", "ids": "[1, 2]",
     }
     assert flatten_params({"views[1]@home": None}) == {"views_1__home": "None"}
@@ -182,8 +188,9 @@ def test_mlflow_telemetry_is_switched_off_unless_the_user_chose(monkeypatch):
         ("paper", "http://127.0.0.1:5000", "http://127.0.0.1:5000", "data/mlartifacts"),
     ],
 )
-def test_kedro_mlflow_config_stores_runs_under_the_data_root_unless_told(env, variable, uri, artifacts,
-                                                                         monkeypatch):
+def test_kedro_mlflow_config_stores_runs_under_the_data_root_unless_told(
+    env, variable, uri, artifacts, monkeypatch
+):
     if variable is None:
         monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     else:

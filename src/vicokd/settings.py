@@ -1,5 +1,6 @@
 """Kedro project settings: OmegaConf config loader with environments base/local/test/paper."""
 import os
+import warnings
 from pathlib import Path
 
 from kedro.config import OmegaConfigLoader
@@ -7,13 +8,16 @@ from omegaconf.resolvers import oc
 
 from vicokd.tracking import disable_mlflow_telemetry
 
-# Ultralytics, Hugging Face and MLflow (usage telemetry) never reach for the network; state lives under data/
+# Ultralytics, Hugging Face and MLflow's telemetry never reach for the network; state is in data/
 _DATA = Path(__file__).resolve().parents[2] / "data"
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_CONFIG_DIR", str(_DATA / "ultralytics"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 disable_mlflow_telemetry()
+# OmegaConf 2.4 deprecated register_new_resolver(), which Kedro 1.7 and kedro-mlflow 2.0 call for
+# every config loader (custom_resolvers below included); nothing in this project can act on it.
+warnings.filterwarnings("ignore", r"register_new_resolver\(\) is deprecated", UserWarning)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -32,6 +32,7 @@ import mlflow
 from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.telemetry import set_telemetry_client
 from mlflow.tracking import MlflowClient
+from mlflow.tracking.context.registry import resolve_tags
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from mlflow.utils.validation import (
     MAX_ENTITY_KEY_LENGTH,
@@ -40,6 +41,7 @@ from mlflow.utils.validation import (
     MAX_PARAMS_TAGS_PER_BATCH,
     MAX_TAG_VAL_LENGTH,
 )
+from typing_extensions import Self
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,7 @@ class ModelTracker:
     #: The MLflow run id of this model (``None`` when nothing is recorded).
     run_id: str | None = None
 
-    def __enter__(self) -> ModelTracker:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -136,7 +138,7 @@ class ModelTracker:
         return None
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        """Record parameters, nested mappings flattened with dotted keys (:func:`flatten_params`)."""
+        """Record parameters; nested mappings get dotted keys (:func:`flatten_params`)."""
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record metric values at ``step``; NaN and infinite values are left out."""
@@ -175,11 +177,12 @@ class MlflowModelTracker(ModelTracker):
         self._params = dict(params or {})
         self._tags = dict(tags or {})
 
-    def __enter__(self) -> MlflowModelTracker:
+    def __enter__(self) -> Self:
         run = self._client.create_run(
             self._experiment_id,
             run_name=self._name,
-            tags={MLFLOW_PARENT_RUN_ID: self._parent_run_id},
+            # user, source and git commit, as mlflow.start_run() records them
+            tags=resolve_tags({MLFLOW_PARENT_RUN_ID: self._parent_run_id}),
         )
         self.run_id = run.info.run_id
         self.set_tags(self._tags)
@@ -234,7 +237,8 @@ class MlflowModelTracker(ModelTracker):
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         entries = [
-            RunTag(_name(key), _clip(str(value), MAX_TAG_VAL_LENGTH, key)) for key, value in tags.items()
+            RunTag(_name(key), _clip(str(value), MAX_TAG_VAL_LENGTH, key))
+            for key, value in tags.items()
         ]
         for batch in _batches(entries, MAX_PARAMS_TAGS_PER_BATCH):
             self._client.log_batch(self._active_run_id(), tags=batch)
