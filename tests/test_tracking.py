@@ -204,3 +204,22 @@ def test_kedro_mlflow_config_stores_runs_under_the_data_root_unless_told(
     assert config.tracking.experiment.create_experiment_kwargs.artifact_location == artifacts
     assert config.tracking.params.dict_params.flatten
     assert config.tracking.params.long_params_strategy == "tag"
+
+
+def test_conf_local_overrides_single_mlflow_keys_to_reach_a_server(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (tmp_path / "base").mkdir()
+    for name in ("mlflow.yml", "globals.yml"):
+        (tmp_path / "base" / name).write_text((PROJECT / "conf" / "base" / name).read_text())
+    (tmp_path / "local").mkdir()
+    (tmp_path / "local" / "mlflow.yml").write_text(
+        "server:\n  mlflow_tracking_uri: http://tracking.example:5000\n"
+        "tracking:\n  experiment:\n    create_experiment_kwargs:\n      artifact_location: null\n"
+    )
+    loader = settings.CONFIG_LOADER_CLASS(conf_source=str(tmp_path), **settings.CONFIG_LOADER_ARGS)
+    loader.config_patterns["mlflow"] = ["mlflow*", "mlflow*/**", "**/mlflow*"]
+    config = KedroMlflowConfig.model_validate(loader["mlflow"])
+    assert config.server.mlflow_tracking_uri == "http://tracking.example:5000"
+    assert config.tracking.experiment.create_experiment_kwargs.artifact_location is None
+    assert config.tracking.experiment.name == "vicokd"  # the rest of base is kept
+    assert config.tracking.params.dict_params.flatten
