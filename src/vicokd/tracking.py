@@ -1,0 +1,274 @@
+"""Experiment tracking: one MLflow run per trained model, nested under the active MLflow run.
+
+``kedro run`` opens one MLflow run per Kedro run (kedro-mlflow, ``conf/base/mlflow.yml``); every
+model trained in it becomes a child run with its parameters, per-epoch metrics and final artefacts,
+so the MLflow UI lists the models grouped by Kedro run and plots any metric across them. Library
+code without Kedro opens the parent itself (``with mlflow.start_run(): ...``). With tracking off or
+no active run, :func:`track_model` returns a tracker that does nothing, so the training loop never
+checks::
+
+    with track_model("vicokd_vf/Home1", params, tags={"home": "Home1"}) as tracker:
+        for epoch in ...:
+            tracker.log_epoch(epoch, {"loss": 0.7, "val_map": 41.2})
+        tracker.log_artifact("curves.png")
+        tracker.set_tags({"checkpoint": "data/06_models/runs/vicokd_vf/Home1/best.pt"})
+
+The child runs are written through an ``MlflowClient`` by run id, so they never become MLflow's
+"active run" and anything else logged during training still goes to the parent.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import mlflow
+from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.telemetry import set_telemetry_client
+from mlflow.tracking import MlflowClient
+from mlflow.tracking.context.registry import resolve_tags
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+from mlflow.utils.validation import (
+    MAX_ENTITY_KEY_LENGTH,
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAM_VAL_LENGTH,
+    MAX_PARAMS_TAGS_PER_BATCH,
+    MAX_TAG_VAL_LENGTH,
+)
+from typing_extensions import Self
+
+log = logging.getLogger(__name__)
+
+#: Characters MLflow accepts in parameter, metric and tag names; any other becomes ``_``.
+_INVALID_NAME_CHARACTERS = re.compile(r"[^/\w.\- :]")
+
+
+def disable_mlflow_telemetry() -> None:
+    """Keep MLflow off the network: switch its usage telemetry off unless
+    ``MLFLOW_DISABLE_TELEMETRY`` is already set. MLflow reads the variable when first imported,
+    which the ``kedro`` CLI does (kedro-mlflow's commands) before any project code, so its
+    telemetry client is set up again here."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    set_telemetry_client()
+
+
+disable_mlflow_telemetry()
+
+
+def _name(key: str) -> str:
+    """A valid MLflow parameter/metric/tag name: unsupported characters become ``_``."""
+    name = _INVALID_NAME_CHARACTERS.sub("_", key)
+    if len(name) > MAX_ENTITY_KEY_LENGTH:
+        raise ValueError(f"Name {key!r} is longer than MLflow's {MAX_ENTITY_KEY_LENGTH} characters")
+    return name
+
+
+def _clip(text: str, limit: int, key: str) -> str:
+    if len(text) <= limit:
+        return text
+    log.warning("MLflow value of %r truncated from %d to %d characters", key, len(text), limit)
+    return text[: limit - 3] + "..."
+
+
+def flatten_params(params: Mapping[str, Any]) -> dict[str, str]:
+    """Nested parameter blocks as flat MLflow parameters: ``{"model": {"dim": 64}}`` gives
+    ``{"model.dim": "64"}``.
+
+    Lists of mappings are flattened by position (``recipe.terms.0.weight``), other lists and
+    scalars become their ``str``; values longer than MLflow's limit are truncated (with a
+    warning); characters MLflow rejects in names become ``_``.
+
+    Raises:
+        ValueError: two keys give the same name, or a name is longer than MLflow allows.
+    """
+    flat: dict[str, str] = {}
+    for key, value in (leaf for top in params.items() for leaf in _leaves(*top)):
+        name = _name(key)
+        if name in flat:
+            raise ValueError(f"Parameters {key!r} and another key both flatten to {name!r}")
+        flat[name] = _clip(str(value), MAX_PARAM_VAL_LENGTH, name)
+    return flat
+
+
+def _leaves(key: Any, value: Any) -> Iterator[tuple[str, Any]]:
+    """``(dotted key, value)`` of every leaf below ``key``; an empty mapping is a leaf."""
+    if isinstance(value, Mapping) and value:
+        items: Iterator[tuple[Any, Any]] = iter(value.items())
+    elif isinstance(value, Sequence) and not isinstance(value, str) and any(
+        isinstance(item, Mapping) for item in value
+    ):
+        items = enumerate(value)
+    else:
+        yield str(key), value
+        return
+    for child, item in items:
+        yield from _leaves(f"{key}.{child}", item)
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class ModelTracker:
+    """The tracker that records nothing (tracking off, or no active MLflow run).
+
+    Use any tracker as a context manager around training one model; :class:`MlflowModelTracker`
+    has the same methods and logs them.
+    """
+
+    #: The MLflow run id of this model (``None`` when nothing is recorded).
+    run_id: str | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record parameters; nested mappings get dotted keys (:func:`flatten_params`)."""
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Record metric values at ``step``; NaN and infinite values are left out."""
+
+    def log_epoch(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        """Record one epoch's metrics (loss terms, mAPs, diagnostics) at step ``epoch``."""
+        self.log_metrics(metrics, step=epoch)
+
+    def log_artifact(self, path: str | Path, folder: str | None = None) -> None:
+        """Copy a file (or a folder's files) into the run's artefacts, under ``folder`` if given."""
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Set tags (e.g. the checkpoint path); values become strings."""
+
+
+class MlflowModelTracker(ModelTracker):
+    """One MLflow run for one trained model, a child of ``parent_run_id``.
+
+    The run is created on ``__enter__`` with ``params`` and ``tags`` and closed on ``__exit__``:
+    ``FINISHED``, ``FAILED`` when training raised, ``KILLED`` on ``KeyboardInterrupt``.
+    """
+
+    def __init__(
+        self,
+        client: MlflowClient,
+        experiment_id: str,
+        parent_run_id: str,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ):
+        self._client = client
+        self._experiment_id = experiment_id
+        self._parent_run_id = parent_run_id
+        self._name = name
+        self._params = dict(params or {})
+        self._tags = dict(tags or {})
+
+    def __enter__(self) -> Self:
+        run = self._client.create_run(
+            self._experiment_id,
+            run_name=self._name,
+            # user, source and git commit, as mlflow.start_run() records them
+            tags=resolve_tags({MLFLOW_PARENT_RUN_ID: self._parent_run_id}),
+        )
+        self.run_id = run.info.run_id
+        self.set_tags(self._tags)
+        self.log_params(self._params)
+        log.info("MLflow run %r (%s) under %s", self._name, self.run_id, self._parent_run_id)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        self._client.set_terminated(self._active_run_id(), RunStatus.to_string(status))
+
+    def _active_run_id(self) -> str:
+        if self.run_id is None:
+            raise RuntimeError(f"Tracker {self._name!r} is used outside its `with` block")
+        return self.run_id
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        entries = [Param(key, value) for key, value in flatten_params(params).items()]
+        for batch in _batches(entries, MAX_PARAMS_TAGS_PER_BATCH):
+            self._client.log_batch(self._active_run_id(), params=batch)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        timestamp = int(time.time() * 1000)
+        entries = []
+        for key, value in metrics.items():
+            value = float(value)
+            if math.isfinite(value):
+                entries.append(Metric(_name(key), value, timestamp, step or 0))
+            else:
+                log.debug("Not logging %s = %s at step %s to MLflow", key, value, step)
+        for batch in _batches(entries, MAX_METRICS_PER_BATCH):
+            self._client.log_batch(self._active_run_id(), metrics=batch)
+
+    def log_artifact(self, path: str | Path, folder: str | None = None) -> None:
+        path = Path(path)
+        if path.is_dir():
+            self._client.log_artifacts(self._active_run_id(), str(path), folder)
+        elif path.is_file():
+            self._client.log_artifact(self._active_run_id(), str(path), folder)
+        else:
+            raise FileNotFoundError(f"No artefact to log at {path}")
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        entries = [
+            RunTag(_name(key), _clip(str(value), MAX_TAG_VAL_LENGTH, key))
+            for key, value in tags.items()
+        ]
+        for batch in _batches(entries, MAX_PARAMS_TAGS_PER_BATCH):
+            self._client.log_batch(self._active_run_id(), tags=batch)
+
+
+def track_model(
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    enabled: bool = True,
+) -> ModelTracker:
+    """The tracker for training one model: a child of the active MLflow run, or a no-op.
+
+    Args:
+        name: run name shown in the MLflow UI, e.g. ``"vicokd_vf/Home1"``.
+        params: recorded once when the run starts; nested blocks (model, training, recipe) are
+            flattened with dotted keys.
+        tags: e.g. ``{"model": ..., "home": ..., "seed": ...}`` for filtering in the UI.
+        enabled: ``False`` gives the no-op tracker.
+
+    Returns:
+        An :class:`MlflowModelTracker` when ``enabled`` and an MLflow run is active (``kedro run``
+        with kedro-mlflow, or the caller's ``mlflow.start_run()``); otherwise a
+        :class:`ModelTracker` that records nothing and touches no MLflow store.
+    """
+    parent = mlflow.active_run() if enabled else None
+    if parent is None:
+        if enabled:
+            log.debug("No active MLflow run: %r is not tracked", name)
+        return ModelTracker()
+    return MlflowModelTracker(
+        MlflowClient(), parent.info.experiment_id, parent.info.run_id, name, params, tags
+    )
