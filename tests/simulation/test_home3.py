@@ -36,11 +36,12 @@ def test_home3_scripts_come_from_their_own_seed_stream():
 def test_home3_dataset_is_deterministic_with_home1_style_annotation_files(tmp_path):
     first = simulate_dataset(tmp_path / "a", ["Home3"], SMALL, seed=5)
     again = simulate_dataset(tmp_path / "b", ["Home3"], SMALL, seed=5)
+    a, b = tmp_path / "a" / "Home3", tmp_path / "b" / "Home3"
     names = ["all_labels.json", "test.json", "train.json"]
-    assert sorted(p.name for p in (tmp_path / "a" / "Home3").glob("*.json")) == names
+    assert sorted(p.name for p in a.glob("*.json")) == names
     for name in names:
-        assert (tmp_path / "a" / "Home3" / name).read_bytes() == (tmp_path / "b" / "Home3" / name).read_bytes()
-    records = json.loads((tmp_path / "a" / "Home3" / "all_labels.json").read_text())
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    records = json.loads((a / "all_labels.json").read_text())
     assert len(records) == SMALL.sequences_per_home
-    assert all((tmp_path / "a" / "Home3" / r[f"video_url_{k}"]).is_file() for r in records for k in range(1, 6))
+    assert all((a / r[f"video_url_{k}"]).is_file() for r in records for k in range(1, 6))
     assert first.equals(again) and set(first["home"]) == {"Home3"} and first["visible"].any()

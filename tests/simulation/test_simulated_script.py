@@ -1,5 +1,5 @@
 """Action scripts: every class in many sequences, overlapping actions, consistent object states."""
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ from vicokd.simulation.generate import SimulationSettings, make_scripts
 SETTINGS = SimulationSettings(sequences_per_home=24, duration=24.0, fps=10)
 
 
-@lru_cache(maxsize=None)
+@cache
 def scripts_of(home):
     return make_scripts(home, SETTINGS, seed=0)
 

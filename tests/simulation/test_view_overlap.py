@@ -19,7 +19,8 @@ def test_view_overlap_counts_person_frames_seen_by_two_or_more_views():
     # frame 0: views 1+2 see the person; frame 1: view 3 only; frame 2: nobody; frame 3: all three
     visible = [[1, 1, 0], [0, 0, 1], [0, 0, 0], [1, 1, 1]]
     truth = pd.DataFrame([{"home": "H", "sequence_id": "H/01/00-Part1", "frame": k, "view": v + 1,
-                           "visible": bool(seen)} for k, row in enumerate(visible) for v, seen in enumerate(row)])
+                           "visible": bool(seen)}
+                          for k, row in enumerate(visible) for v, seen in enumerate(row)])
     overlap = view_overlap(truth)["H"]
     assert overlap["person_frames"] == 3
     assert overlap["share_seen_by_2_or_more_views"] == pytest.approx(2 / 3)
@@ -38,7 +39,7 @@ def test_every_home1_view_sees_the_person_where_no_other_view_does(modest_truth)
     visible = home1.pivot_table(index=["sequence_id", "frame"], columns="view", values="visible",
                                 aggfunc="first").astype(int)
     seen = visible[visible.sum(axis=1) > 0]
-    alone = seen[seen.sum(axis=1) == 1].sum() / len(seen)  # per view: share of person-frames it sees alone
+    alone = seen[seen.sum(axis=1) == 1].sum() / len(seen)  # per view: share of person-frames seen alone
     assert list(alone.index) == [1, 2, 3, 4, 5]
     assert (alone >= 0.01).all(), alone.to_dict()
 

@@ -88,7 +88,7 @@ def _sequence_id(home: str, index: int, settings: SimulationSettings) -> str:
 
 def sequence_frames(home: str, script: Script, settings: SimulationSettings
                     ) -> Iterator[tuple[list[np.ndarray], list[PersonView]]]:
-    """Per native frame of ``script``: the views' RGB images (H, W, 3) uint8 and what each sees of the person."""
+    """Per native frame of ``script``: each view's RGB image (H, W, 3) uint8 and what it sees of the person."""
     world = make_home(home)
     lenses = [Lens(c, settings.width, settings.height) for c in world.cameras]
     for k in range(script.n_frames):

@@ -108,7 +108,7 @@ def _box(x0, y0, z0, x1, y1, z1, color) -> Box:
 
 def _outer_walls(width: float, depth: float, door_y: tuple[float, float],
                  c: tuple[tuple[int, int, int], ...] = WALL_COLORS) -> list[Box]:
-    """Four outer walls coloured ``c`` (south, north, east, west); the west wall has a door gap at ``door_y``."""
+    """Four outer walls coloured ``c`` (south, north, east, west); a door gap at ``door_y`` in the west."""
     return [
         _box(-WALL, -WALL, 0, width + WALL, 0, CEILING, c[0]),  # south
         _box(-WALL, depth, 0, width + WALL, depth + WALL, CEILING, c[1]),  # north
@@ -184,7 +184,7 @@ def home1() -> Home:
     cams = (
         Camera((2.45, 0.15, 2.3), 2.2, np.radians(80)),  # hall, towards the door
         Camera((2.8, 0.15, 2.3), 0.95, np.radians(70)),  # living room, towards sofa and lamp
-        Camera((6.65, 4.2, 2.3), np.radians(-135), np.radians(75)),  # living room, towards window and floor
+        Camera((6.65, 4.2, 2.3), np.radians(-135), np.radians(75)),  # living room, to window and floor
         Camera((9.85, 4.85, 2.3), -1.9, np.radians(60)),  # dining room, towards the table
         Camera((7.0, 0.15, 2.3), 1.35, np.radians(65)),  # dining room, towards the AC
     )
@@ -258,7 +258,8 @@ def home3() -> Home:
     fixtures = {"lamp": (8.0, 5.5, 0.0), "window": (6.0, 0.0, 0.0), "laptop": (1.9, 1.5, 0.76),
                 "ac": (2.2, 6.0, 2.0), "door": (0.0, 5.0, 0.0)}
     return Home("Home3", (w, d), tuple(walls), furniture, places, ((0, 4.0), (4.0, w)), ((4.06, 3.0),),
-                (-1.2, 5.0), cams, fixtures, Finish(floor=(150, 146, 138), tile=0.6, curtain=(40, 140, 130)))
+                (-1.2, 5.0), cams, fixtures,
+                Finish(floor=(150, 146, 138), tile=0.6, curtain=(40, 140, 130)))
 
 
 #: Home1 and Home2 stand for the evaluation homes of MultiSensor-Home; Home3 is for pretraining only.

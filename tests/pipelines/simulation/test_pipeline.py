@@ -9,9 +9,9 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import ParquetDataset
 
-from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.pipelines.simulation import create_pipeline
 from vicokd.pipelines.simulation.nodes import homes_to_simulate
+from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.simulation.truth import TRUTH_COLUMNS
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
@@ -52,14 +52,16 @@ def test_simulation_pipeline_writes_dataset_truth_and_reports(tmp_path):
 
 def test_extra_homes_follow_the_ingested_homes_once():
     assert homes_to_simulate(["Home1", "Home2"], ["Home3"]) == ["Home1", "Home2", "Home3"]
-    assert homes_to_simulate(["Home3", "Home1"], ["Home3", "Home2", "Home2"]) == ["Home3", "Home1", "Home2"]
+    assert homes_to_simulate(["Home3", "Home1"], ["Home3", "Home2", "Home2"]) == [
+        "Home3", "Home1", "Home2"]
     assert homes_to_simulate(["Home1"], []) == ["Home1"]
 
 
 def test_real_data_mode_writes_nothing_and_an_empty_truth(tmp_path):
     for home in ("Home1", "Home2"):
         (tmp_path / "real" / home).mkdir(parents=True)
-    catalog = run_simulation(tmp_path / "out", {"enabled": False, "extra_homes": ["Home3"]}, tmp_path / "real")
+    real_mode = {"enabled": False, "extra_homes": ["Home3"]}  # no Home3 in a real dataset: ignored
+    catalog = run_simulation(tmp_path / "out", real_mode, tmp_path / "real")
     assert catalog.load("recordings_manifest")["simulated"] is False
     truth = catalog.load("person_truth")
     assert truth.empty and tuple(truth.columns) == TRUTH_COLUMNS
