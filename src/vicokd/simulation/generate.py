@@ -10,6 +10,7 @@ import logging
 import shutil
 import tempfile
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -21,7 +22,7 @@ from tqdm import tqdm
 from vicokd.data.annotations import NUM_VIEWS
 from vicokd.simulation.audio import microphone_signals
 from vicokd.simulation.body import sprite
-from vicokd.simulation.render import Lens, draw_person, static_scene
+from vicokd.simulation.render import Lens, PersonView, draw_person, static_scene
 from vicokd.simulation.script import Script, make_script
 from vicokd.simulation.truth import TRUTH_COLUMNS, empty_truth
 from vicokd.simulation.world import make_home
@@ -30,7 +31,7 @@ from vicokd.simulation.writer import ViewWriters, annotation_record, write_annot
 log = logging.getLogger(__name__)
 
 #: Bump when the simulator's output changes, so that an old simulated dataset is not reused.
-SIMULATOR_VERSION = 1
+SIMULATOR_VERSION = 2
 MARKER = ".vicokd-simulation.json"
 TRUTH_FILE = ".vicokd-person-truth.parquet"
 
@@ -80,34 +81,68 @@ def make_scripts(home: str, settings: SimulationSettings, seed: int) -> list[Scr
             for i in range(settings.sequences_per_home)]
 
 
-def render_sequence(home: str, index: int, script: Script, settings: SimulationSettings, seed: int,
-                    home_dir: Path) -> tuple[dict, dict]:
-    """Write the five mp4 files of one sequence under ``home_dir``; return its record and truth columns."""
-    world = make_home(home)
+def _sequence_id(home: str, index: int, settings: SimulationSettings) -> str:
     session, video_id, part = sequence_name(index, settings.sessions)
-    (home_dir / session).mkdir(parents=True, exist_ok=True)
-    urls = [f"{session}/{video_id}-View{k}-Part{part}.mp4" for k in range(1, NUM_VIEWS + 1)]
+    return f"{home}/{session}/{video_id}-Part{part}"
+
+
+def sequence_frames(home: str, script: Script, settings: SimulationSettings
+                    ) -> Iterator[tuple[list[np.ndarray], list[PersonView]]]:
+    """Per native frame of ``script``: each view's RGB image (H, W, 3) uint8 and what it sees of the person."""
+    world = make_home(home)
     lenses = [Lens(c, settings.width, settings.height) for c in world.cameras]
-    writers = ViewWriters([home_dir / u for u in urls], settings.width, settings.height, settings.fps,
-                          settings.crf)
-    truth: dict[str, list] = {c: [] for c in TRUTH_COLUMNS}
-    seq_id = f"{home}/{session}/{video_id}-Part{part}"
     for k in range(script.n_frames):
         pos, facing, pose, state = script.frame(k)
         rgba = sprite(pose)
-        images = []
-        actions = script.actions_at(k / settings.fps)
+        images, seen = [], []
         for v, lens in enumerate(lenses):
             background, depth = static_scene(world, v, state, settings.width, settings.height)
             image = background.copy()
-            seen = draw_person(image, depth, lens, pos, facing, rgba)
+            seen.append(draw_person(image, depth, lens, pos, facing, rgba))
             images.append(image)
-            for col, val in zip(TRUTH_COLUMNS, (home, seq_id, v + 1, k, k / settings.fps, seen.visible,
-                                                *seen.box, actions)):
-                truth[col].append(val)
+        yield images, seen
+
+
+def _truth_rows(truth: dict[str, list], home: str, seq_id: str, k: int, script: Script,
+                seen: list[PersonView]) -> None:
+    """Append frame ``k``'s rows (one per view) to the truth columns ``truth``."""
+    actions = script.actions_at(k / script.fps)
+    for v, view in enumerate(seen):
+        for col, val in zip(TRUTH_COLUMNS, (home, seq_id, v + 1, k, k / script.fps, view.visible, *view.box,
+                                            actions)):
+            truth[col].append(val)
+
+
+def render_sequence(home: str, index: int, script: Script, settings: SimulationSettings, seed: int,
+                    home_dir: Path) -> tuple[dict, dict]:
+    """Write the five mp4 files of one sequence under ``home_dir``; return its record and truth columns."""
+    session, video_id, part = sequence_name(index, settings.sessions)
+    (home_dir / session).mkdir(parents=True, exist_ok=True)
+    urls = [f"{session}/{video_id}-View{k}-Part{part}.mp4" for k in range(1, NUM_VIEWS + 1)]
+    writers = ViewWriters([home_dir / u for u in urls], settings.width, settings.height, settings.fps,
+                          settings.crf)
+    truth: dict[str, list] = {c: [] for c in TRUTH_COLUMNS}
+    seq_id = _sequence_id(home, index, settings)
+    for k, (images, seen) in enumerate(sequence_frames(home, script, settings)):
+        _truth_rows(truth, home, seq_id, k, script, seen)
         writers.push(images)
-    writers.close(microphone_signals(world, script, np.random.default_rng([seed, _home_key(home), index, 1])))
+    writers.close(microphone_signals(make_home(home), script,
+                                     np.random.default_rng([seed, _home_key(home), index, 1])))
     return annotation_record(urls, script.tricks), truth
+
+
+def simulate_truth(homes: list[str], settings: SimulationSettings, seed: int) -> pd.DataFrame:
+    """The person truth table that ``simulate_dataset`` would return, without writing any file.
+
+    Same scripts, scenes and visibility test as the written dataset; used to measure view overlap fast.
+    """
+    truth: dict[str, list] = {c: [] for c in TRUTH_COLUMNS}
+    for home in homes:
+        for index, script in enumerate(make_scripts(home, settings, seed)):
+            seq_id = _sequence_id(home, index, settings)
+            for k, (_, seen) in enumerate(sequence_frames(home, script, settings)):
+                _truth_rows(truth, home, seq_id, k, script, seen)
+    return pd.DataFrame(truth) if truth["home"] else empty_truth()
 
 
 def _render_job(job: tuple) -> tuple[dict, dict]:

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from vicokd.simulation.body import SPRITE_H, SPRITE_W
-from vicokd.simulation.world import CEILING, Camera, Home, ObjectState
+from vicokd.simulation.world import CEILING, Camera, Finish, Home, ObjectState
 
 HORIZON = 0.28  # principal point row, as a fraction of the image height
 MIN_VISIBLE_SHARE = 0.3  # visible share of the person's body needed to count as seen
@@ -53,11 +53,10 @@ class Lens:
                 - v[:, None, None] * np.array([0.0, 0.0, 1.0])[None, None])
 
 
-def _floor_color(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Wooden floor with faint 0.5 m planks: (N, 3) float."""
-    plank = (np.floor(x * 2) + np.floor(y * 2)) % 2
-    base = np.array([128.0, 112.0, 92.0])
-    return base[None] + plank[:, None] * 10.0
+def _floor_color(x: np.ndarray, y: np.ndarray, finish: Finish) -> np.ndarray:
+    """The floor's colour with faintly lighter alternate squares of ``finish.tile`` m: (N, 3) float."""
+    square = (np.floor(x / finish.tile) + np.floor(y / finish.tile)) % 2
+    return np.array(finish.floor, float)[None] + square[:, None] * 10.0
 
 
 def _box_pixels(lens: Lens, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
@@ -113,7 +112,7 @@ def _fixed_scene(home: Home, camera_index: int, width: int, height: int
     p = o + np.where(np.isfinite(depth), depth, 0)[:, None] * d
     color = np.empty((len(d), 3))
     color[:] = (210.0, 208.0, 200.0)
-    color[floor] = _floor_color(p[floor, 0], p[floor, 1])
+    color[floor] = _floor_color(p[floor, 0], p[floor, 1], home.finish)
     _cast(lens, [*home.walls, *home.furniture], d, depth, color)
     return d, depth, color
 
@@ -163,22 +162,27 @@ def draw_person(image: np.ndarray, scene_depth: np.ndarray, lens: Lens, position
     cz = lens.camera.position[2]
     u0, u1 = lens.cu + f * (lateral - 0.5) / dist, lens.cu + f * (lateral + 0.5) / dist
     v0, v1 = lens.cv + f * (cz - 2.0) / dist, lens.cv + f * cz / dist
-    cols = np.arange(max(int(np.floor(u0)), 0), min(int(np.ceil(u1)), w))
-    rows = np.arange(max(int(np.floor(v0)), 0), min(int(np.ceil(v1)), h))
-    body_px = (rgba[..., 3] > 0).mean() * (u1 - u0) * (v1 - v0)
-    if len(cols) == 0 or len(rows) == 0 or body_px < 1:
+    r0, r1 = max(int(np.floor(v0)), 0), min(int(np.ceil(v1)), h)
+    c0, c1 = max(int(np.floor(u0)), 0), min(int(np.ceil(u1)), w)
+    body_px = _body_share(rgba) * (u1 - u0) * (v1 - v0)
+    if r0 >= r1 or c0 >= c1 or body_px < 1:
         return HIDDEN
-    if np.cos(facing) * right[0] + np.sin(facing) * right[1] < 0:
-        rgba = rgba[:, ::-1]
+    rows, cols = np.arange(r0, r1), np.arange(c0, c1)
     si = np.clip(((rows + 0.5 - v0) / (v1 - v0) * SPRITE_H).astype(int), 0, SPRITE_H - 1)
     sj = np.clip(((cols + 0.5 - u0) / (u1 - u0) * SPRITE_W).astype(int), 0, SPRITE_W - 1)
-    patch = rgba[np.ix_(si, sj)]
-    region = np.ix_(rows, cols)
-    shown = (patch[..., 3] > 0) & (dist - 0.25 < scene_depth[region])
-    image[region] = np.where(shown[..., None], patch[..., :3], image[region])
+    if np.cos(facing) * right[0] + np.sin(facing) * right[1] < 0:
+        sj = SPRITE_W - 1 - sj  # mirrored: the person faces the other way
+    patch = rgba[si[:, None], sj[None, :]]
+    shown = (patch[..., 3] > 0) & (dist - 0.25 < scene_depth[r0:r1, c0:c1])
+    np.copyto(image[r0:r1, c0:c1], patch[..., :3], where=shown[..., None])
     n = int(shown.sum())
     if n < MIN_VISIBLE_PIXELS or n < MIN_VISIBLE_SHARE * body_px:
         return HIDDEN
     r = rows[shown.any(axis=1)]
     c = cols[shown.any(axis=0)]
     return PersonView(True, (c[0] / w, r[0] / h, (c[-1] + 1) / w, (r[-1] + 1) / h))
+
+
+def _body_share(rgba: np.ndarray) -> float:
+    """Share of the sprite's canvas covered by the body (alpha > 0)."""
+    return float(np.count_nonzero(rgba[..., 3])) / (SPRITE_H * SPRITE_W)

@@ -55,6 +55,15 @@ class Camera:
     hfov: float
 
 
+@dataclass(frozen=True)
+class Finish:
+    """The colours that are not baked into a box: the floor (squares of ``tile`` metres) and curtain."""
+
+    floor: tuple[int, int, int] = (128, 112, 92)
+    tile: float = 0.5
+    curtain: tuple[int, int, int] = (200, 40, 150)
+
+
 @dataclass(frozen=True, eq=False)
 class Home:
     """A floor plan: static boxes, switchable objects, places, walking waypoints and five cameras."""
@@ -69,10 +78,11 @@ class Home:
     outside: tuple[float, float]  # where the person stands before Enter / after Exit
     cameras: tuple[Camera, ...]
     fixtures: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    finish: Finish = Finish()
 
     def boxes(self, state: ObjectState) -> list[Box]:
         """All boxes of the home with its switchable objects drawn in ``state``."""
-        return [*self.walls, *self.furniture, *_switchables(self.fixtures, state)]
+        return [*self.walls, *self.furniture, *_switchables(self.fixtures, state, self.finish.curtain)]
 
     def room_of(self, x: float) -> int:
         """Index of the room holding the x coordinate (outside counts as the nearest room)."""
@@ -96,9 +106,9 @@ def _box(x0, y0, z0, x1, y1, z1, color) -> Box:
     return Box((x0, y0, z0), (x1, y1, z1), tuple(int(c) for c in color))
 
 
-def _outer_walls(width: float, depth: float, door_y: tuple[float, float]) -> list[Box]:
-    """Four outer walls; the west wall has a door gap at ``door_y``."""
-    c = WALL_COLORS
+def _outer_walls(width: float, depth: float, door_y: tuple[float, float],
+                 c: tuple[tuple[int, int, int], ...] = WALL_COLORS) -> list[Box]:
+    """Four outer walls coloured ``c`` (south, north, east, west); a door gap at ``door_y`` in the west."""
     return [
         _box(-WALL, -WALL, 0, width + WALL, 0, CEILING, c[0]),  # south
         _box(-WALL, depth, 0, width + WALL, depth + WALL, CEILING, c[1]),  # north
@@ -109,7 +119,8 @@ def _outer_walls(width: float, depth: float, door_y: tuple[float, float]) -> lis
     ]
 
 
-def _switchables(f: dict[str, tuple[float, float, float]], s: ObjectState) -> list[Box]:
+def _switchables(f: dict[str, tuple[float, float, float]], s: ObjectState,
+                 curtain: tuple[int, int, int]) -> list[Box]:
     """Lamp, window+curtain, laptop, AC unit and door, drawn in the state ``s``."""
     out = []
     lx, ly, _ = f["lamp"]
@@ -123,7 +134,6 @@ def _switchables(f: dict[str, tuple[float, float, float]], s: ObjectState) -> li
     face = wy + sgn * 0.02
     out.append(_box(wx - 0.7, min(wy, face), 0.8, wx + 0.7, max(wy, face), 2.2, (150, 210, 255)))
     cy0, cy1 = sorted((wy + sgn * 0.03, wy + sgn * 0.07))
-    curtain = (200, 40, 150)
     if s.curtain_open:
         out += [_box(wx - 0.95, cy0, 0.6, wx - 0.7, cy1, 2.35, curtain),
                 _box(wx + 0.7, cy0, 0.6, wx + 0.95, cy1, 2.35, curtain)]
@@ -146,7 +156,12 @@ def _switchables(f: dict[str, tuple[float, float, float]], s: ObjectState) -> li
 
 
 def home1() -> Home:
-    """Home1: hall, living room and dining room in a row; one camera per area, little view overlap."""
+    """Home1: hall, living room and dining room in a row; views overlap partially.
+
+    The hall, the sofa, the lamp, the window, the table and the AC are each seen by one camera only;
+    the two living-room cameras share the floor spot (cleaning) and most of the walking between, and
+    the dining room's walkway is seen from both dining cameras (and through the doorway).
+    """
     w, d = 10.0, 5.0
     c = WALL_COLORS
     walls = _outer_walls(w, d, (3.05, 3.95)) + [
@@ -169,7 +184,7 @@ def home1() -> Home:
     cams = (
         Camera((2.45, 0.15, 2.3), 2.2, np.radians(80)),  # hall, towards the door
         Camera((2.8, 0.15, 2.3), 0.95, np.radians(70)),  # living room, towards sofa and lamp
-        Camera((6.65, 1.8, 2.3), -2.34, np.radians(60)),  # living room, towards the window
+        Camera((6.65, 4.2, 2.3), np.radians(-135), np.radians(75)),  # living room, to window and floor
         Camera((9.85, 4.85, 2.3), -1.9, np.radians(60)),  # dining room, towards the table
         Camera((7.0, 0.15, 2.3), 1.35, np.radians(65)),  # dining room, towards the AC
     )
@@ -208,12 +223,52 @@ def home2() -> Home:
                 ((0, w),), (), (-1.2, 1.5), cams, fixtures)
 
 
-HOMES = {"Home1": home1, "Home2": home2}
+def home3() -> Home:
+    """Home3, for pretraining encoders (not an evaluation home): a kitchen-diner with the entrance,
+    then a living room; its own colours, floor tiles and cameras (at 2.4 m)."""
+    w, d = 8.5, 6.0
+    walls_c = ((205, 190, 160), (196, 184, 168), (182, 196, 178), (200, 176, 160), (188, 186, 200))
+    sofa, table, wood = (165, 130, 55), (205, 195, 175), (85, 60, 45)
+    walls = _outer_walls(w, d, (4.55, 5.45), walls_c) + [
+        _box(4.0, 0, 0, 4.0 + WALL, 2.5, CEILING, walls_c[4]),
+        _box(4.0, 3.5, 0, 4.0 + WALL, d, CEILING, walls_c[4]),
+    ]
+    furniture = (
+        _box(1.2, 1.2, 0.7, 2.6, 2.2, 0.76, table), _box(1.3, 1.3, 0, 1.4, 1.4, 0.7, table),
+        _box(2.4, 2.0, 0, 2.5, 2.1, 0.7, table),
+        _box(2.9, 0.0, 0, 3.9, 0.6, 0.9, (120, 130, 140)),  # kitchen counter
+        _box(3.2, 5.3, 0, 3.9, 6.0, 2.0, (225, 225, 230)),  # fridge
+        _box(7.7, 1.8, 0, 8.5, 3.6, 0.45, sofa), _box(8.25, 1.8, 0.45, 8.5, 3.6, 0.9, sofa),
+        _box(6.5, 2.3, 0, 7.1, 3.1, 0.4, wood),  # coffee table
+        _box(4.4, 5.6, 0, 5.6, 6.0, 1.9, wood),  # bookshelf
+    )
+    places = {
+        "door": Place((0.7, 5.0), np.pi), "lamp": Place((7.45, 5.0), 0.74),
+        "window": Place((6.0, 0.75), -np.pi / 2), "ac": Place((2.2, 5.2), np.pi / 2),
+        "sofa": Place((7.95, 2.7), np.pi), "table": Place((1.9, 0.7), np.pi / 2),
+        "floor": Place((5.6, 3.6), 0.0),
+    }
+    cams = (
+        Camera((3.85, 0.15, 2.4), np.radians(137), np.radians(85)),  # kitchen-diner, towards the door
+        Camera((1.5, 5.85, 2.4), np.radians(-80), np.radians(80)),  # kitchen-diner, towards the table
+        Camera((4.3, 0.15, 2.4), np.radians(45), np.radians(80)),  # living room, towards sofa and lamp
+        Camera((6.5, 5.85, 2.4), np.radians(-100), np.radians(80)),  # living room, towards the window
+        Camera((8.35, 0.15, 2.4), np.radians(130), np.radians(75)),  # living room, towards the doorway
+    )
+    fixtures = {"lamp": (8.0, 5.5, 0.0), "window": (6.0, 0.0, 0.0), "laptop": (1.9, 1.5, 0.76),
+                "ac": (2.2, 6.0, 2.0), "door": (0.0, 5.0, 0.0)}
+    return Home("Home3", (w, d), tuple(walls), furniture, places, ((0, 4.0), (4.0, w)), ((4.06, 3.0),),
+                (-1.2, 5.0), cams, fixtures,
+                Finish(floor=(150, 146, 138), tile=0.6, curtain=(40, 140, 130)))
+
+
+#: Home1 and Home2 stand for the evaluation homes of MultiSensor-Home; Home3 is for pretraining only.
+HOMES = {"Home1": home1, "Home2": home2, "Home3": home3}
 
 
 @lru_cache(maxsize=None)
 def make_home(name: str) -> Home:
-    """The home called ``name`` (Home1 or Home2); a clear error for any other name."""
+    """The home called ``name`` (Home1, Home2 or Home3); a clear error for any other name."""
     if name not in HOMES:
         raise ValueError(f"Unknown simulated home {name!r}; the simulator knows {sorted(HOMES)}")
     return HOMES[name]()

@@ -17,6 +17,7 @@ from vicokd.simulation.script import Trick
 ANNOTATION_FILES = {
     "Home1": ("all_labels.json", "train.json", "test.json"),
     "Home2": (None, "train_data.json", "test_data.json"),
+    "Home3": ("all_labels.json", "train.json", "test.json"),
 }
 TRAIN_SHARE = 0.7
 
@@ -66,7 +67,7 @@ def annotation_record(video_urls: list[str], tricks: list[Trick]) -> dict:
 
 def write_annotations(home_dir: Path, home: str, records: list[dict], rng: np.random.Generator) -> list[str]:
     """Write the home's annotation files (a 7:3 train/test split of ``records``); return their names."""
-    all_name, train_name, test_name = ANNOTATION_FILES.get(home, ANNOTATION_FILES["Home1"])
+    all_name, train_name, test_name = ANNOTATION_FILES[home]
     order = rng.permutation(len(records))
     n_train = int(round(TRAIN_SHARE * len(records)))
     train = sorted(order[:n_train].tolist())

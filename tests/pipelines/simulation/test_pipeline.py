@@ -9,8 +9,9 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import ParquetDataset
 
-from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.pipelines.simulation import create_pipeline
+from vicokd.pipelines.simulation.nodes import homes_to_simulate
+from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.simulation.truth import TRUTH_COLUMNS
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
@@ -34,24 +35,33 @@ def run_simulation(out: Path, simulation: dict, root: Path) -> DataCatalog:
 def test_simulation_pipeline_writes_dataset_truth_and_reports(tmp_path):
     params = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"]
     simulation = {**params["simulation"], "sequences_per_home": 2, "duration": 3.0}
+    assert simulation["extra_homes"] == ["Home3"]  # the pretraining home is simulated by default
     catalog = run_simulation(tmp_path / "out", simulation, tmp_path / "data")
     manifest = catalog.load("recordings_manifest")
-    assert manifest["simulated"] and manifest["homes"] == ["Home1", "Home2"]
+    assert manifest["simulated"] and manifest["homes"] == ["Home1", "Home2", "Home3"]
     assert manifest["settings"]["width"] == simulation["width"]
     truth = catalog.load("person_truth")
     assert tuple(truth.columns) == TRUTH_COLUMNS
-    assert len(truth) == 2 * 2 * 5 * 3.0 * simulation["fps"]
+    assert len(truth) == 3 * 2 * 5 * 3.0 * simulation["fps"]
     assert truth[["x1", "y1", "x2", "y2"]].dropna().stack().between(0, 1).all()
     overlap = catalog.load("simulation_overlap")
-    assert set(overlap) == {"Home1", "Home2"}
+    assert set(overlap) == {"Home1", "Home2", "Home3"}
     assert (tmp_path / "out" / "sheet.png").stat().st_size > 1000
-    assert len(list((tmp_path / "data").glob("Home*/*/*.mp4"))) == 2 * 2 * 5
+    assert len(list((tmp_path / "data").glob("Home*/*/*.mp4"))) == 3 * 2 * 5
+
+
+def test_extra_homes_follow_the_ingested_homes_once():
+    assert homes_to_simulate(["Home1", "Home2"], ["Home3"]) == ["Home1", "Home2", "Home3"]
+    assert homes_to_simulate(["Home3", "Home1"], ["Home3", "Home2", "Home2"]) == [
+        "Home3", "Home1", "Home2"]
+    assert homes_to_simulate(["Home1"], []) == ["Home1"]
 
 
 def test_real_data_mode_writes_nothing_and_an_empty_truth(tmp_path):
     for home in ("Home1", "Home2"):
         (tmp_path / "real" / home).mkdir(parents=True)
-    catalog = run_simulation(tmp_path / "out", {"enabled": False}, tmp_path / "real")
+    real_mode = {"enabled": False, "extra_homes": ["Home3"]}  # no Home3 in a real dataset: ignored
+    catalog = run_simulation(tmp_path / "out", real_mode, tmp_path / "real")
     assert catalog.load("recordings_manifest")["simulated"] is False
     truth = catalog.load("person_truth")
     assert truth.empty and tuple(truth.columns) == TRUTH_COLUMNS

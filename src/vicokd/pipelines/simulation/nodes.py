@@ -11,23 +11,31 @@ from vicokd.simulation.generate import SimulationSettings, check_real_dataset, s
 from vicokd.simulation.truth import empty_truth, view_overlap
 
 
+def homes_to_simulate(homes: list[str], extra_homes: list[str]) -> list[str]:
+    """``homes`` (read by ingestion) followed by the ``extra_homes`` not among them, in order."""
+    return [*homes, *(h for h in dict.fromkeys(extra_homes) if h not in homes)]
+
+
 def simulate_recordings(
     simulation: dict, dataset_root: str, homes: list[str], seed: int
 ) -> tuple[dict, pd.DataFrame]:
     """Write (or reuse) the synthetic dataset under ``dataset_root``; with ``simulation.enabled: false``
     only check that the real dataset's home folders exist.
 
-    Returns the recordings manifest and the person truth table (empty for real data).
+    Simulated: ``homes`` (ingestion.homes) and ``simulation.extra_homes`` (homes for pretraining only,
+    e.g. Home3). Returns the recordings manifest (``homes``: the homes in the dataset folder) and the
+    person truth table (empty for real data).
     """
     manifest = {"dataset_root": str(dataset_root), "homes": list(homes), "seed": int(seed)}
     if not simulation.get("enabled", True):
         check_real_dataset(Path(dataset_root), homes)
         return {**manifest, "simulated": False, "settings": None}, empty_truth()
     settings = SimulationSettings.from_params(simulation)
-    truth = simulate_dataset(Path(dataset_root), homes, settings, seed,
+    simulated = homes_to_simulate(list(homes), list(simulation.get("extra_homes") or []))
+    truth = simulate_dataset(Path(dataset_root), simulated, settings, seed,
                              overwrite=bool(simulation.get("overwrite", False)),
                              workers=int(simulation.get("workers", 1)))
-    return {**manifest, "simulated": True, "settings": settings.__dict__}, truth
+    return {**manifest, "homes": simulated, "simulated": True, "settings": settings.__dict__}, truth
 
 
 def measure_view_overlap(person_truth: pd.DataFrame) -> dict:
