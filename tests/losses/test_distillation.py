@@ -1,15 +1,9 @@
 import math
-from types import SimpleNamespace
 
 import pytest
 import torch
 
-from vicokd.losses import (
-    dual_distillation_loss,
-    feature_distillation_loss,
-    logit_distillation_loss,
-    modal_distillation_loss,
-)
+from vicokd.losses import logit_distillation_loss, squared_feature_distance
 
 
 def _softmax(values: list[float], temperature: float) -> list[float]:
@@ -55,43 +49,16 @@ def _squared_distance_reference(a: torch.Tensor, b: torch.Tensor) -> float:
     return total / (batch * views * frames)
 
 
-def test_feature_distillation_matches_eq7_loop():
+def test_squared_feature_distances_of_attn_and_av_are_eq7():
     generator = torch.Generator().manual_seed(3)
     s_attn, t_attn, s_av, t_av = (torch.randn(2, 3, 4, 5, generator=generator) for _ in range(4))
     expected = _squared_distance_reference(t_attn, s_attn) + _squared_distance_reference(t_av, s_av)
-    assert feature_distillation_loss(s_attn, t_attn, s_av, t_av).item() == pytest.approx(
-        expected, rel=1e-5
-    )
-
-
-def test_modal_distillation_compares_visual_and_audio_features():
-    generator = torch.Generator().manual_seed(4)
-    s_vis, t_vis, s_aud, t_aud = (torch.randn(1, 2, 3, 4, generator=generator) for _ in range(4))
-    expected = _squared_distance_reference(s_vis, t_vis) + _squared_distance_reference(s_aud, t_aud)
-    assert modal_distillation_loss(s_vis, t_vis, s_aud, t_aud).item() == pytest.approx(
-        expected, rel=1e-5
-    )
-
-
-def test_dual_distillation_is_feature_plus_logit_distillation():
-    generator = torch.Generator().manual_seed(5)
-
-    def output():
-        return SimpleNamespace(
-            frame_logits=torch.randn(2, 4, 6, generator=generator),
-            f_attn=torch.randn(2, 3, 4, 8, generator=generator),
-            f_av=torch.randn(2, 3, 4, 8, generator=generator),
-        )
-
-    student, teacher = output(), output()
-    expected = _squared_distance_reference(student.f_attn, teacher.f_attn)
-    expected += _squared_distance_reference(student.f_av, teacher.f_av)
-    expected += _logit_kd_reference(student.frame_logits, teacher.frame_logits, 2.0)
-    assert dual_distillation_loss(student, teacher, 2.0).item() == pytest.approx(expected, rel=1e-5)
+    eq7 = squared_feature_distance(s_attn, t_attn) + squared_feature_distance(s_av, t_av)
+    assert eq7.item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_distillation_rejects_shape_mismatch_and_bad_temperature():
     with pytest.raises(ValueError, match="shape"):
-        feature_distillation_loss(*(torch.zeros(1, 2, 3, 4),) * 3, torch.zeros(1, 2, 3, 5))
+        squared_feature_distance(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 5))
     with pytest.raises(ValueError, match="temperature"):
         logit_distillation_loss(torch.zeros(2, 3), torch.zeros(2, 3), 0.0)

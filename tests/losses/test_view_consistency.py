@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from vicokd.losses import view_consistency_loss
+from vicokd.losses import view_consistency_diagnostics, view_consistency_loss
 
 
 def _kl(p: list[float], q: list[float]) -> float:
@@ -80,3 +80,19 @@ def test_view_consistency_rejects_bad_arguments():
         view_consistency_loss(probs, masks, divergence="l2")
     with pytest.raises(ValueError, match="masks"):
         view_consistency_loss(probs, masks[:, :2])
+
+
+def test_diagnostics_by_hand():
+    # one sample, 3 views, 2 frames, 2 classes; masks: frame 0 views 0,1 visible; frame 1 all visible
+    probs = torch.tensor([[[[0.9, 0.1], [0.6, 0.4]],
+                           [[0.7, 0.3], [0.5, 0.5]],
+                           [[0.2, 0.8], [0.8, 0.2]]]])
+    masks = torch.tensor([[[1.0, 1.0], [1.0, 1.0], [0.0, 1.0]]])
+    diagnostics = view_consistency_diagnostics(probs, masks)
+    # pairs (0,1), (0,2), (1,2) × 2 frames = 6 entries; active: (0,1)@0, (0,1)@1, (0,2)@1, (1,2)@1
+    assert diagnostics["active_pair_share"] == pytest.approx(4 / 6)
+    weights = [0.9 * 0.7, 0.6 * 0.5, 0.6 * 0.8, 0.5 * 0.8]
+    assert diagnostics["confidence_weight"] == pytest.approx(sum(weights) / 4)
+    assert diagnostics["loss"] == pytest.approx(view_consistency_loss(probs, masks).item())
+    none_visible = view_consistency_diagnostics(probs, torch.zeros(1, 3, 2))
+    assert none_visible["active_pair_share"] == 0 and math.isnan(none_visible["confidence_weight"])

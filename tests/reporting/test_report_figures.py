@@ -9,7 +9,7 @@ def _history(epochs: int, offset: float, homes=("Home1", "Home2")) -> pd.DataFra
     epoch = np.arange(1, epochs + 1)
     return pd.concat([
         pd.DataFrame({"epoch": epoch, "lr": 1e-4, "seconds": 1.0, "loss": 1 / epoch,
-                      "val_map": offset + epoch + 10 * h, "test_map": offset + 2 * epoch + 10 * h, "home": home})
+                      "val_seq_map": offset + epoch + 10 * h, "test_seq_map": offset + 2 * epoch + 10 * h, "home": home})
         for h, home in enumerate(homes)
     ], ignore_index=True)
 
@@ -22,17 +22,17 @@ def test_map_curves_draws_one_line_per_model_and_metric(tmp_path):
     assert test.get_title() == "Home2: test split"
     assert [line.get_label() for line in test.get_lines()] == list(histories)
     home2 = histories["teacher AV_F"].query("home == 'Home2'")
-    np.testing.assert_array_equal(test.get_lines()[0].get_ydata(), home2["test_map"])
+    np.testing.assert_array_equal(test.get_lines()[0].get_ydata(), home2["test_seq_map"])
     np.testing.assert_array_equal(validation.get_lines()[1].get_ydata(),
-                                  histories["student V_F"].query("home == 'Home2'")["val_map"])
+                                  histories["student V_F"].query("home == 'Home2'")["val_seq_map"])
     assert test.get_lines()[2].get_linestyle() == "--"  # V_S dashed
     figure.savefig(tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 0
 
 
 def test_map_curves_rejects_a_history_without_map():
-    with pytest.raises(ValueError, match="'bad'.*test_map"):
-        figures.map_curves({"bad": _history(2, 0).drop(columns="test_map")})
+    with pytest.raises(ValueError, match="'bad'.*test_seq_map"):
+        figures.map_curves({"bad": _history(2, 0).drop(columns="test_seq_map")})
     with pytest.raises(ValueError):
         figures.map_curves({})
 

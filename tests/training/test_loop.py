@@ -12,13 +12,15 @@ RECIPE = make_recipe(view_consistency=VIEW_CONSISTENCY)
 SETTINGS = make_settings()
 
 
-def scripted(val_maps, test_maps):
-    """An evaluator returning preset mAPs per call (epoch)."""
-    calls = iter(zip(val_maps, test_maps))
+def scripted(val_maps, test_maps, frame_maps=None):
+    """An evaluator returning preset mAPs per call (epoch): validation and test sequence-level mAP,
+    and frame-level mAPs (by default the reverse of validation's, to tempt a wrong selection)."""
+    frame_maps = frame_maps or [100.0 - v for v in val_maps]
+    calls = iter(zip(val_maps, test_maps, frame_maps))
 
     def evaluate(model):
-        val, test = next(calls)
-        return {"val_map": val, "test_map": test}
+        val, test, frame = next(calls)
+        return {"val_seq_map": val, "test_seq_map": test, "val_map": frame, "test_map": frame}
 
     return evaluate
 
@@ -40,14 +42,16 @@ def test_history_and_best_epoch_chosen_on_validation_not_test(tmp_path, clips, t
     history = result.history
     assert list(history["epoch"]) == [1, 2, 3]
     assert {"lr", "seconds", "loss", "loss.frame", "loss.sequence", "loss.view_consistency",
-            "val_map", "test_map"} <= set(history.columns)
+            "vc.loss", "vc.confidence_weight", "vc.active_pair_share",
+            "val_map", "test_map", "val_seq_map", "test_seq_map"} <= set(history.columns)
     # the loss is the weighted sum of its terms (all weights 1)
     terms = history[["loss.frame", "loss.sequence", "loss.view_consistency"]].sum(axis=1)
     assert history["loss"].to_numpy() == pytest.approx(terms.to_numpy(), rel=1e-5)
     # cosine schedule: the learning rate decreases from the initial value
     assert history["lr"].iloc[0] == pytest.approx(1e-2)
     assert history["lr"].is_monotonic_decreasing
-    assert result.best_epoch == 2 and result.best_val_map == 30.0
+    # the best validation sequence-level mAP wins: not test (99 at epoch 3), not frame level (epoch 1)
+    assert result.best_epoch == 2 and result.best_value == 30.0
     best_on_disk = torch.load(tmp_path / "run" / BEST, weights_only=True)
     assert all(torch.equal(best_on_disk[k], v) for k, v in result.state_dict.items())
     # the final model is epoch 3, which differs from the best (epoch 2) weights
@@ -91,10 +95,10 @@ def test_non_finite_loss_names_epoch_batch_and_term_and_keeps_last_checkpoint(
 ):
     class PoisonedObjective(Objective):
         def __call__(self, model, batch):
-            terms = super().__call__(model, batch)
+            step = super().__call__(model, batch)
             if clips.epoch == 2:
-                terms["view_consistency"] = terms["view_consistency"] * float("nan")
-            return terms
+                step.terms["view_consistency"] = step.terms["view_consistency"] * float("nan")
+            return step
 
     torch.manual_seed(0)
     with pytest.raises(NonFiniteLossError, match=r"'view_consistency' is nan at epoch 2, batch 0"):

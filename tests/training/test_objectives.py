@@ -80,8 +80,8 @@ def test_objective_runs_teacher_without_gradients(clips, tiny_model):
     recipe = make_recipe(logit=LOGIT)
     objective = Objective(make_supervision(), recipe, teacher=teacher)
     item = clips[0]
-    terms = objective(student, {k: v[None] for k, v in item.items() if torch.is_tensor(v)})
-    weighted_total(objective.weights, terms).backward()
+    step = objective(student, {k: v[None] for k, v in item.items() if torch.is_tensor(v)})
+    weighted_total(objective.weights, step.terms).backward()
     assert all(p.grad is None for p in teacher.parameters())
     assert all(p.grad is not None for p in student.parameters())
     with pytest.raises(ValueError, match="teacher"):

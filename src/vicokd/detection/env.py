@@ -36,6 +36,9 @@ def import_ultralytics() -> ModuleType:
         "datasets_dir": str(config_dir / "datasets"),
         "weights_dir": str(config_dir / "weights"),
         "sync": False,
+        # the project tracks its own runs (kedro-mlflow); ultralytics' MLflow callback would end
+        # the Kedro run's MLflow run from inside the detector's training
+        "mlflow": False,
     }
     if any(ultralytics.settings.get(key) != value for key, value in wanted.items()):
         ultralytics.settings.update(wanted)

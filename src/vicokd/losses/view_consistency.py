@@ -58,3 +58,31 @@ def view_consistency_loss(
         weight = weight * confidence[:, i] * confidence[:, j]
     per_sample = (weight * div).sum(dim=(1, 2)) / (i.numel() * frames)
     return per_sample.mean()
+
+
+@torch.no_grad()
+def view_consistency_diagnostics(probs: torch.Tensor, masks: torch.Tensor) -> dict[str, float]:
+    """What Eq. 10 has to act on in one batch.
+
+    Args:
+        probs: ``(B, V, T, C)`` class distributions per view and frame.
+        masks: ``(B, V, T)`` visibility in {0, 1}.
+
+    Returns:
+        ``active_pair_share``: share of (view pair, frame) entries whose masks are both 1;
+        ``confidence_weight``: mean of ``w = max_c p_i · max_c p_j`` over those entries (NaN when
+        there are none); ``loss``: Eq. 10 itself (JS, masked, confidence-weighted).
+    """
+    views = probs.shape[1]
+    i, j = torch.triu_indices(views, views, offset=1, device=probs.device)
+    p = probs.float()
+    m = masks.float()
+    active = m[:, i] * m[:, j]  # (B, pairs, T)
+    confidence = p.amax(dim=-1)
+    weight = confidence[:, i] * confidence[:, j]
+    count = active.sum()
+    return {
+        "active_pair_share": float(active.mean()),
+        "confidence_weight": float((weight * active).sum() / count) if count > 0 else float("nan"),
+        "loss": float(view_consistency_loss(p, m)),
+    }

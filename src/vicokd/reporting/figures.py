@@ -11,14 +11,16 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-HISTORY_METRICS: tuple[str, ...] = ("val_map", "test_map")
+HISTORY_METRICS: tuple[str, ...] = ("val_seq_map", "test_seq_map")
 
 
 def map_curves(histories: Mapping[str, pd.DataFrame], title: str = "mAP per epoch") -> Figure:
-    """Figure 3: validation and test mAP per epoch, one line per model, one row of panels per home.
+    """Figure 3: validation and test sequence-level mAP per epoch, one line per model, one row of
+    panels per home.
 
     Args:
-        histories: model label → history table with columns ``epoch``, ``val_map``, ``test_map`` and
+        histories: model label → history table with columns ``epoch``, ``val_seq_map``,
+            ``test_seq_map`` and
             optionally ``home`` (one history may hold several homes).
         title: the figure's title.
 
@@ -46,11 +48,11 @@ def map_curves(histories: Mapping[str, pd.DataFrame], title: str = "mAP per epoc
                 )
     for row, home in enumerate(homes):
         for axis, metric in zip(axes[row], HISTORY_METRICS):
-            split = {"val_map": "validation split", "test_map": "test split"}[metric]
+            split = {"val_seq_map": "validation split", "test_seq_map": "test split"}[metric]
             axis.set_title(f"{home}: {split}")
             axis.set_xlabel("epoch")
             axis.grid(alpha=0.3)
-        axes[row, 0].set_ylabel("frame-level macro mAP (%)")
+        axes[row, 0].set_ylabel("sequence-level macro mAP (%)")
     axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
     figure.suptitle(title)
     figure.tight_layout()

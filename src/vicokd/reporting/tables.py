@@ -24,7 +24,8 @@ RUN_COLUMNS: tuple[str, ...] = ("label", "group", "base", "teacher")
 SCORE_PREFIX = "score."
 TARGET_PREFIX = "target."
 AP_PREFIX = "ap."
-LEVELS: tuple[str, ...] = ("frame", "sequence")
+#: Levels of the metrics, headline first: sequence-level mAP is the paper's metric.
+LEVELS: tuple[str, ...] = ("sequence", "frame")
 #: Supervision order of every table's rows.
 SUPERVISION_ORDER: tuple[str, ...] = ("AV_F", "V_F", "V_S")
 
@@ -90,7 +91,7 @@ def evaluate_predictions(
     return pd.DataFrame(rows)
 
 
-def per_class_table(metrics: pd.DataFrame, level: str = "frame") -> pd.DataFrame:
+def per_class_table(metrics: pd.DataFrame, level: str = "sequence") -> pd.DataFrame:
     """Per-class AP of every model at one level, averaged over seeds: rows run × supervision × home,
     columns classes."""
     chosen = metrics[metrics["level"] == level]
@@ -122,8 +123,8 @@ def comparison_table(
     """mAP (mean over seeds) of ``runs`` per home and level, with Δ to the run ``reference``.
 
     Rows: backbone × run (in ``runs`` order, absent ones skipped) × supervision. Columns:
-    ``backbone, run, supervision, seeds``, then per home and level ``<home> mAP`` and ``<home> Δ``
-    (frame level) or ``<home> seq mAP`` and ``<home> seq Δ`` (sequence level). Δ is the difference to
+    ``backbone, run, supervision, seeds``, then per home ``<home> mAP`` and ``<home> Δ`` (sequence
+    level, the headline) and ``<home> frame mAP`` and ``<home> frame Δ``. Δ is the difference to
     ``reference`` of the same backbone, supervision and home (NaN where that reference did not run).
     """
     chosen = metrics[metrics["run"].isin(runs)]
@@ -140,7 +141,7 @@ def comparison_table(
     homes = sorted(metrics["home"].unique())
     for home in homes:
         for level in levels:
-            prefix = f"{home} " if level == "frame" else f"{home} seq "
+            prefix = f"{home} " if level == "sequence" else f"{home} {level} "
             values = [means.get((b, r, s, home, level), np.nan) for b, r, s in _row_keys(rows)]
             rows[f"{prefix}mAP"] = values
             if reference is not None:
@@ -177,7 +178,7 @@ def ablation_runs(metrics: pd.DataFrame) -> list[str]:
     return [*dict.fromkeys(bases), *ablations]
 
 
-def seeds_table(metrics: pd.DataFrame, runs: Sequence[str], level: str = "frame") -> pd.DataFrame:
+def seeds_table(metrics: pd.DataFrame, runs: Sequence[str], level: str = "sequence") -> pd.DataFrame:
     """Table 2: mAP mean, standard deviation (ddof=1) and number of seeds per run and home."""
     chosen = metrics[(metrics["level"] == level) & metrics["run"].isin(runs)]
     if chosen.empty:
@@ -254,7 +255,7 @@ def seeds_markdown(table: pd.DataFrame, title: str, note: str = "", digits: int 
 
 
 def paper_comparison(metrics: pd.DataFrame, paper: pd.DataFrame, runs: Sequence[str]) -> pd.DataFrame:
-    """Our frame-level mAP (mean, std, seeds) next to the paper's figure for every run we have.
+    """Our sequence-level mAP (mean, std, seeds) next to the paper's figure for every run we have.
 
     Args:
         metrics: :func:`evaluate_predictions` output over the benchmark grid.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -11,6 +12,7 @@ from vicokd.losses import (
     logit_distillation_loss,
     squared_feature_distance,
     two_way_loss,
+    view_consistency_diagnostics,
     view_consistency_loss,
 )
 from vicokd.training.recipes import Recipe, Supervision, term_weights
@@ -81,6 +83,16 @@ def weighted_total(weights: Mapping[str, float], terms: Mapping[str, torch.Tenso
     return sum(weights[name] * value for name, value in terms.items())
 
 
+@dataclass
+class Step:
+    """One batch: the unweighted loss terms (differentiable) and what view-aware consistency has to
+    act on (``vc.loss``, ``vc.confidence_weight``, ``vc.active_pair_share``; recorded for every run,
+    whether or not its recipe trains with the term)."""
+
+    terms: dict[str, torch.Tensor]
+    diagnostics: dict[str, float]
+
+
 class Objective:
     """Runs the model (and the frozen teacher) on a batch and returns the loss terms.
 
@@ -107,13 +119,14 @@ class Objective:
             self.teacher.to(device)
         return self
 
-    def __call__(
-        self, model: torch.nn.Module, batch: Mapping[str, torch.Tensor]
-    ) -> dict[str, torch.Tensor]:
-        """Unweighted loss terms of ``model`` on ``batch`` (tensors already on the model's device)."""
+    def __call__(self, model: torch.nn.Module, batch: Mapping[str, torch.Tensor]) -> Step:
+        """Loss terms and diagnostics of ``model`` on ``batch`` (tensors on the model's device)."""
         output = model(batch["frames"], batch["audio"] if self.with_audio else None)
         teacher_output = None
         if self.teacher is not None:
             with torch.no_grad():
                 teacher_output = self.teacher(batch["frames"], batch["audio"])
-        return loss_terms(self.supervision, self.recipe, output, batch, teacher_output)
+        terms = loss_terms(self.supervision, self.recipe, output, batch, teacher_output)
+        probs = output.view_frame_logits.detach().float().softmax(dim=-1)
+        diagnostics = view_consistency_diagnostics(probs, batch["masks"])
+        return Step(terms, {f"vc.{name}": value for name, value in diagnostics.items()})

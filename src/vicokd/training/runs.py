@@ -18,7 +18,9 @@ import pandas as pd
 import torch
 
 from vicokd.data.clips import ClipSources
+from vicokd.datasets.locking import run_lock
 from vicokd.models import ModelConfig, build_model, model_signature
+from vicokd.tracking import track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
 from vicokd.training.loop import fit
@@ -76,6 +78,17 @@ class TrainingJob:
                 / self.home / f"seed{self.seed}")
 
     @property
+    def name(self) -> str:
+        """``vicokd/V_S/Home1/seed0``: the model among all trained ones."""
+        return f"{self.run.name}/{self.supervision.name}/{partition_key(self.home, self.seed)}"
+
+    def parameters(self) -> dict[str, Any]:
+        """Everything that defines the model: identity, supervision, recipe, model and settings."""
+        return {**self.identity, "supervision_level": self.supervision.model_dump(),
+                "recipe": self.run.recipe.model_dump(), "model": self.model.model_dump(),
+                "training": self.settings.model_dump()}
+
+    @property
     def reads_audio(self) -> bool:
         """Whether the clips carry audio (the model hears it, or its teacher does)."""
         return self.supervision.audio or self.run.distils
@@ -115,8 +128,12 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
     model = build_model(job.model, with_audio)
     objective = Objective(job.supervision, job.run.recipe, teacher)
     evaluate = _evaluator(clips, with_audio, job.settings)
-    result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
-                 run_fingerprint)
+    with run_lock(job.run_dir), track_model(job.name, job.parameters(), tags=job.identity) as tracker:
+        result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
+                     run_fingerprint, tracker=tracker)
+        tracker.set_tags({"fingerprint": run_fingerprint, "best_epoch": result.best_epoch,
+                          "checkpoint": f"{job.run.name}_model_{job.supervision.name}/"
+                                        f"{partition_key(job.home, job.seed)}"})
     model.load_state_dict(result.state_dict)
     predictions = pd.concat(
         [predictions_table(predict(model, clips[split], with_audio, job.settings.eval_batch_size,
