@@ -32,6 +32,10 @@ class ModelOutput:
         cross_attention: ``(B, V, T, T)`` cross-modal attention weights (query frame × audio
             frame), averaged over heads; rows sum to 1 in eval mode (dropout in training).
         presence_logits: ``(B, V, T)`` human-presence logits (MultiTSF) or None.
+        actionness: ``(B, 2, T)`` actionness probabilities before / after the temporal encoder
+            (MultiASL) or None.
+        selected_frames: ``(B, k, C)`` indices of the frames whose class activations make the
+            sequence logits (MultiASL action selection) or None.
     """
 
     view_frame_logits: torch.Tensor
@@ -44,6 +48,8 @@ class ModelOutput:
     f_fusion: torch.Tensor
     cross_attention: torch.Tensor
     presence_logits: torch.Tensor | None = None
+    actionness: torch.Tensor | None = None
+    selected_frames: torch.Tensor | None = None
 
 
 class MultiViewModel(nn.Module):
@@ -104,6 +110,8 @@ class MultiViewModel(nn.Module):
             f_fusion=fusion.f_fusion,
             cross_attention=per_view(weights),
             presence_logits=fusion.presence_logits,
+            actionness=fusion.actionness,
+            selected_frames=fusion.selected_frames,
         )
 
 
