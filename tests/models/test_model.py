@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -21,8 +23,9 @@ def _every_output_loss(output) -> torch.Tensor:
     """A loss that touches every output, so every parameter should receive a gradient."""
     loss = output.view_frame_logits.sum() + output.frame_logits.sum()
     loss = loss + output.sequence_logits.sum() + output.f_fusion.sum()
-    if output.presence_logits is not None:
-        loss = loss + output.presence_logits.sum()
+    for optional in (output.presence_logits, output.actionness):
+        if optional is not None:
+            loss = loss + optional.sum()
     return loss
 
 
@@ -113,19 +116,36 @@ def test_frame_logits_are_the_max_over_views_for_multitsf_and_multiasl(test_conf
         assert torch.equal(output.frame_logits, output.view_frame_logits.amax(dim=1))
 
 
-def test_multiasl_sequence_logits_average_the_top_eighth_of_frames(test_config, batch):
+def test_multiasl_sequence_logits_average_the_selected_frames(test_config, batch):
+    """Selection score (softmax over classes of the class activation + the two actionness
+    probabilities) / 3; the top max(1, T // 8) frames per class; their mean class activation."""
     frames, _ = batch
     model = _build(test_config, "multiasl", with_audio=False).eval()
     output = model(frames)
-    actionness = model.backbone.actionness_head(output.f_fusion.amax(dim=1)).squeeze(-1)
+    assert output.actionness.shape == (B, 2, T)
+    assert ((output.actionness > 0) & (output.actionness < 1)).all()
     k = max(1, T // 8)
+    assert output.selected_frames.shape == (B, k, C)
     for b in range(B):
         for c in range(C):
-            scores = [
-                output.frame_logits[b, t, c].item() + actionness[b, t].item() for t in range(T)
-            ]
-            expected = sum(sorted(scores)[-k:]) / k
+            scores = []
+            for t in range(T):
+                logits = output.frame_logits[b, t].tolist()
+                softmax = math.exp(logits[c]) / sum(math.exp(x) for x in logits)
+                scores.append((softmax + output.actionness[b, :, t].sum().item()) / 3)
+            top = sorted(range(T), key=lambda t: scores[t])[-k:]
+            assert sorted(output.selected_frames[b, :, c].tolist()) == sorted(top)
+            expected = sum(output.frame_logits[b, t, c].item() for t in top) / k
             assert output.sequence_logits[b, c].item() == pytest.approx(expected, abs=1e-5)
+
+
+def test_sequence_logits_are_the_temporal_mean_of_the_frame_logits(test_config, batch):
+    frames, _ = batch
+    for backbone in ("multitsf", "multitrans"):
+        output = _build(test_config, backbone, with_audio=False).eval()(frames)
+        torch.testing.assert_close(output.sequence_logits, output.frame_logits.mean(dim=1))
+    output = _build(test_config, "multitrans", with_audio=False).eval()(frames)
+    torch.testing.assert_close(output.frame_logits, output.view_frame_logits.mean(dim=1))
 
 
 @pytest.mark.parametrize("backbone", BACKBONES)

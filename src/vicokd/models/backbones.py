@@ -1,18 +1,30 @@
 """The three backbones: how per-view features become frame and sequence predictions.
 
-All three share a temporal Transformer over the T frames of each view (views folded into the
-batch) and a linear per-frame head; they differ in how views are fused and scored:
+All three run a temporal Transformer over the T frames of each view (views folded into the batch)
+and one linear frame classifier. In every backbone the sequence logits are computed from the frame
+logits, so a sequence loss alone trains the frame classifier and everything below it (PAPER
+Sec. 3.1: "temporal average pooling followed by classification"; the sequence labels alone
+supervise the frames under V_S).
 
-- MultiTSF: CLS token per view; frame logits = max over views of the per-view frame logits; a
-  Transformer across the view axis over the per-view CLS tokens, mean-pooled, feeds the sequence
-  head; an auxiliary human-presence head per (view, frame).
-- MultiASL: frame logits = max over views; action selection: each frame's score for class c is
-  its class logit plus an actionness logit (from the max-over-views features), the top
-  k = max(1, T // 8) frames per class are selected, and the sequence logit is the mean of their
-  scores (so actionness learns from sequence labels).
-- MultiTrans: a Transformer across sensors at each frame (tokens = the V views of one frame,
-  no view embedding, so fusion does not depend on view order); per-view frame logits from the
-  fused tokens, frame logits from their mean over views, sequence logits from the temporal mean.
+- MultiTSF (as in the public MultiTSF code, thanhhff/MultiTSF
+  ``models/cnn2d_transformer/cnn2d_transformer.py``, with the attention axes fixed): a learned CLS
+  token joins each view's frames in the temporal Transformer (a global token the frames attend
+  to; its output is not a prediction); a Transformer across sensors then attends over the V view
+  tokens of each frame (sensor fusion, never across samples or frames); the frame classifier gives
+  per-view frame logits, frame logits are their max over views, and sequence logits the temporal
+  mean of the frame logits. A human-presence head (one logit per view and frame, on the temporal
+  features) is trained from the person detector's confidence.
+- MultiASL (as in thanhhff/MultiASL ``main_mm.py`` / ``models/cnn2d_transformer``): frame logits
+  (the class activation sequence) are the max over views of per-view frame logits; two actionness
+  streams (sigmoid of a linear map of the max-over-views features before and after the temporal
+  Transformer) and the class-activation softmax select the top ``k = max(1, T // 8)`` frames per
+  class, and the sequence logit is the mean class activation of those frames
+  (:mod:`vicokd.models.action_selection`; actionness is trained by its
+  ``action_selection_loss`` from the sequence labels).
+- MultiTrans: the same sensor-fusion Transformer over the V views of each frame (no view embedding,
+  so fusion does not depend on view order); per-view frame logits from the fused tokens, frame
+  logits their mean over views, sequence logits the temporal mean of the frame logits (equal to
+  classifying the temporal average of the view-averaged features, the classifier being linear).
 """
 
 from dataclasses import dataclass
@@ -20,6 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from vicokd.models.action_selection import select_frames, selected_mean
 from vicokd.models.config import ModelConfig
 from vicokd.models.temporal import TemporalEncoder, TransformerStack
 
@@ -32,11 +45,20 @@ class FusionOutput:
     view_frame_logits: torch.Tensor  # (B, V, T, C)
     frame_logits: torch.Tensor  # (B, T, C)
     sequence_logits: torch.Tensor  # (B, C)
-    presence_logits: torch.Tensor | None = None  # (B, V, T)
+    presence_logits: torch.Tensor | None = None  # (B, V, T), MultiTSF
+    actionness: torch.Tensor | None = None  # (B, 2, T) probabilities, MultiASL
+    selected_frames: torch.Tensor | None = None  # (B, k, C) frame indices, MultiASL
+
+
+def attend_across_views(stack: TransformerStack, features: torch.Tensor) -> torch.Tensor:
+    """Run ``stack`` over the V view tokens of each frame: ``(B, V, T, D) → (B, V, T, D)``."""
+    batch, views, frames, dim = features.shape
+    per_frame = features.transpose(1, 2).reshape(batch * frames, views, dim)
+    return stack(per_frame).reshape(batch, frames, views, dim).transpose(1, 2)
 
 
 class Backbone(nn.Module):
-    """Temporal encoder per view + frame head; subclasses implement :meth:`fuse`."""
+    """Temporal encoder per view + frame classifier; subclasses implement :meth:`fuse`."""
 
     uses_cls_token = False
 
@@ -51,36 +73,34 @@ class Backbone(nn.Module):
     def forward(self, f_av: torch.Tensor) -> FusionOutput:
         """``f_av (B, V, T, D) → FusionOutput``."""
         batch, views, frames, dim = f_av.shape
-        tokens, cls = self.temporal(f_av.reshape(batch * views, frames, dim))
-        f_fusion = tokens.reshape(batch, views, frames, dim)
-        if cls is not None:
-            cls = cls.reshape(batch, views, dim)
-        return self.fuse(f_fusion, cls)
+        tokens, _ = self.temporal(f_av.reshape(batch * views, frames, dim))
+        return self.fuse(f_av, tokens.reshape(batch, views, frames, dim))
 
-    def fuse(self, f_fusion: torch.Tensor, cls: torch.Tensor | None) -> FusionOutput:
+    def fuse(self, f_av: torch.Tensor, f_fusion: torch.Tensor) -> FusionOutput:
+        """``f_av``, ``f_fusion (B, V, T, D)`` (before / after the temporal encoder)."""
         raise NotImplementedError
 
 
 class MultiTSF(Backbone):
-    """Temporal Transformer with CLS per view, view-axis Transformer, presence head."""
+    """CLS token in the temporal Transformer, sensor fusion across views, max over views,
+    presence head."""
 
     uses_cls_token = True
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         self.view_fusion = TransformerStack(config.dim, config.view_fusion, config.dropout)
-        self.sequence_head = nn.Linear(config.dim, config.num_classes)
         self.presence_head = nn.Linear(config.dim, 1)
 
-    def fuse(self, f_fusion: torch.Tensor, cls: torch.Tensor | None) -> FusionOutput:
-        view_frame_logits = self.frame_head(self.dropout(f_fusion))
-        fused_views = self.view_fusion(cls)  # (B, V, D): attention runs over the view axis
-        sequence_logits = self.sequence_head(self.dropout(fused_views.mean(dim=1)))
+    def fuse(self, f_av: torch.Tensor, f_fusion: torch.Tensor) -> FusionOutput:
+        fused = attend_across_views(self.view_fusion, f_fusion)
+        view_frame_logits = self.frame_head(self.dropout(fused))
+        frame_logits = view_frame_logits.amax(dim=1)
         return FusionOutput(
             f_fusion=f_fusion,
             view_frame_logits=view_frame_logits,
-            frame_logits=view_frame_logits.amax(dim=1),
-            sequence_logits=sequence_logits,
+            frame_logits=frame_logits,
+            sequence_logits=frame_logits.mean(dim=1),
             presence_logits=self.presence_head(f_fusion).squeeze(-1),
         )
 
@@ -90,42 +110,44 @@ class MultiASL(Backbone):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
-        self.actionness_head = nn.Linear(config.dim, 1)
+        self.actionness_input = nn.Linear(config.dim, 1)  # on F^AV (before the temporal encoder)
+        self.actionness_temporal = nn.Linear(config.dim, 1)  # on F^Fusion
 
-    def fuse(self, f_fusion: torch.Tensor, cls: torch.Tensor | None) -> FusionOutput:
+    def fuse(self, f_av: torch.Tensor, f_fusion: torch.Tensor) -> FusionOutput:
         view_frame_logits = self.frame_head(self.dropout(f_fusion))
-        frame_logits = view_frame_logits.amax(dim=1)  # (B, T, C)
-        actionness = self.actionness_head(f_fusion.amax(dim=1))  # (B, T, 1)
-        scores = frame_logits + actionness
-        k = max(1, scores.shape[1] // 8)
-        selected = scores.topk(k, dim=1).values  # (B, k, C)
+        frame_logits = view_frame_logits.amax(dim=1)  # (B, T, C) class activation sequence
+        streams = [
+            self.actionness_input(f_av.amax(dim=1)),  # (B, T, 1)
+            self.actionness_temporal(f_fusion.amax(dim=1)),
+        ]
+        actionness = torch.cat(streams, dim=-1).sigmoid().transpose(1, 2)  # (B, 2, T)
+        selected = select_frames(frame_logits, actionness)
         return FusionOutput(
             f_fusion=f_fusion,
             view_frame_logits=view_frame_logits,
             frame_logits=frame_logits,
-            sequence_logits=selected.mean(dim=1),
+            sequence_logits=selected_mean(frame_logits, selected),
+            actionness=actionness,
+            selected_frames=selected,
         )
 
 
 class MultiTrans(Backbone):
-    """Transformer fusion across sensors (over the V views of each frame)."""
+    """Transformer fusion across sensors (over the V views of each frame), mean over views."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         self.view_fusion = TransformerStack(config.dim, config.view_fusion, config.dropout)
-        self.sequence_head = nn.Linear(config.dim, config.num_classes)
 
-    def fuse(self, f_fusion: torch.Tensor, cls: torch.Tensor | None) -> FusionOutput:
-        batch, views, frames, dim = f_fusion.shape
-        per_frame = f_fusion.transpose(1, 2).reshape(batch * frames, views, dim)
-        fused = self.view_fusion(per_frame).reshape(batch, frames, views, dim).transpose(1, 2)
-        fused = self.dropout(fused)
-        pooled_views = fused.mean(dim=1)  # (B, T, D)
+    def fuse(self, f_av: torch.Tensor, f_fusion: torch.Tensor) -> FusionOutput:
+        fused = attend_across_views(self.view_fusion, f_fusion)
+        view_frame_logits = self.frame_head(self.dropout(fused))
+        frame_logits = view_frame_logits.mean(dim=1)
         return FusionOutput(
             f_fusion=f_fusion,
-            view_frame_logits=self.frame_head(fused),
-            frame_logits=self.frame_head(pooled_views),
-            sequence_logits=self.sequence_head(pooled_views.mean(dim=1)),
+            view_frame_logits=view_frame_logits,
+            frame_logits=frame_logits,
+            sequence_logits=frame_logits.mean(dim=1),
         )
 
 

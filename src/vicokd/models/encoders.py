@@ -39,10 +39,11 @@ def pool_tokens(tokens: torch.Tensor, pooling: str) -> torch.Tensor:
 
 
 class VisualEncoder(nn.Module):
-    """ViT over single frames; the CLS token, projected to ``dim``.
+    """ViT over single frames; the pooled tokens (CLS or mean), projected to ``dim``.
 
     Input: ``(N, 3, H, W)`` uint8 (0..255) or float in [0, 1]; normalised with the configured
-    mean / std and resized to ``image_size`` when H, W differ. Output: ``(N, dim)``.
+    mean / std and resized to the ViT's ``image_size`` when H, W differ. Output: ``(N, dim)`` =
+    ``project(embed(images))``.
     """
 
     def __init__(self, config: VisualEncoderConfig, dim: int) -> None:
@@ -72,10 +73,12 @@ class VisualEncoder(nn.Module):
         self.pooling = config.pooling
         self.register_buffer("mean", torch.tensor(config.image_mean).view(1, 3, 1, 1), False)
         self.register_buffer("std", torch.tensor(config.image_std).view(1, 3, 1, 1), False)
-        hidden = self.vit.config.hidden_size
+        self.embedding_size = int(self.vit.config.hidden_size)
+        hidden = self.embedding_size
         self.project = nn.Identity() if hidden == dim else nn.Linear(hidden, dim)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def pixel_values(self, images: torch.Tensor) -> torch.Tensor:
+        """``(N, 3, H, W)`` frames → ``(N, 3, S, S)`` normalised ViT input (S = ``image_size``)."""
         x = images.float()
         if images.dtype == torch.uint8:
             x = x / 255.0
@@ -87,10 +90,17 @@ class VisualEncoder(nn.Module):
                 align_corners=False,
                 antialias=True,
             )
-        x = (x - self.mean) / self.std
+        return (x - self.mean) / self.std
+
+    def embed(self, images: torch.Tensor) -> torch.Tensor:
+        """``(N, 3, H, W) → (N, embedding_size)``: the pooled ViT tokens, before the projection;
+        without a graph when the encoder is frozen."""
         with torch.set_grad_enabled(self.trainable and torch.is_grad_enabled()):
-            tokens = self.vit(pixel_values=x).last_hidden_state
-        return self.project(pool_tokens(tokens, self.pooling))
+            tokens = self.vit(pixel_values=self.pixel_values(images)).last_hidden_state
+            return pool_tokens(tokens, self.pooling)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.project(self.embed(images))
 
 
 def crop_audio_positions(ast: ASTModel, max_length: int) -> None:
@@ -115,10 +125,11 @@ def crop_audio_positions(ast: ASTModel, max_length: int) -> None:
 
 
 class AudioEncoder(nn.Module):
-    """AST over one log-mel chunk per frame; the pooled (CLS + distillation) token, projected.
+    """AST over one log-mel chunk per frame; the pooled tokens (AST's CLS + distillation
+    pooling, or the mean), projected to ``dim``.
 
     Input: ``(N, L, M)`` AST-normalised log-mel, padded with zeros / cropped to ``max_length``
-    along L. Output: ``(N, dim)``.
+    along L. Output: ``(N, dim)`` = ``project(embed(chunks))``.
     """
 
     def __init__(self, config: AudioEncoderConfig, dim: int) -> None:
@@ -146,10 +157,13 @@ class AudioEncoder(nn.Module):
         self.max_length = config.max_length
         self.pooling = config.pooling
         self.num_mel_bins = int(self.ast.config.num_mel_bins)
-        hidden = self.ast.config.hidden_size
+        self.embedding_size = int(self.ast.config.hidden_size)
+        hidden = self.embedding_size
         self.project = nn.Identity() if hidden == dim else nn.Linear(hidden, dim)
 
-    def forward(self, chunks: torch.Tensor) -> torch.Tensor:
+    def embed(self, chunks: torch.Tensor) -> torch.Tensor:
+        """``(N, L, M) → (N, embedding_size)``: the pooled AST tokens, before the projection;
+        without a graph when the encoder is frozen."""
         if chunks.shape[-1] != self.num_mel_bins:
             raise ValueError(
                 f"audio chunks have {chunks.shape[-1]} mel bins, the audio encoder expects "
@@ -163,5 +177,7 @@ class AudioEncoder(nn.Module):
             x = F.pad(x, (0, 0, 0, self.max_length - length))
         with torch.set_grad_enabled(self.trainable and torch.is_grad_enabled()):
             out = self.ast(input_values=x)
-        pooled = out.pooler_output if self.pooling == "cls" else out.last_hidden_state.mean(1)
-        return self.project(pooled)
+            return out.pooler_output if self.pooling == "cls" else out.last_hidden_state.mean(1)
+
+    def forward(self, chunks: torch.Tensor) -> torch.Tensor:
+        return self.project(self.embed(chunks))

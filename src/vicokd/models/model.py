@@ -30,6 +30,10 @@ class ModelOutput:
         cross_attention: ``(B, V, T, T)`` cross-modal attention weights (query frame × audio
             frame), averaged over heads; rows sum to 1 in eval mode (dropout in training).
         presence_logits: ``(B, V, T)`` human-presence logits (MultiTSF) or None.
+        actionness: ``(B, 2, T)`` actionness probabilities before / after the temporal encoder
+            (MultiASL) or None.
+        selected_frames: ``(B, k, C)`` indices of the frames whose class activations make the
+            sequence logits (MultiASL action selection) or None.
     """
 
     view_frame_logits: torch.Tensor
@@ -42,6 +46,8 @@ class ModelOutput:
     f_fusion: torch.Tensor
     cross_attention: torch.Tensor
     presence_logits: torch.Tensor | None = None
+    actionness: torch.Tensor | None = None
+    selected_frames: torch.Tensor | None = None
 
 
 class MultiViewModel(nn.Module):
@@ -64,25 +70,69 @@ class MultiViewModel(nn.Module):
         )
         self.backbone = BACKBONE_CLASSES[config.backbone](config)
 
-    def forward(self, frames: torch.Tensor, audio: torch.Tensor | None = None) -> ModelOutput:
-        """Args:
-        frames: ``(B, V, T, 3, H, W)`` uint8 (0..255) or float in [0, 1].
-        audio: ``(B, V, T, L, M)`` log-mel chunks, one per frame; required by the teacher,
-            ignored by the student (which never sees audio).
+    @property
+    def embedding_sizes(self) -> dict[str, int]:
+        """Widths of :meth:`embed`'s outputs: ``{"visual": H_v}``, plus ``"audio": H_a`` with
+        audio (what a feature cache stores per frame)."""
+        sizes = {"visual": self.visual_encoder.embedding_size}
+        if self.audio_encoder is not None:
+            sizes["audio"] = self.audio_encoder.embedding_size
+        return sizes
+
+    def embed(
+        self, frames: torch.Tensor, audio: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The encoders' outputs before their projections (no graph for a frozen encoder).
+
+        Args:
+            frames: ``(B, V, T, 3, H, W)`` uint8 (0..255) or float in [0, 1].
+            audio: ``(B, V, T, L, M)`` log-mel chunks, one per frame; required by the teacher,
+                ignored by the student.
+
+        Returns:
+            visual ``(B, V, T, H_v)`` and audio ``(B, V, T, H_a)`` (None for the student).
         """
         if frames.ndim != 6 or frames.shape[3] != 3:
             raise ValueError(f"frames must be (B, V, T, 3, H, W), got {tuple(frames.shape)}")
-        batch, views, steps = frames.shape[:3]
-        f_visual = self.visual_encoder(frames.flatten(0, 2)).view(batch * views, steps, -1)
+        steps = frames.shape[:3]
+        visual = self.visual_encoder.embed(frames.flatten(0, 2)).unflatten(0, steps)
+        if self.audio_encoder is None:
+            return visual, None
+        if audio is None:
+            raise ValueError("the audio-visual teacher needs audio (B, V, T, L, M), got None")
+        if audio.ndim != 5 or audio.shape[:3] != steps:
+            raise ValueError(
+                f"audio must be (B, V, T, L, M) matching frames {tuple(steps)}, "
+                f"got {tuple(audio.shape)}"
+            )
+        return visual, self.audio_encoder.embed(audio.flatten(0, 2)).unflatten(0, steps)
+
+    def forward_embeddings(
+        self, visual: torch.Tensor, audio: torch.Tensor | None = None
+    ) -> ModelOutput:
+        """The model from the encoders' outputs on (e.g. cached embeddings of any float dtype).
+
+        Args:
+            visual: ``(B, V, T, H_v)`` from :meth:`embed`.
+            audio: ``(B, V, T, H_a)`` from :meth:`embed`; required by the teacher, ignored by
+                the student.
+        """
+        sizes = self.embedding_sizes
+        if visual.ndim != 4 or visual.shape[-1] != sizes["visual"]:
+            raise ValueError(
+                f"visual embeddings must be (B, V, T, {sizes['visual']}), got {tuple(visual.shape)}"
+            )
+        batch, views, steps = visual.shape[:3]
+        f_visual = self.visual_encoder.project(visual.float()).flatten(0, 1)  # (B·V, T, D)
         if self.audio_encoder is not None:
             if audio is None:
-                raise ValueError("the audio-visual teacher needs audio (B, V, T, L, M), got None")
-            if audio.ndim != 5 or audio.shape[:3] != frames.shape[:3]:
+                raise ValueError("the audio-visual teacher needs audio embeddings, got None")
+            if audio.shape != (batch, views, steps, sizes["audio"]):
                 raise ValueError(
-                    f"audio must be (B, V, T, L, M) matching frames {tuple(frames.shape[:3])}, "
+                    f"audio embeddings must be {(batch, views, steps, sizes['audio'])}, "
                     f"got {tuple(audio.shape)}"
                 )
-            f_audio = self.audio_encoder(audio.flatten(0, 2)).view(batch * views, steps, -1)
+            f_audio = self.audio_encoder.project(audio.float()).flatten(0, 1)
         else:
             f_audio = self.adapter(f_visual)
         f_attn, f_av, weights = self.cross_attention(f_visual, f_audio)
@@ -102,7 +152,13 @@ class MultiViewModel(nn.Module):
             f_fusion=fusion.f_fusion,
             cross_attention=per_view(weights),
             presence_logits=fusion.presence_logits,
+            actionness=fusion.actionness,
+            selected_frames=fusion.selected_frames,
         )
+
+    def forward(self, frames: torch.Tensor, audio: torch.Tensor | None = None) -> ModelOutput:
+        """``forward_embeddings(*embed(frames, audio))``; arguments as in :meth:`embed`."""
+        return self.forward_embeddings(*self.embed(frames, audio))
 
 
 def build_model(config: Mapping[str, Any] | ModelConfig, with_audio: bool) -> MultiViewModel:

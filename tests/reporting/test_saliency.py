@@ -1,0 +1,120 @@
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from kedro.config import OmegaConfigLoader
+
+from vicokd.models import build_model
+from vicokd.reporting.saliency import box_share, grad_cam
+from vicokd.settings import CONFIG_LOADER_ARGS
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+V, T = 2, 3
+
+
+@pytest.fixture(scope="module")
+def test_parameters() -> dict:
+    return OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"]["model"]
+
+
+@pytest.fixture
+def model_config(test_parameters) -> dict:
+    """The test environment's ``model:`` block, a fresh copy per test."""
+    return copy.deepcopy(test_parameters)
+
+
+def _clip(seed: int = 0):
+    generator = torch.Generator().manual_seed(seed)
+    frames = torch.randint(0, 256, (V, T, 3, 64, 64), dtype=torch.uint8, generator=generator)
+    return frames, torch.randn(V, T, 40, 128, generator=generator)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+@pytest.mark.parametrize("with_audio", [True, False])
+def test_maps_per_view_and_frame_on_the_patch_grid(model_config, pooling, with_audio):
+    model_config["visual_encoder"]["pooling"] = pooling
+    torch.manual_seed(0)
+    model = build_model(model_config, with_audio).train()
+    frames, audio = _clip()
+    maps = grad_cam(model, frames, audio if with_audio else None, class_index=3)
+    side = 64 // model_config["visual_encoder"]["patch_size"]
+    assert maps.shape == (V, T, side, side) and maps.dtype == np.float32
+    assert maps.min() >= 0 and maps.max() == pytest.approx(1.0)
+    peaks = maps.reshape(V * T, -1).max(axis=1)
+    assert np.all((peaks == 0) | np.isclose(peaks, 1.0))  # each map scaled to max 1
+    sequence = grad_cam(model, frames, audio if with_audio else None, 3, target="sequence")
+    assert sequence.shape == maps.shape
+    assert model.training  # mode restored
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_bad_arguments_are_refused(model_config):
+    teacher = build_model(model_config, with_audio=True)
+    frames, _ = _clip()
+    with pytest.raises(ValueError, match="reads audio"):
+        grad_cam(teacher, frames, None, 0)
+    with pytest.raises(ValueError, match="target"):
+        grad_cam(teacher, frames, None, 0, target="frame")
+    with pytest.raises(ValueError, match="frames must be"):
+        grad_cam(teacher, frames[0], None, 0)
+
+
+def test_box_share_by_hand():
+    saliency = np.array([[1.0, 2.0, 0.0, 1.0], [0.0, 0.0, 3.0, 1.0]])  # h = 2, w = 4, mass 8
+    # x in [0.25, 0.625]: all of column 1, half of column 2; y in [0, 0.5]: row 0 -> 2 + 0 / 2
+    assert box_share(saliency, (0.25, 0.0, 0.625, 0.5)) == pytest.approx(2 / 8)
+    # x in [0.5, 1], y in [0.25, 1]: half of row 0 and all of row 1 in columns 2, 3
+    assert box_share(saliency, (0.5, 0.25, 1.0, 1.0)) == pytest.approx((0.5 * 1 + 3 + 1) / 8)
+    assert box_share(saliency, (0.0, 0.0, 1.0, 1.0)) == pytest.approx(1.0)
+    stacked = box_share(np.stack([saliency, np.zeros_like(saliency)]), (0.0, 0.0, 0.5, 1.0))
+    assert stacked[0] == pytest.approx(3 / 8) and np.isnan(stacked[1])
+    with pytest.raises(ValueError, match="box"):
+        box_share(saliency, (0.5, 0.0, 0.25, 1.0))
+
+
+def _squares(seed: int, n: int = 16):
+    """Noise frames; the even ones hold a white 16-px square somewhere in the top-right quadrant
+    (class present), the odd ones none. Returns frames ``(n, 1, 1, 3, 64, 64)``, labels
+    ``(n, 1)`` and each square's box in normalised coordinates."""
+    generator = torch.Generator().manual_seed(seed)
+    frames = torch.randint(0, 100, (n, 1, 1, 3, 64, 64), dtype=torch.uint8, generator=generator)
+    boxes = []
+    for i in range(n):
+        y, x = torch.randint(0, 16, (2,), generator=generator).tolist()
+        if i % 2 == 0:
+            frames[i, 0, 0, :, y : y + 16, 32 + x : 48 + x] = 255
+        boxes.append(((32 + x) / 64, y / 64, (48 + x) / 64, (y + 16) / 64))
+    return frames, (torch.arange(n) % 2 == 0).float()[:, None], boxes
+
+
+def test_saliency_concentrates_where_the_class_evidence_is(model_config):
+    """A student (frozen random ViT with 16-px patches: a 4x4 grid) learns that a class is
+    present when a white square lies in the top-right quadrant; its maps on held-out frames with
+    the square put most of their mass in that quadrant (uniform: 1/4), and their peak on a patch
+    the square overlaps."""
+    model_config["visual_encoder"].update(patch_size=16, trainable=False)
+    model_config["dropout"] = 0.0
+    torch.manual_seed(0)
+    model = build_model(model_config, with_audio=False)
+    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    present = 5
+    for step in range(30):
+        frames, labels, _ = _squares(step)
+        logits = model(frames).frame_logits[..., present]
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    frames, labels, boxes = _squares(999)
+    with torch.no_grad():
+        predicted = model(frames).frame_logits[..., present] > 0
+    assert (predicted == labels.bool()).float().mean() >= 0.9
+    shares = []
+    for i in range(0, len(boxes), 2):
+        saliency = grad_cam(model, frames[i], None, present)[0, 0]
+        shares.append(box_share(saliency, (0.5, 0.0, 1.0, 0.5)))
+        peak = (saliency == saliency.max()).astype(float)
+        assert box_share(peak, boxes[i]) > 0  # the strongest patch overlaps the square
+    assert min(shares) > 0.5 and np.mean(shares) > 0.8
