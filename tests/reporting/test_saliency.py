@@ -1,28 +1,20 @@
-import copy
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
-from kedro.config import OmegaConfigLoader
 
+from project_parameters import load_parameters
 from vicokd.models import build_model
 from vicokd.reporting.saliency import box_share, grad_cam
-from vicokd.settings import CONFIG_LOADER_ARGS
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
 V, T = 2, 3
 
 
-@pytest.fixture(scope="module")
-def test_parameters() -> dict:
-    return OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"]["model"]
-
-
 @pytest.fixture
-def model_config(test_parameters) -> dict:
-    """The test environment's ``model:`` block, a fresh copy per test."""
-    return copy.deepcopy(test_parameters)
+def model_config() -> dict:
+    """The test environment's ``model:`` block at 64 px (a 2 × 2 patch grid), a fresh copy per test."""
+    config = load_parameters("test")["model"]
+    config["visual_encoder"]["image_size"] = 64
+    return config
 
 
 def _clip(seed: int = 0):

@@ -4,10 +4,10 @@ from vicokd.training.settings import TrainingSettings
 
 
 def make_supervision(frame: float = 1.0, sequence: float = 1.0, presence: float = 0.0,
-                     audio: bool = False) -> Supervision:
+                     actionness: float = 0.0, audio: bool = False) -> Supervision:
     """A supervision level with these weights (Two-way temperatures 4 and 1)."""
     return Supervision(name="level", audio=audio, frame=frame, sequence=sequence, presence=presence,
-                       tp=4.0, tn=1.0)
+                       actionness=actionness, tp=4.0, tn=1.0)
 
 
 #: Complete recipe blocks, as a run table row writes them.

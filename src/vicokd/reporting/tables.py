@@ -2,10 +2,11 @@
 
 A prediction table (one parquet per trained model, written by training) has the identity columns of
 the model (:data:`KEY_COLUMNS` and :data:`RUN_COLUMNS`), then ``split``, ``sequence_id``, ``level`` ∈
-{frame, sequence}, ``frame_index``, then ``score.<Class>`` (sigmoid probability) and
-``target.<Class>`` (0/1) for the 16 classes. :func:`evaluate_predictions` turns such tables into a
-*metrics* table, one row per model and level, with ``map`` and ``ap.<Class>`` in percent; every table
-builder below reads only that. Tables list runs by name (column ``run``) and show their labels.
+:data:`LEVELS`, ``frame_index``, then ``score.<Class>`` and ``target.<Class>`` (0/1) for the 16
+classes (see ``vicokd.training.evaluation.predictions_table`` for what each level's scores are).
+:func:`evaluate_predictions` turns such tables into a *metrics* table, one row per model and level,
+with ``map`` and ``ap.<Class>`` in percent; every table builder below reads only that. Tables list
+runs by name (column ``run``) and show their labels; they headline sequence-level mAP.
 """
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ RUN_COLUMNS: tuple[str, ...] = ("label", "group", "base", "teacher")
 SCORE_PREFIX = "score."
 TARGET_PREFIX = "target."
 AP_PREFIX = "ap."
-#: Levels of the metrics, headline first: sequence-level mAP is the paper's metric.
-LEVELS: tuple[str, ...] = ("sequence", "frame")
+#: Levels of the prediction tables: the sequence prediction, every frame, and the frame predictions
+#: max-pooled over time (scored against sequence labels).
+LEVELS: tuple[str, ...] = ("sequence", "frame", "pooled_frames")
+#: Levels the tables show, headline first: sequence-level mAP is the paper's metric.
+TABLE_LEVELS: tuple[str, ...] = ("sequence", "frame")
 #: Supervision order of every table's rows.
 SUPERVISION_ORDER: tuple[str, ...] = ("AV_F", "V_F", "V_S")
 
@@ -118,7 +122,7 @@ def comparison_table(
     metrics: pd.DataFrame,
     runs: Sequence[str],
     reference: str | None,
-    levels: Iterable[str] = LEVELS,
+    levels: Iterable[str] = TABLE_LEVELS,
 ) -> pd.DataFrame:
     """mAP (mean over seeds) of ``runs`` per home and level, with Δ to the run ``reference``.
 

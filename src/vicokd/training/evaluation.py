@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from vicokd.data.annotations import CLASSES
 from vicokd.metrics import mean_average_precision
+from vicokd.models.scoring import max_pooled_frame_scores, sequence_scores
 from vicokd.training.device import autocast_context
 
 log = logging.getLogger(__name__)
@@ -21,9 +22,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Predictions:
-    """Sigmoid scores of every evaluated clip (N clips, T frames, C classes).
+    """Scores of every evaluated clip (N clips, T frames, C classes).
 
-    ``frame_targets`` is None when the clips carry no frame labels.
+    ``frame_scores`` are sigmoid probabilities of the view-fused frame logits (frame-level mAP);
+    ``sequence_scores`` are the sequence prediction and ``pooled_frame_scores`` the frame logits
+    max-pooled over time, both activated as the authors' code of the backbone does
+    (:mod:`vicokd.models.scoring`) and scored against the sequence labels. ``frame_targets`` is None
+    when the clips carry no frame labels.
     """
 
     sequence_ids: list[str]
@@ -31,6 +36,7 @@ class Predictions:
     frame_scores: np.ndarray  # (N, T, C)
     frame_targets: np.ndarray | None  # (N, T, C)
     sequence_scores: np.ndarray  # (N, C)
+    pooled_frame_scores: np.ndarray  # (N, C)
     sequence_targets: np.ndarray  # (N, C)
 
 
@@ -46,7 +52,8 @@ def predict(
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    parts: dict[str, list[Any]] = {k: [] for k in ("ids", "idx", "fs", "ft", "ss", "st")}
+    backbone = model.config.backbone
+    parts: dict[str, list[Any]] = {k: [] for k in ("ids", "idx", "fs", "ft", "ss", "ps", "st")}
     for batch in DataLoader(clips, batch_size=batch_size, shuffle=False):
         audio = batch["audio"].to(device) if with_audio else None
         with autocast_context(device, autocast):
@@ -54,7 +61,8 @@ def predict(
         parts["ids"].extend(batch["sequence_id"])
         parts["idx"].append(batch["indices"].numpy())
         parts["fs"].append(output.frame_logits.float().sigmoid().cpu().numpy())
-        parts["ss"].append(output.sequence_logits.float().sigmoid().cpu().numpy())
+        parts["ss"].append(sequence_scores(output, backbone).cpu().numpy())
+        parts["ps"].append(max_pooled_frame_scores(output, backbone).cpu().numpy())
         parts["st"].append(batch["sequence_labels"].numpy())
         if "frame_labels" in batch:
             parts["ft"].append(batch["frame_labels"].numpy())
@@ -65,6 +73,7 @@ def predict(
         frame_scores=np.concatenate(parts["fs"]),
         frame_targets=np.concatenate(parts["ft"]) if parts["ft"] else None,
         sequence_scores=np.concatenate(parts["ss"]),
+        pooled_frame_scores=np.concatenate(parts["ps"]),
         sequence_targets=np.concatenate(parts["st"]),
     )
 
@@ -79,7 +88,7 @@ def _safe_map(scores: np.ndarray, targets: np.ndarray) -> float:
 
 
 def frame_map(predictions: Predictions) -> float:
-    """Frame-level macro mAP over all evaluated frames of all clips (the primary metric)."""
+    """Frame-level macro mAP over all evaluated frames of all clips (beside the headline)."""
     if predictions.frame_targets is None:
         raise ValueError("frame-level mAP needs clips with frame labels")
     classes = predictions.frame_scores.shape[-1]
@@ -90,7 +99,7 @@ def frame_map(predictions: Predictions) -> float:
 
 
 def sequence_map(predictions: Predictions) -> float:
-    """Sequence-level macro mAP over the clips."""
+    """Sequence-level macro mAP of the sequence prediction over the clips (the paper's metric)."""
     return _safe_map(predictions.sequence_scores, predictions.sequence_targets)
 
 
@@ -98,7 +107,9 @@ def predictions_table(
     predictions: Predictions, identity: Mapping[str, Any], split: str
 ) -> pd.DataFrame:
     """Rows in the format of docs/architecture.md "Training outputs": one per evaluated frame
-    (``level = frame``) and one per clip (``level = sequence``, ``frame_index = -1``).
+    (``level = frame``) and two per clip, scored against its sequence labels (``frame_index = -1``):
+    the sequence prediction (``level = sequence``) and the frame logits max-pooled over time
+    (``level = pooled_frames``).
 
     Args:
         identity: the columns that identify the trained model (``vicokd.training.runs.IDENTITY``),
@@ -120,14 +131,16 @@ def predictions_table(
     frames.insert(0, "frame_index", predictions.frame_indices.reshape(-1).astype(np.int64))
     frames.insert(0, "level", "frame")
     frames.insert(0, "sequence_id", np.repeat(predictions.sequence_ids, steps))
-    sequences = pd.DataFrame(
-        np.concatenate([predictions.sequence_scores, predictions.sequence_targets], 1),
-        columns=score_cols + target_cols,
-    )
-    sequences.insert(0, "frame_index", np.int64(-1))
-    sequences.insert(0, "level", "sequence")
-    sequences.insert(0, "sequence_id", predictions.sequence_ids)
-    table = pd.concat([frames, sequences], ignore_index=True)
+    clips = []
+    for level, scores in (("sequence", predictions.sequence_scores),
+                          ("pooled_frames", predictions.pooled_frame_scores)):
+        clip_rows = pd.DataFrame(np.concatenate([scores, predictions.sequence_targets], 1),
+                                 columns=score_cols + target_cols)
+        clip_rows.insert(0, "frame_index", np.int64(-1))
+        clip_rows.insert(0, "level", level)
+        clip_rows.insert(0, "sequence_id", predictions.sequence_ids)
+        clips.append(clip_rows)
+    table = pd.concat([frames, *clips], ignore_index=True)
     table[target_cols] = table[target_cols].astype(np.int8)
     table.insert(1, "split", split)
     for position, (key, value) in enumerate(identity.items()):

@@ -15,6 +15,7 @@ from vicokd.losses import (
     view_consistency_diagnostics,
     view_consistency_loss,
 )
+from vicokd.models import action_selection_loss
 from vicokd.training.recipes import Recipe, Supervision, term_weights
 
 
@@ -50,6 +51,10 @@ def loss_terms(
     if sup.sequence > 0:
         terms["sequence"] = two_way_loss(
             output.sequence_logits, batch["sequence_labels"], sup.tp, sup.tn
+        )
+    if sup.actionness > 0 and output.actionness is not None:
+        terms["actionness"] = action_selection_loss(
+            output.actionness, output.selected_frames, batch["sequence_labels"]
         )
     if sup.presence > 0 and output.presence_logits is not None:
         terms["presence"] = F.binary_cross_entropy_with_logits(

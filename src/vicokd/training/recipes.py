@@ -19,14 +19,16 @@ FeatureName = Literal["f_visual", "f_audio", "f_attn", "f_av", "f_fusion"]
 class Supervision(Parameters):
     """A supervision level (``supervision_levels.<name>``): the labels a model reads and whether it
     hears audio. Two-way loss (temperatures ``tp``, ``tn``) on frame labels (weight ``frame``; 0 means
-    training frame labels are never read) and sequence labels (``sequence``, the paper's λ), and BCE of
-    the MultiTSF presence head against the detector's person confidence (``presence``)."""
+    training frame labels are never read) and sequence labels (``sequence``, the paper's λ); BCE of
+    the MultiTSF presence head against the detector's person confidence (``presence``); MultiASL's
+    actionness loss, which reads sequence labels only (``actionness``)."""
 
     name: str
     audio: bool
     frame: NonNegativeFloat
     sequence: NonNegativeFloat
     presence: NonNegativeFloat
+    actionness: NonNegativeFloat
     tp: PositiveFloat
     tn: PositiveFloat
 
@@ -79,6 +81,7 @@ def term_weights(supervision: Supervision, recipe: Recipe) -> dict[str, float]:
         "frame": supervision.frame,
         "sequence": supervision.sequence,
         "presence": supervision.presence,
+        "actionness": supervision.actionness,
         "feature": recipe.feature.weight if recipe.feature else 0.0,
         "logit": recipe.logit.weight if recipe.logit else 0.0,
         "view_consistency": recipe.view_consistency.weight if recipe.view_consistency else 0.0,
