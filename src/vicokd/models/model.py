@@ -92,12 +92,17 @@ class MultiViewModel(nn.Module):
         Returns:
             visual ``(B, V, T, H_v)`` and audio ``(B, V, T, H_a)`` (None for the student).
         """
-        if frames.ndim != 6 or frames.shape[3] != 3:
-            raise ValueError(f"frames must be (B, V, T, 3, H, W), got {tuple(frames.shape)}")
-        steps = frames.shape[:3]
-        visual = self.visual_encoder.embed(frames.flatten(0, 2)).unflatten(0, steps)
+        visual = self._embed_frames(frames)
         if self.audio_encoder is None:
             return visual, None
+        return visual, self._embed_audio(audio, frames.shape[:3])
+
+    def _embed_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        if frames.ndim != 6 or frames.shape[3] != 3:
+            raise ValueError(f"frames must be (B, V, T, 3, H, W), got {tuple(frames.shape)}")
+        return self.visual_encoder.embed(frames.flatten(0, 2)).unflatten(0, frames.shape[:3])
+
+    def _embed_audio(self, audio: torch.Tensor | None, steps: tuple[int, ...]) -> torch.Tensor:
         if audio is None:
             raise ValueError("the audio-visual teacher needs audio (B, V, T, L, M), got None")
         if audio.ndim != 5 or audio.shape[:3] != steps:
@@ -105,7 +110,7 @@ class MultiViewModel(nn.Module):
                 f"audio must be (B, V, T, L, M) matching frames {tuple(steps)}, "
                 f"got {tuple(audio.shape)}"
             )
-        return visual, self.audio_encoder.embed(audio.flatten(0, 2)).unflatten(0, steps)
+        return self.audio_encoder.embed(audio.flatten(0, 2)).unflatten(0, steps)
 
     def forward_embeddings(
         self, visual: torch.Tensor, audio: torch.Tensor | None = None
@@ -157,8 +162,22 @@ class MultiViewModel(nn.Module):
         )
 
     def forward(self, frames: torch.Tensor, audio: torch.Tensor | None = None) -> ModelOutput:
-        """``forward_embeddings(*embed(frames, audio))``; arguments as in :meth:`embed`."""
-        return self.forward_embeddings(*self.embed(frames, audio))
+        """The model on pixels and log-mels, or on their embeddings (a frozen encoder's cache).
+
+        Args:
+            frames: ``(B, V, T, 3, H, W)`` frames (uint8 or float in [0, 1]), or their visual
+                embeddings ``(B, V, T, H_v)`` (:meth:`embed`).
+            audio: ``(B, V, T, L, M)`` log-mel chunks, or their audio embeddings ``(B, V, T, H_a)``;
+                required by the teacher, ignored by the student.
+
+        Equals ``forward_embeddings(*embed(frames, audio))`` on pixels and log-mels.
+        """
+        visual = frames if frames.ndim == 4 else self._embed_frames(frames)
+        if self.audio_encoder is None:
+            return self.forward_embeddings(visual, None)
+        if audio is not None and audio.ndim == 4:
+            return self.forward_embeddings(visual, audio)
+        return self.forward_embeddings(visual, self._embed_audio(audio, visual.shape[:3]))
 
 
 def build_model(config: Mapping[str, Any] | ModelConfig, with_audio: bool) -> MultiViewModel:
