@@ -1,5 +1,5 @@
-"""Project pipelines: the data stages, the training template instantiated for every run of the run
-table, reporting, and ``__default__`` = the whole flow.
+"""Project pipelines: the data stages, the encoders and their feature cache, the training template
+instantiated for every run of the run table, reporting, and ``__default__`` = the whole flow.
 
 ``teacher`` and ``distill`` are the teacher runs and the student runs of the one ``training``
 pipeline. The run table is read from the project's configuration (``conf/base``, ``conf/local`` and
@@ -12,8 +12,10 @@ from kedro.pipeline import Pipeline
 
 from vicokd.configuration import RUNS, run_table_parameters
 from vicokd.pipelines import (
+    features,
     ingestion,
     masking,
+    pretraining,
     reporting,
     simulation,
     stratification,
@@ -32,11 +34,14 @@ def register_pipelines() -> dict[str, Pipeline]:
         "ingestion": ingestion.create_pipeline(),
         "stratification": stratification.create_pipeline(),
         "masking": masking.create_pipeline(),
+        "pretraining": pretraining.create_pipeline(),
+        "features": features.create_pipeline(),
         "training": trained,
         "teacher": trained.only_nodes_with_tags("teacher"),
         "distill": trained.only_nodes_with_tags("distill"),
         "reporting": reporting.create_pipeline(runs, parameters["reporting"]["attention"]["models"]),
     }
-    flow = ("simulation", "ingestion", "stratification", "masking", "training", "reporting")
+    flow = ("simulation", "ingestion", "stratification", "masking", "pretraining", "features",
+            "training", "reporting")
     pipelines["__default__"] = sum((pipelines[name] for name in flow), Pipeline([]))
     return pipelines

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from vicokd.losses import (
-    squared_feature_distance,
     logit_distillation_loss,
+    squared_feature_distance,
     two_way_loss,
     view_consistency_loss,
 )

@@ -14,23 +14,27 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from vicokd.data.annotations import CLASSES
+from vicokd.datasets.array_store import StampedArrays
+from vicokd.datasets.ingestion_stamp import new_ingestion_id, stamp_table
 
 ROOT = Path(__file__).resolve().parents[2]
 V, H, W, L = 5, 32, 32, 40
-HOMES = ("Home1", "Home2")
+HOMES = ("Home1", "Home2")  # evaluated
+PRETRAINING_HOMES = ("Home3",)  # the encoders' pretraining data (conf: pretraining.homes)
 SPLIT_SIZES = {"train": 3, "val": 2, "test": 2}
 #: ``data_root`` of the test environment (conf/test/globals.yml), relative to the project.
 TEST_DATA_ROOT = "data/test"
 
 
 def synthetic_inputs(seed: int = 0) -> dict[str, Any]:
-    """``sequences, splits, frames, audio_features, frame_labels, visibility_masks,
-    person_confidence`` for 2 homes × 7 sequences whose frame colour encodes the action."""
+    """``sequences, splits, frames, log_mels, frame_labels, visibility_masks,
+    person_confidence`` for the evaluation and pretraining homes, 7 sequences each, whose frame
+    colour encodes the action."""
     rng = np.random.default_rng(seed)
     rows, split_rows = [], []
     stores: dict[str, dict[str, np.ndarray]] = {k: {} for k in (
-        "frames", "audio_features", "frame_labels", "visibility_masks", "person_confidence")}
-    for home in HOMES:
+        "frames", "log_mels", "frame_labels", "visibility_masks", "person_confidence")}
+    for home in (*HOMES, *PRETRAINING_HOMES):
         index = 0
         for split, count in SPLIT_SIZES.items():
             for _ in range(count):
@@ -43,7 +47,7 @@ def synthetic_inputs(seed: int = 0) -> dict[str, Any]:
                 frames = rng.integers(0, 60, (V, n_frames, H, W, 3), dtype=np.uint8)
                 frames[:, : n_frames // 2, :, :, first % 3] += 150
                 stores["frames"][sequence_id] = frames
-                stores["audio_features"][sequence_id] = rng.standard_normal(
+                stores["log_mels"][sequence_id] = rng.standard_normal(
                     (V, n_frames, L, 128)).astype(np.float16)
                 stores["frame_labels"][sequence_id] = labels
                 stores["visibility_masks"][sequence_id] = (rng.random((V, n_frames)) < 0.7).astype(np.uint8)
@@ -53,6 +57,16 @@ def synthetic_inputs(seed: int = 0) -> dict[str, Any]:
                 split_rows.append({"sequence_id": sequence_id, "home": home, "split": split})
                 index += 1
     return {"sequences": pd.DataFrame(rows), "splits": pd.DataFrame(split_rows), **stores}
+
+
+def as_ingested(inputs: dict[str, Any]) -> dict[str, Any]:
+    """``inputs`` as ingestion saves them, in its order: the stores it writes, then the sequences
+    table that commits them, all stamped with one ingestion id (the other inputs unchanged)."""
+    ingestion_id = new_ingestion_id()
+    stores = {name: StampedArrays(inputs[name], ingestion_id)
+              for name in ("frames", "log_mels", "frame_labels")}
+    others = {k: v for k, v in inputs.items() if k not in stores and k != "sequences"}
+    return {**stores, "sequences": stamp_table(inputs["sequences"], ingestion_id), **others}
 
 
 class Project:

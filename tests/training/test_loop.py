@@ -1,7 +1,7 @@
 import pytest
 import torch
-
 from training_helpers import VIEW_CONSISTENCY, make_recipe, make_settings, make_supervision
+
 from vicokd.training.device import resolve_device
 from vicokd.training.loop import BEST, LAST, NonFiniteLossError, fit
 from vicokd.training.objectives import Objective

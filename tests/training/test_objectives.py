@@ -3,8 +3,8 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-
 from training_helpers import FEATURE, LOGIT, VIEW_CONSISTENCY, make_recipe, make_supervision
+
 from vicokd.training.objectives import Objective, loss_terms, weighted_total
 from vicokd.training.recipes import term_weights
 

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
-
 from training_helpers import FEATURE, LOGIT, VIEW_CONSISTENCY, make_recipe, make_supervision
+
 from vicokd.training.recipes import term_weights
 from vicokd.training.run_table import RunSpec, resolve_run_table
 

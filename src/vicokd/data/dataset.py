@@ -19,8 +19,10 @@ class MultiViewClipDataset(Dataset):
     and shares the sequence's frame axis (length ``n_frames``).
 
     An item is a dict:
-    - ``frames`` ``(V, T, 3, H, W)`` uint8, views in view-number order (the stores' order);
-    - ``audio`` ``(V, T, L, M)`` float32 when ``audio`` is given;
+    - ``frames`` ``(V, T, 3, H, W)`` uint8, views in view-number order (the stores' order), or the
+      visual encoder's cached embeddings ``(V, T, H_v)`` float32 when ``frames`` is a feature store;
+    - ``audio`` ``(V, T, L, M)`` float32 log-mel chunks (or embeddings ``(V, T, H_a)``) when
+      ``audio`` is given;
     - ``masks`` ``(V, T)`` float32 when ``masks`` is given; ``person_confidence`` ``(V, T)`` float32
       when ``presence`` is given;
     - ``frame_labels`` ``(T, C)`` float32 only when ``frame_labels`` is given — sequence-supervised
@@ -89,9 +91,13 @@ class MultiViewClipDataset(Dataset):
         sequence_id = str(row["sequence_id"])
         rng = np.random.default_rng((self.seed, self.epoch, item))
         indices = sample_indices(int(row["n_frames"]), self.num_frames, self.sampling, rng)
-        frames = np.asarray(self._array("frames", sequence_id)[:, indices])
+        frames = torch.from_numpy(np.asarray(self._array("frames", sequence_id)[:, indices]))
+        if frames.ndim == 5:  # pixels (V, T, H, W, 3), not cached embeddings (V, T, H_v)
+            frames = frames.permute(0, 1, 4, 2, 3).contiguous()
+        elif frames.dtype == torch.float16:
+            frames = frames.float()
         sample: dict[str, Any] = {
-            "frames": torch.from_numpy(frames).permute(0, 1, 4, 2, 3).contiguous(),
+            "frames": frames,
             "sequence_labels": torch.from_numpy(multi_hot(list(row["labels"]))),
             "indices": torch.from_numpy(indices),
             "sequence_id": sequence_id,

@@ -95,6 +95,12 @@ class IngestionReport:
         }
 
 
+def with_extra_homes(homes: Iterable[str], extra_homes: Iterable[str]) -> list[str]:
+    """``homes`` followed by the ``extra_homes`` not among them, in order."""
+    homes = list(homes)
+    return [*homes, *(h for h in dict.fromkeys(extra_homes) if h not in homes)]
+
+
 def ingest_sequence(
     spec: SequenceSpec, dataset_root: str | Path, settings: IngestionSettings
 ) -> IngestedSequence:

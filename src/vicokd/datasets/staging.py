@@ -94,3 +94,24 @@ def staged(target: Path) -> Iterator[Path]:
     except BaseException:
         remove(staging)
         raise
+
+
+@contextmanager
+def staged_folder(target: Path) -> Iterator[Path]:
+    """Yield a staging folder for ``target``; on success it replaces ``target`` (the previous folder
+    is moved aside first and deleted after the swap), on any failure it is deleted and ``target``
+    is left as it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(target.parent)
+    staging = staging_path(target)
+    staging.mkdir()
+    try:
+        yield staging
+        retired = staging_path(target)
+        if target.exists():
+            os.replace(target, retired)
+        os.replace(staging, target)
+        remove(retired)
+    except BaseException:
+        remove(staging)
+        raise

@@ -30,7 +30,7 @@ def view_overlap(truth: pd.DataFrame) -> dict[str, dict[str, float]]:
     for home, counts in views_per_frame.groupby(level="home"):
         seen = counts[counts > 0]
         out[str(home)] = {
-            "person_frames": int(len(seen)),
+            "person_frames": len(seen),
             "share_seen_by_2_or_more_views": float((seen >= 2).mean()) if len(seen) else float("nan"),
             "mean_views_seeing_person": float(seen.mean()) if len(seen) else float("nan"),
             "share_of_frames_person_unseen": float(np.mean(counts == 0)),

@@ -7,7 +7,7 @@ a yaw with the principal point above the image centre (a shifted sensor), so the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -266,7 +266,7 @@ def home3() -> Home:
 HOMES = {"Home1": home1, "Home2": home2, "Home3": home3}
 
 
-@lru_cache(maxsize=None)
+@cache
 def make_home(name: str) -> Home:
     """The home called ``name`` (Home1, Home2 or Home3); a clear error for any other name."""
     if name not in HOMES:

@@ -6,8 +6,6 @@ supervision, rebuilds the frozen teacher, runs the loop and scores the best epoc
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from vicokd.models import ModelConfig, build_model, model_signature
 from vicokd.tracking import track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
+from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision
@@ -41,18 +40,13 @@ def partition_key(home: str, seed: int) -> str:
     return f"{home}/seed{seed}"
 
 
-def fingerprint(**parts: Any) -> str:
-    """A short hash of JSON-serialisable parts (what a resumable checkpoint must agree on)."""
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 @dataclass(frozen=True)
 class TrainingJob:
     """One model to train: a run of the table at one supervision level, for one home and seed.
 
-    ``settings`` already hold the run's overrides; ``teacher`` is the checkpoint of the teacher the
-    run distils from (None when it does not distil).
+    ``settings`` already hold the run's overrides; ``encoders`` is the record of the pretrained
+    encoders; ``teacher`` is the checkpoint of the teacher the run distils from (None when it does
+    not distil).
     """
 
     run: RunSpec
@@ -61,6 +55,7 @@ class TrainingJob:
     model: ModelConfig
     home: str
     seed: int
+    encoders: Mapping[str, Any]
     teacher: Mapping[str, Any] | None = None
 
     @property
@@ -118,10 +113,11 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
     if job.run.distils:
         teacher = frozen_teacher(job.teacher, job.model, f"of {job.run.teacher} for "
                                  f"{partition_key(job.home, job.seed)}")
-    run_fingerprint = fingerprint(
+    fingerprint = run_fingerprint(
         model=model_signature(job.model, with_audio), supervision=job.supervision.model_dump(),
         recipe=job.run.recipe.model_dump(), settings=job.settings.fingerprint_fields(),
         seed=job.seed, home=job.home, train=list(clips["train"].sequences["sequence_id"]),
+        encoders={m: e.get("fingerprint", e["pretrained"]) for m, e in job.encoders.items()},
         teacher=job.teacher["metadata"]["fingerprint"] if teacher is not None else None,
     )
     torch.manual_seed(job.seed)
@@ -130,8 +126,8 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
     evaluate = _evaluator(clips, with_audio, job.settings)
     with run_lock(job.run_dir), track_model(job.name, job.parameters(), tags=job.identity) as tracker:
         result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
-                     run_fingerprint, tracker=tracker)
-        tracker.set_tags({"fingerprint": run_fingerprint, "best_epoch": result.best_epoch,
+                     fingerprint, tracker=tracker)
+        tracker.set_tags({"fingerprint": fingerprint, "best_epoch": result.best_epoch,
                           "checkpoint": f"{job.run.name}_model_{job.supervision.name}/"
                                         f"{partition_key(job.home, job.seed)}"})
     model.load_state_dict(result.state_dict)
@@ -143,7 +139,7 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
     )
     best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
     metadata = {
-        **job.identity, "recipe": job.run.recipe.model_dump(), "fingerprint": run_fingerprint,
+        **job.identity, "recipe": job.run.recipe.model_dump(), "fingerprint": fingerprint,
         "best_epoch": result.best_epoch,
         **{key: float(best[key]) for key in ("val_map", "test_map", "val_seq_map", "test_seq_map")},
     }
@@ -176,12 +172,15 @@ def train_run(
     model: ModelConfig,
     homes: Iterable[str],
     seeds: Iterable[int],
+    encoders: Mapping[str, Any],
     teacher_checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Train ``run`` at ``supervision`` for every home and seed.
 
     Args:
         settings: the ``training`` block; the run's own overrides are applied here.
+        encoders: the record of the encoders every model starts from (its fingerprints enter the
+            models' fingerprints).
         teacher_checkpoints: the teacher run's checkpoints, ``partition_key -> loader`` (needed when
             the run distils).
 
@@ -196,7 +195,7 @@ def train_run(
         for seed in seeds:
             key = partition_key(home, seed)
             teacher = _teacher_checkpoint(teacher_checkpoints, run, key) if run.distils else None
-            job = TrainingJob(run, supervision, settings, model, home, seed, teacher)
+            job = TrainingJob(run, supervision, settings, model, home, seed, encoders, teacher)
             log.info("Training %s %s for %s", run.name, supervision.name, key)
             trained = train_model(sources, job)
             for store, value in zip(outputs, (trained.checkpoint, trained.history, trained.predictions)):

@@ -19,7 +19,7 @@ from vicokd.pipelines.ingestion import create_pipeline
 from vicokd.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
-STORES = ("frames", "audio_features", "frame_labels")
+STORES = ("frames", "log_mels", "frame_labels")
 
 
 @pytest.fixture(autouse=True)
@@ -150,7 +150,7 @@ def test_strict_failure_leaves_no_half_written_output(tmp_path, recordings, spoo
     )
 
 
-@pytest.mark.parametrize("failing", ["audio_features", "frame_labels", "sequences"])
+@pytest.mark.parametrize("failing", ["log_mels", "frame_labels", "sequences"])
 def test_a_run_that_fails_between_saves_leaves_readers_on_the_previous_run(
     tmp_path, recordings, failing
 ):

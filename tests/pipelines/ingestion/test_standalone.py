@@ -11,7 +11,7 @@ from vicokd.datasets.array_store import generations
 
 PROJECT = Path(__file__).resolve().parents[3]
 KEDRO = Path(sys.executable).with_name("kedro")
-STORES = ("frames", "audio_features", "frame_labels")
+STORES = ("frames", "log_mels", "frame_labels")
 
 
 def fresh_clone(folder: Path) -> Path:

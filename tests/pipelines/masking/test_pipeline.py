@@ -10,11 +10,11 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.text import TextDataset
 
-from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.data.dataset import MultiViewClipDataset
 from vicokd.datasets import ArrayStoreDataset
 from vicokd.detection.infer import DetectorError
 from vicokd.pipelines.masking import create_pipeline
+from vicokd.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 

@@ -9,8 +9,8 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import ParquetDataset
 
+from vicokd.data.ingest import with_extra_homes
 from vicokd.pipelines.simulation import create_pipeline
-from vicokd.pipelines.simulation.nodes import homes_to_simulate
 from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.simulation.truth import TRUTH_COLUMNS
 
@@ -51,10 +51,10 @@ def test_simulation_pipeline_writes_dataset_truth_and_reports(tmp_path):
 
 
 def test_extra_homes_follow_the_ingested_homes_once():
-    assert homes_to_simulate(["Home1", "Home2"], ["Home3"]) == ["Home1", "Home2", "Home3"]
-    assert homes_to_simulate(["Home3", "Home1"], ["Home3", "Home2", "Home2"]) == [
+    assert with_extra_homes(["Home1", "Home2"], ["Home3"]) == ["Home1", "Home2", "Home3"]
+    assert with_extra_homes(["Home3", "Home1"], ["Home3", "Home2", "Home2"]) == [
         "Home3", "Home1", "Home2"]
-    assert homes_to_simulate(["Home1"], []) == ["Home1"]
+    assert with_extra_homes(["Home1"], []) == ["Home1"]
 
 
 def test_real_data_mode_writes_nothing_and_an_empty_truth(tmp_path):

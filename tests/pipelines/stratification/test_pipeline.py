@@ -10,9 +10,9 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from kedro_datasets.text import TextDataset
 
-from vicokd.settings import CONFIG_LOADER_ARGS
 from vicokd.data.annotations import CLASSES
 from vicokd.pipelines.stratification import create_pipeline
+from vicokd.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 

@@ -4,11 +4,10 @@ import shutil
 from collections.abc import Mapping
 
 import pytest
-import torch
 import yaml
 from kedro.framework.project import pipelines
-
 from synthetic_project import HOMES, Project
+
 from vicokd.data.clips import ClipSources, join_splits
 from vicokd.models import build_model
 from vicokd.training import runs as training_runs
@@ -163,7 +162,7 @@ def test_sequence_supervision_reads_no_training_frame_labels(trained_project, in
     parameters = trained_project.load("parameters")
     store = RecordingStore(inputs["frame_labels"])
     sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]), inputs["frames"],
-                          inputs["audio_features"], inputs["visibility_masks"],
+                          inputs["log_mels"], inputs["visibility_masks"],
                           inputs["person_confidence"], store)
     settings = parameters["training"].with_overrides({"checkpoint_dir": str(tmp_path)})
     job = TrainingJob(parameters["runs"]["vicokd"], parameters["supervision_levels"]["V_S"], settings,

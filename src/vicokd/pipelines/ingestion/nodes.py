@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from vicokd.data.ingest import IngestedSequence, IngestionSettings, ingest_dataset
+from vicokd.data.ingest import IngestedSequence, IngestionSettings, ingest_dataset, with_extra_homes
 from vicokd.data.spool import ArraySpool, SpooledArray
 from vicokd.datasets.array_store import StampedArrays
 from vicokd.datasets.ingestion_stamp import new_ingestion_id, stamp_table
@@ -46,19 +46,20 @@ def _settings(params: dict[str, Any]) -> IngestionSettings:
 
 
 def ingest_recordings(
-    recordings_manifest: dict[str, Any], params: dict[str, Any]
+    recordings_manifest: dict[str, Any], params: dict[str, Any], pretraining_homes: list[str]
 ) -> tuple[StampedArrays, StampedArrays, StampedArrays, dict[str, Any], pd.DataFrame]:
-    """Decode every sequence of ``params.homes`` under ``params.dataset_root`` once.
+    """Decode every sequence of ``params.homes`` and ``pretraining_homes`` (homes the encoders are
+    pretrained on, never evaluated) under ``params.dataset_root`` once.
 
     The manifest only orders this node after the simulation (it is empty when ingestion runs
     alone) and is checked against the parameters. Arrays are spooled to a temporary folder as they
     are made and handed to the stores as loaders, so memory holds one sequence at a time.
 
-    Returns, in the order they are saved: the ``frames``, ``audio_features`` and ``frame_labels``
+    Returns, in the order they are saved: the ``frames``, ``log_mels`` and ``frame_labels``
     loaders keyed by sequence id, the ingestion report and last the ``sequences`` table, the commit
     record; all carry one new ingestion id, so readers pair the table only with its own arrays.
     """
-    root, homes = params["dataset_root"], list(params["homes"])
+    root, homes = params["dataset_root"], with_extra_homes(params["homes"], pretraining_homes)
     manifest_root = recordings_manifest.get("dataset_root")
     if manifest_root and Path(manifest_root).resolve() != Path(root).resolve():
         logger.warning(

@@ -10,13 +10,13 @@ from vicokd.pipelines.ingestion.nodes import ingest_recordings
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Recordings → ``frames``, ``audio_features``, ``frame_labels``, ``ingestion_report``, ``sequences``."""
+    """Recordings → ``frames``, ``log_mels``, ``frame_labels``, ``ingestion_report``, ``sequences``."""
     return Pipeline(
         [
             Node(
                 ingest_recordings,
-                ["recordings_manifest", "params:ingestion"],
-                ["frames", "audio_features", "frame_labels", "ingestion_report", "sequences"],
+                ["recordings_manifest", "params:ingestion", "params:pretraining.homes"],
+                ["frames", "log_mels", "frame_labels", "ingestion_report", "sequences"],
                 name="ingest_recordings",
             ),
         ]

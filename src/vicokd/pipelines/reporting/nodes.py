@@ -122,7 +122,7 @@ def _attention_sequence(sequences: pd.DataFrame, splits: pd.DataFrame, home: str
 
 def plot_attention_maps(
     sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
-    audio_features: Mapping[str, np.ndarray], training: TrainingSettings,
+    log_mels: Mapping[str, np.ndarray], training: TrainingSettings,
     reporting: ReportingSettings, **models: Partitions,
 ) -> dict[str, Figure]:
     """Figure 4, ``{home}.png`` per home: cross-modal attention per view of each model of
@@ -138,7 +138,7 @@ def plot_attention_maps(
             checkpoint = partitions[key]()
             checkpoints[f"{checkpoint['metadata']['label']} {checkpoint['metadata']['supervision']}"] = checkpoint
         indices, clip, weights = attention_maps(
-            checkpoints, frames[sequence_id], audio_features[sequence_id], training.num_frames
+            checkpoints, frames[sequence_id], log_mels[sequence_id], training.num_frames
         )
         shown = sorted(set(np.linspace(0, len(indices) - 1, settings.query_frames).round().astype(int)))
         plots[f"{home}.png"] = figures.attention_figure(

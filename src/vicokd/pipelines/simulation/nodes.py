@@ -6,14 +6,10 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from vicokd.data.ingest import with_extra_homes
 from vicokd.simulation.contact_sheet import contact_sheet, message_figure, pick_sequence
 from vicokd.simulation.generate import SimulationSettings, check_real_dataset, simulate_dataset
 from vicokd.simulation.truth import empty_truth, view_overlap
-
-
-def homes_to_simulate(homes: list[str], extra_homes: list[str]) -> list[str]:
-    """``homes`` (read by ingestion) followed by the ``extra_homes`` not among them, in order."""
-    return [*homes, *(h for h in dict.fromkeys(extra_homes) if h not in homes)]
 
 
 def simulate_recordings(
@@ -31,7 +27,7 @@ def simulate_recordings(
         check_real_dataset(Path(dataset_root), homes)
         return {**manifest, "simulated": False, "settings": None}, empty_truth()
     settings = SimulationSettings.from_params(simulation)
-    simulated = homes_to_simulate(list(homes), list(simulation.get("extra_homes") or []))
+    simulated = with_extra_homes(homes, simulation.get("extra_homes") or [])
     truth = simulate_dataset(Path(dataset_root), simulated, settings, seed,
                              overwrite=bool(simulation.get("overwrite", False)),
                              workers=int(simulation.get("workers", 1)))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from vicokd.data.clips import ClipSources, join_splits
+from vicokd.datasets.ingestion_stamp import check_same_ingestion
 from vicokd.models import ModelConfig
 from vicokd.training.recipes import Supervision
 from vicokd.training.run_table import RunSpec
@@ -19,7 +20,10 @@ def train_models(
     sequences: pd.DataFrame,
     splits: pd.DataFrame,
     frames: Mapping[str, np.ndarray],
+    log_mels: Mapping[str, np.ndarray],
+    visual_features: Mapping[str, np.ndarray],
     audio_features: Mapping[str, np.ndarray],
+    encoders: dict[str, Any],
     frame_labels: Mapping[str, np.ndarray],
     visibility_masks: Mapping[str, np.ndarray],
     person_confidence: Mapping[str, np.ndarray],
@@ -32,8 +36,13 @@ def train_models(
     teacher_models: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Train ``run`` at ``supervision`` for every home and seed: checkpoints, histories and val/test
-    predictions keyed ``<home>/seed<k>``. ``teacher_models`` are the teacher run's checkpoints (runs
-    that distil)."""
-    sources = ClipSources(join_splits(sequences, splits), frames, audio_features, visibility_masks,
+    predictions keyed ``<home>/seed<k>``. A frozen encoder's input is its cached features, a
+    fine-tuned one's its pixels or log-mels; ``encoders`` is the record of the encoders they start
+    from. ``teacher_models`` are the teacher run's checkpoints (runs that distil)."""
+    visual = frames if model.visual_encoder.trainable else visual_features
+    audio = log_mels if model.audio_encoder.trainable else audio_features
+    check_same_ingestion(sequences, visual=visual, audio=audio, frame_labels=frame_labels)
+    sources = ClipSources(join_splits(sequences, splits), visual, audio, visibility_masks,
                           person_confidence, frame_labels)
-    return train_run(sources, run, supervision, training, model, homes, seeds, teacher_models)
+    return train_run(sources, run, supervision, training, model, homes, seeds, encoders,
+                     teacher_models)

@@ -17,8 +17,8 @@ from vicokd.pipelines.training.nodes import train_models
 from vicokd.training.run_table import RunSpec
 
 #: Catalog datasets every run reads.
-DATA_INPUTS = ("sequences", "splits", "frames", "audio_features", "frame_labels",
-               "visibility_masks", "person_confidence")
+DATA_INPUTS = ("sequences", "splits", "frames", "log_mels", "visual_features", "audio_features",
+               "encoders", "frame_labels", "visibility_masks", "person_confidence")
 #: Parameters every run reads unchanged.
 SHARED_PARAMETERS = {"training": "params:training", "model": "params:model",
                      "homes": "params:ingestion.homes", "seeds": "params:seeds"}

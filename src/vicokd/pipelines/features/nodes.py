@@ -1,0 +1,40 @@
+"""The ``features`` node: each frozen encoder once over every 2.5-FPS frame of every view."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vicokd.datasets.array_store import StampedArrays
+from vicokd.datasets.ingestion_stamp import table_stamp
+from vicokd.models import ModelConfig
+from vicokd.training.feature_cache import embedding_loaders
+from vicokd.training.pretraining import build_encoder_from
+
+
+def cache_features(
+    sequences: pd.DataFrame,
+    frames: Mapping[str, np.ndarray],
+    log_mels: Mapping[str, np.ndarray],
+    encoders: dict[str, Any],
+    model: ModelConfig,
+    homes: list[str],
+    batch_size: int,
+) -> tuple[StampedArrays, StampedArrays]:
+    """``visual_features`` and ``audio_features``: per sequence of ``homes``, the embeddings
+    ``(V, n_frames, H)`` float16 of each frozen encoder (none for an encoder that is fine-tuned:
+    training then reads its pixels or log-mels). ``encoders`` (the pretraining record) orders this
+    after the encoders are made."""
+    ids = sequences.loc[sequences["home"].isin(homes), "sequence_id"]
+    stamp = table_stamp(sequences)
+    caches = []
+    for modality, store in (("visual", frames), ("audio", log_mels)):
+        if getattr(model, f"{modality}_encoder").trainable:
+            caches.append(StampedArrays({}, stamp))
+            continue
+        encoder = build_encoder_from(modality, model)
+        caches.append(StampedArrays(
+            embedding_loaders(encoder, store, ids, batch_size, f"{modality} features"), stamp))
+    return caches[0], caches[1]

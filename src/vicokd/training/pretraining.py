@@ -1,0 +1,237 @@
+"""Pretraining the demo's encoders: our stand-in for ImageNet / AudioSet.
+
+Each encoder learns to classify single 2.5-FPS frames of homes that are never evaluated: the ViT
+one view's image (its target: the actions of that moment where the person detector sees someone in
+that view, none elsewhere), the AST one audio chunk (the actions of that moment: every microphone
+hears them). Binary cross-entropy over the 16 classes, the epoch with the best validation frame mAP
+kept, through the project's one training loop (so a finished pretraining is reused, not redone).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from pydantic import PositiveInt
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from transformers import PreTrainedModel
+
+from vicokd.datasets.locking import run_lock
+from vicokd.datasets.staging import staged_folder
+from vicokd.metrics import mean_average_precision
+from vicokd.models import ModelConfig
+from vicokd.models.encoders import AudioEncoder, VisualEncoder
+from vicokd.parameters import Parameters
+from vicokd.training.fingerprints import run_fingerprint
+from vicokd.training.loop import fit
+from vicokd.training.objectives import Step
+from vicokd.training.settings import TrainingSettings
+
+Modality = Literal["visual", "audio"]
+
+
+class FrameItems(Dataset):
+    """One item per (sequence, view, frame): the view's image ``(3, H, W)`` uint8 (visual) or its
+    log-mel chunk ``(L, M)`` float32 (audio), and the frame's 16 action targets (visual: zero where
+    the view's mask says no person is visible).
+
+    Args:
+        sequences: rows with ``sequence_id`` (the sequences to draw from).
+        inputs: ``frames`` ``(V, n, H, W, 3)`` or ``log_mels`` ``(V, n, L, M)`` per sequence.
+        frame_labels: ``(n, C)`` per sequence; masks: ``(V, n)`` per sequence (visual only).
+        frame_step: every ``frame_step``-th frame of each view.
+    """
+
+    def __init__(self, sequences: pd.DataFrame, inputs: Mapping[str, np.ndarray],
+                 frame_labels: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray] | None,
+                 frame_step: int):
+        self.inputs, self.frame_labels, self.masks = inputs, frame_labels, masks
+        self.items = [
+            (sequence_id, view, frame)
+            for sequence_id in sequences["sequence_id"]
+            for view in range(inputs[sequence_id].shape[0])
+            for frame in range(0, inputs[sequence_id].shape[1], frame_step)
+        ]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        sequence_id, view, frame = self.items[index]
+        x = np.asarray(self.inputs[sequence_id][view, frame])
+        target = np.asarray(self.frame_labels[sequence_id][frame], np.float32)
+        if self.masks is not None:
+            target = target * float(self.masks[sequence_id][view, frame])
+            x = np.ascontiguousarray(x.transpose(2, 0, 1))  # (H, W, 3) -> (3, H, W)
+        else:
+            x = x.astype(np.float32)
+        return {"inputs": torch.from_numpy(x), "targets": torch.from_numpy(target)}
+
+
+class EncoderClassifier(nn.Module):
+    """An encoder's embedding ``(N, H)`` followed by a linear classifier ``(N, C)``."""
+
+    def __init__(self, encoder: VisualEncoder | AudioEncoder, num_classes: int):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.embedding_size, num_classes)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder.embed(inputs))
+
+
+class ClassificationObjective:
+    """Binary cross-entropy of the classifier on a batch, as one loss term (``classification``)."""
+
+    weights = {"classification": 1.0}
+
+    def to(self, device: torch.device) -> ClassificationObjective:
+        return self
+
+    def __call__(self, model: nn.Module, batch: Mapping[str, torch.Tensor]) -> Step:
+        logits = model(batch["inputs"])
+        loss = F.binary_cross_entropy_with_logits(logits.float(), batch["targets"])
+        return Step({"classification": loss}, {})
+
+
+@torch.no_grad()
+def _frame_map(model: nn.Module, items: FrameItems, batch_size: int) -> float:
+    """Macro mAP (percent) of ``model``'s scores on ``items`` (NaN without any positive)."""
+    device = next(model.parameters()).device
+    scores, targets = [], []
+    for batch in DataLoader(items, batch_size=batch_size):
+        scores.append(model(batch["inputs"].to(device)).float().sigmoid().cpu().numpy())
+        targets.append(batch["targets"].numpy())
+    targets = np.concatenate(targets)
+    if not (targets > 0).any():
+        return math.nan
+    return mean_average_precision(np.concatenate(scores), targets)
+
+
+@dataclass(frozen=True)
+class PretrainedEncoder:
+    """An encoder pretrained here: the Hugging Face model to save and how it scored."""
+
+    model: PreTrainedModel
+    best_epoch: int
+    val_map: float
+
+
+def build_encoder(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
+    """The ``modality`` encoder of ``config``'s architecture, randomly initialised and trainable."""
+    if modality == "visual":
+        return VisualEncoder(config.visual_encoder.model_copy(
+            update={"pretrained": None, "trainable": True}), config.dim)
+    return AudioEncoder(config.audio_encoder.model_copy(
+        update={"pretrained": None, "trainable": True}), config.dim)
+
+
+def pretrain_encoder(
+    modality: Modality,
+    config: ModelConfig,
+    items: Mapping[str, FrameItems],
+    settings: TrainingSettings,
+    run_dir: str | Path,
+    seed: int,
+    fingerprint: str,
+) -> PretrainedEncoder:
+    """Pretrain the ``modality`` encoder of ``config`` on ``items["train"]``, keeping the epoch with
+    the best frame mAP on ``items["val"]``.
+
+    ``run_dir`` holds the loop's resume state: a finished run with the same ``fingerprint`` is
+    reused without training.
+    """
+    torch.manual_seed(seed)
+    classifier = EncoderClassifier(build_encoder(modality, config), config.num_classes)
+
+    def evaluate(model: nn.Module) -> dict[str, Any]:
+        return {"val_map": _frame_map(model, items["val"], settings.eval_batch_size)}
+
+    result = fit(classifier, ClassificationObjective(), items["train"], evaluate, settings, run_dir,
+                 seed, fingerprint, select_on="val_map")
+    classifier.load_state_dict(result.state_dict)
+    encoder = classifier.encoder
+    hf_model = encoder.vit if modality == "visual" else encoder.ast
+    return PretrainedEncoder(hf_model.cpu(), result.best_epoch, result.best_value)
+
+
+class PretrainingSettings(Parameters):
+    """The ``pretraining:`` block: which homes the encoders made here learn from, and how."""
+
+    homes: list[str]  # never evaluated: simulated beside the evaluation homes
+    frame_step: PositiveInt  # every k-th 2.5-FPS frame of each view (neighbours are near-duplicates)
+    directory: str  # an encoder whose `pretrained` folder lies under it is made here
+    training: dict[str, Any]  # overrides of the `training` block
+
+
+def owned_by_pretraining(pretrained: str | None, directory: str | Path) -> bool:
+    """Whether the encoder folder ``pretrained`` is one this project pretrains (under ``directory``)."""
+    return pretrained is not None and Path(pretrained).resolve().is_relative_to(Path(directory).resolve())
+
+
+def prepare_encoders(
+    table: pd.DataFrame,
+    frames: Mapping[str, np.ndarray],
+    log_mels: Mapping[str, np.ndarray],
+    frame_labels: Mapping[str, np.ndarray],
+    masks: Mapping[str, np.ndarray],
+    config: ModelConfig,
+    pretraining: PretrainingSettings,
+    settings: TrainingSettings,
+    seed: int,
+) -> dict[str, Any]:
+    """Make sure both encoders of ``config`` exist: pretrain (or reuse) the ones whose
+    ``pretrained`` folder lies under ``pretraining.directory``, check the others load.
+
+    Args:
+        table: the sequences joined with their splits (``split`` column).
+
+    Returns:
+        ``{visual: {...}, audio: {...}}``: per encoder its ``pretrained`` source and whether it
+        was ``made_here`` (then also its ``fingerprint``, ``best_epoch``, ``val_map``).
+    """
+    record: dict[str, Any] = {}
+    rows = table[table["home"].isin(pretraining.homes)]
+    settings = settings.with_overrides(pretraining.training)
+    for modality in ("visual", "audio"):
+        target = getattr(config, f"{modality}_encoder").pretrained
+        if not owned_by_pretraining(target, pretraining.directory):
+            build_encoder_from(modality, config)  # an external checkpoint: fail early if it cannot load
+            record[modality] = {"pretrained": target, "made_here": False}
+            continue
+        if rows.empty:
+            raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by pretraining, "
+                             f"but no sequence of pretraining.homes {pretraining.homes} was ingested")
+        inputs = frames if modality == "visual" else log_mels
+        items = {split: FrameItems(rows[rows["split"] == split], inputs, frame_labels,
+                                   masks if modality == "visual" else None, pretraining.frame_step)
+                 for split in ("train", "val")}
+        architecture = getattr(config, f"{modality}_encoder").model_dump(exclude={"pretrained"})
+        fingerprint = run_fingerprint(
+            modality=modality, architecture=architecture, settings=settings.fingerprint_fields(),
+            seed=seed, frame_step=pretraining.frame_step, homes=pretraining.homes,
+            train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
+            ingestion=table.attrs.get("ingestion_id"))
+        run_dir = Path(settings.checkpoint_dir) / "pretraining" / modality
+        with run_lock(run_dir):
+            pretrained = pretrain_encoder(modality, config, items, settings, run_dir, seed, fingerprint)
+        with staged_folder(Path(target)) as staging:
+            pretrained.model.save_pretrained(staging)
+        record[modality] = {"pretrained": target, "made_here": True, "fingerprint": fingerprint,
+                            "best_epoch": pretrained.best_epoch, "val_map": pretrained.val_map,
+                            "train_items": len(items["train"]), "val_items": len(items["val"])}
+    return record
+
+
+def build_encoder_from(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
+    """The ``modality`` encoder exactly as ``config`` describes it (pretrained weights loaded)."""
+    if modality == "visual":
+        return VisualEncoder(config.visual_encoder, config.dim)
+    return AudioEncoder(config.audio_encoder, config.dim)
