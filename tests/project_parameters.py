@@ -11,3 +11,12 @@ def load_parameters(env: str) -> dict:
     """Parameters of ``env`` (``base``, ``test``, ``paper``), run table resolved."""
     loader = ProjectConfigLoader(str(CONF), env=None if env == "base" else env, **CONFIG_LOADER_ARGS)
     return loader["parameters"]
+
+
+def random_model_config(env: str = "test") -> dict:
+    """``env``'s model block with both encoders randomly initialised and trainable (model tests
+    need no pretrained folder)."""
+    config = load_parameters(env)["model"]
+    for encoder in ("visual_encoder", "audio_encoder"):
+        config[encoder] = {**config[encoder], "pretrained": None, "trainable": True}
+    return config

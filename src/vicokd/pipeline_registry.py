@@ -28,7 +28,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     """Every pipeline of the project, by name."""
     parameters = run_table_parameters(os.environ.get("KEDRO_ENV"))
     runs = {name: RunSpec.model_validate(row) for name, row in parameters[RUNS].items()}
-    trained = training.create_pipeline(runs)
+    trained = training.create_pipeline(runs, parameters["baseline"])
     pipelines = {
         "simulation": simulation.create_pipeline(),
         "ingestion": ingestion.create_pipeline(),

@@ -1,6 +1,8 @@
 import pytest
 import torch
 
+from project_parameters import random_model_config
+
 
 @pytest.fixture
 def model_parameters(parameters_of):
@@ -9,8 +11,9 @@ def model_parameters(parameters_of):
 
 
 @pytest.fixture
-def test_config(parameters_of) -> dict:
-    return parameters_of("test")["model"]
+def test_config() -> dict:
+    """The test environment's model block, encoders randomly initialised and trainable."""
+    return random_model_config("test")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import numpy as np
 import pandas as pd
 from kedro.framework.session import KedroSession
@@ -56,7 +57,19 @@ def synthetic_inputs(seed: int = 0) -> dict[str, Any]:
                              "duration": n_frames / 2.5, "labels": [CLASSES[first], CLASSES[second]]})
                 split_rows.append({"sequence_id": sequence_id, "home": home, "split": split})
                 index += 1
-    return {"sequences": pd.DataFrame(rows), "splits": pd.DataFrame(split_rows), **stores}
+    return {"sequences": pd.DataFrame(rows), "splits": pd.DataFrame(split_rows), **stores,
+            "person_truth": _person_truth(stores["visibility_masks"])}
+
+
+def _person_truth(masks: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The simulator's truth table for the synthetic sequences: one row per view and 2.5-FPS frame,
+    visible where the mask is, a box over the centre of the frame."""
+    rows = [{"home": sequence_id.split("/")[0], "sequence_id": sequence_id, "view": view + 1,
+             "frame": frame, "time": frame / 2.5, "visible": bool(mask[view, frame]),
+             "x1": 0.25, "y1": 0.25, "x2": 0.75, "y2": 0.75, "actions": []}
+            for sequence_id, mask in masks.items()
+            for view in range(mask.shape[0]) for frame in range(mask.shape[1])]
+    return pd.DataFrame(rows)
 
 
 def as_ingested(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -92,11 +105,20 @@ class Project:
 
     @contextlib.contextmanager
     def session(self, **runtime_params: Any):
-        """A Kedro session of the ``test`` environment inside the project folder."""
-        with contextlib.chdir(self.path):
-            bootstrap_project(self.path)  # also drops pipelines registered for another folder
-            with KedroSession.create(self.path, env="test", runtime_params=runtime_params or None) as session:
-                yield session
+        """A Kedro session of the ``test`` environment inside the project folder.
+
+        kedro-mlflow 2.0.3 with MLflow 3.17 leaves the Kedro run's MLflow run on the active-run
+        stack after the run (each node re-enters it); a process that runs one session, as `kedro
+        run` does, ends it at exit. Several sessions in one process must end it themselves.
+        """
+        try:
+            with contextlib.chdir(self.path):
+                bootstrap_project(self.path)  # also drops pipelines registered for another folder
+                with KedroSession.create(self.path, env="test", runtime_params=runtime_params or None) as session:
+                    yield session
+        finally:
+            while mlflow.active_run() is not None:
+                mlflow.end_run()
 
     def run(self, pipelines: list[str], runtime_params: dict[str, Any] | None = None, **filters: Any) -> None:
         """``kedro run --env test --pipelines ...`` with ``filters`` (``tags``, ``namespaces``, ...)."""

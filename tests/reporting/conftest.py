@@ -32,6 +32,7 @@ def _make_predictions(
                 for i, t, p in zip(index, targets, scores):
                     row = {"run": method, "label": LABELS[method], "group": GROUPS[method],
                            "base": BASES.get(method), "teacher": None if method == "teacher" else "teacher",
+                           "model_version": f"{method}-{supervision}-{home}-{seed}",
                            "supervision": supervision, "backbone": backbone, "seed": seed, "home": home,
                            "split": split,
                            "sequence_id": f"{home}/01/{s:02d}-Part1", "level": level, "frame_index": int(i)}

@@ -2,14 +2,14 @@ import numpy as np
 import pytest
 import torch
 
-from project_parameters import load_parameters
+from project_parameters import random_model_config
 from vicokd.data.sampling import sample_indices
 from vicokd.models import build_model
 from vicokd.reporting.attention import attention_maps
 
 
 def _checkpoint(with_audio: bool, seed: int) -> dict:
-    config = load_parameters("test")["model"]
+    config = random_model_config("test")
     torch.manual_seed(seed)
     model = build_model(config, with_audio)
     return {"config": config, "with_audio": with_audio, "state_dict": model.state_dict(), "metadata": {}}

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from project_parameters import load_parameters
+from project_parameters import random_model_config
 from vicokd.models import build_model
 from vicokd.reporting.saliency import box_share, grad_cam
 
@@ -12,7 +12,7 @@ V, T = 2, 3
 @pytest.fixture
 def model_config() -> dict:
     """The test environment's ``model:`` block at 64 px (a 2 × 2 patch grid), a fresh copy per test."""
-    config = load_parameters("test")["model"]
+    config = random_model_config("test")
     config["visual_encoder"]["image_size"] = 64
     return config
 

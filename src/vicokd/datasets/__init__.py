@@ -1,6 +1,7 @@
 """Custom Kedro datasets of the project."""
 from vicokd.datasets.array_store import ArrayStore, ArrayStoreDataset, StampedArrays
 from vicokd.datasets.optional_json import OptionalJSONDataset
+from vicokd.datasets.partitions import RunPartitionsDataset
 from vicokd.datasets.sequence_table import SequenceTableDataset
 from vicokd.datasets.torch_checkpoint import TorchCheckpointDataset
 
@@ -8,6 +9,7 @@ __all__ = [
     "ArrayStore",
     "ArrayStoreDataset",
     "OptionalJSONDataset",
+    "RunPartitionsDataset",
     "SequenceTableDataset",
     "StampedArrays",
     "TorchCheckpointDataset",

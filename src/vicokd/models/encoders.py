@@ -1,7 +1,7 @@
 """Per-frame encoders shared across views: ViT for images, AST for audio chunks."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -46,9 +46,14 @@ class VisualEncoder(nn.Module):
     ``project(embed(images))``.
     """
 
-    def __init__(self, config: VisualEncoderConfig, dim: int) -> None:
+    def __init__(self, config: VisualEncoderConfig, dim: int,
+                 architecture: dict[str, Any] | None = None) -> None:
+        """``architecture``: a ViT's Hugging Face config dict to build (weights left to a
+        checkpoint's state dict) instead of loading ``config.pretrained``."""
         super().__init__()
-        if config.pretrained:
+        if architecture is not None:
+            self.vit = ViTModel(ViTConfig.from_dict(architecture), add_pooling_layer=False)
+        elif config.pretrained:
             self.vit = load_pretrained(
                 ViTModel.from_pretrained,
                 config.pretrained,
@@ -132,9 +137,14 @@ class AudioEncoder(nn.Module):
     along L. Output: ``(N, dim)`` = ``project(embed(chunks))``.
     """
 
-    def __init__(self, config: AudioEncoderConfig, dim: int) -> None:
+    def __init__(self, config: AudioEncoderConfig, dim: int,
+                 architecture: dict[str, Any] | None = None) -> None:
+        """``architecture``: an AST's Hugging Face config dict to build (weights left to a
+        checkpoint's state dict) instead of loading ``config.pretrained``."""
         super().__init__()
-        if config.pretrained:
+        if architecture is not None:
+            self.ast = ASTModel(ASTConfig.from_dict(architecture))
+        elif config.pretrained:
             self.ast = load_pretrained(ASTModel.from_pretrained, config.pretrained, "audio_encoder")
             if self.ast.config.max_length != config.max_length:
                 crop_audio_positions(self.ast, config.max_length)

@@ -58,17 +58,29 @@ class MultiViewModel(nn.Module):
     adapter from the visual features, and no audio encoder exists.
     """
 
-    def __init__(self, config: ModelConfig, with_audio: bool) -> None:
+    def __init__(self, config: ModelConfig, with_audio: bool,
+                 architectures: Mapping[str, dict[str, Any]] | None = None) -> None:
         super().__init__()
         self.config = config
         self.with_audio = with_audio
-        self.visual_encoder = VisualEncoder(config.visual_encoder, config.dim)
-        self.audio_encoder = AudioEncoder(config.audio_encoder, config.dim) if with_audio else None
+        architectures = architectures or {}
+        self.visual_encoder = VisualEncoder(config.visual_encoder, config.dim,
+                                            architectures.get("visual"))
+        self.audio_encoder = (AudioEncoder(config.audio_encoder, config.dim, architectures.get("audio"))
+                              if with_audio else None)
         self.adapter = None if with_audio else CrossModalAdapter(config.dim, config.adapter_hidden)
         self.cross_attention = CrossModalAttention(
             config.dim, config.cross_attention_heads, config.dropout
         )
         self.backbone = BACKBONE_CLASSES[config.backbone](config)
+
+    def encoder_architectures(self) -> dict[str, dict[str, Any]]:
+        """The encoders' Hugging Face config dicts (``visual``, and ``audio`` with audio): with a
+        state dict they rebuild this model without its pretrained folders."""
+        architectures = {"visual": self.visual_encoder.vit.config.to_dict()}
+        if self.audio_encoder is not None:
+            architectures["audio"] = self.audio_encoder.ast.config.to_dict()
+        return architectures
 
     @property
     def embedding_sizes(self) -> dict[str, int]:
@@ -180,10 +192,12 @@ class MultiViewModel(nn.Module):
         return self.forward_embeddings(visual, self._embed_audio(audio, visual.shape[:3]))
 
 
-def build_model(config: Mapping[str, Any] | ModelConfig, with_audio: bool) -> MultiViewModel:
+def build_model(config: Mapping[str, Any] | ModelConfig, with_audio: bool,
+                architectures: Mapping[str, dict[str, Any]] | None = None) -> MultiViewModel:
     """Build the teacher (``with_audio=True``) or the student (``False``) from the ``model:``
-    parameter block."""
-    return MultiViewModel(parse_model_config(config), with_audio)
+    parameter block; ``architectures`` (:meth:`MultiViewModel.encoder_architectures`) builds the
+    encoders without loading their pretrained weights (a checkpoint's state dict holds them)."""
+    return MultiViewModel(parse_model_config(config), with_audio, architectures)
 
 
 def model_signature(config: Mapping[str, Any] | ModelConfig, with_audio: bool) -> dict[str, Any]:

@@ -121,3 +121,53 @@ def attention_figure(
     if title:
         figure.suptitle(title)
     return figure
+
+
+def saliency_figure(
+    frames: np.ndarray,
+    maps: Mapping[str, np.ndarray],
+    shown: Sequence[int],
+    boxes: np.ndarray | None = None,
+    title: str = "",
+) -> Figure:
+    """Figure 4: each view's frames with each model's spatial saliency overlaid (and the true
+    person box when known).
+
+    Args:
+        frames: ``(V, T, H, W, 3)`` uint8, the frames the models saw.
+        maps: model label → ``(V, T, h, w)`` saliency maps in [0, 1] on the patch grid.
+        shown: the frame indices (into T) to draw, one block of columns each.
+        boxes: ``(V, T, 4)`` normalised ``x1, y1, x2, y2`` (NaN where not visible), or None.
+        title: the figure's title.
+
+    Returns:
+        A figure with one row per view and, per shown frame, the frame then one overlay per model.
+    """
+    views, steps, height, width = frames.shape[:4]
+    labels = list(maps)
+    columns = len(shown) * (1 + len(labels))
+    figure, axes = plt.subplots(views, columns, figsize=(1.7 * columns, 1.5 * views + 0.6),
+                                squeeze=False)
+    for view in range(views):
+        for block, step in enumerate(shown):
+            panels = [("frame", None), *((label, maps[label][view, step]) for label in labels)]
+            for offset, (label, saliency) in enumerate(panels):
+                axis = axes[view, block * (1 + len(labels)) + offset]
+                axis.imshow(frames[view, step])
+                if saliency is not None:
+                    axis.imshow(saliency, cmap="jet", alpha=0.45, vmin=0.0, vmax=1.0,
+                                extent=(0, width, height, 0), interpolation="bilinear")
+                if boxes is not None and np.isfinite(boxes[view, step]).all():
+                    x1, y1, x2, y2 = boxes[view, step] * [width, height, width, height]
+                    axis.add_patch(plt.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False,
+                                                 edgecolor="white", linewidth=1.2))
+                axis.set_xticks([])
+                axis.set_yticks([])
+                if view == 0:
+                    axis.set_title(f"t={step}: {label}", fontsize=7)
+                if block == 0 and offset == 0:
+                    axis.set_ylabel(f"View{view + 1}")
+    if title:
+        figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure

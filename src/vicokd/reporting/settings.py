@@ -12,7 +12,8 @@ class AttentionSettings(Parameters):
     """Figure 4: which models, on which test sequence, at how many query frames."""
 
     sequence_id: str | None  # null: the test sequence of each home with the most labelled actions
-    query_frames: PositiveInt  # query frames shown (evenly spread over the T frames)
+    query_frames: PositiveInt  # query frames of the cross-modal attention figure
+    shown_frames: PositiveInt  # frames of the saliency figure (those most views see the person in)
     models: dict[str, str]  # run -> supervision level drawn, in this order
 
 
@@ -21,6 +22,5 @@ class ReportingSettings(Parameters):
 
     split: Literal["val", "test"]  # the split the tables score
     digits: NonNegativeInt  # decimals in the markdown tables
-    baseline: str  # the run every Δ of Table 1 is measured against (the plain student)
     attention: AttentionSettings
     links: dict[str, str]  # report title -> file of data/08_reporting that summary.md links

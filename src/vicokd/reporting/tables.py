@@ -20,8 +20,9 @@ from vicokd.metrics import mean_average_precision
 
 #: Columns that identify one trained model.
 KEY_COLUMNS: tuple[str, ...] = ("run", "supervision", "backbone", "seed", "home")
-#: Columns that describe the run a model belongs to (its row of the run table).
-RUN_COLUMNS: tuple[str, ...] = ("label", "group", "base", "teacher")
+#: Columns that describe the run a model belongs to (its row of the run table), and the version of
+#: the trained model (the checkpoint's ``model_version``: a report traces back to it).
+RUN_COLUMNS: tuple[str, ...] = ("label", "group", "base", "teacher", "model_version")
 SCORE_PREFIX = "score."
 TARGET_PREFIX = "target."
 AP_PREFIX = "ap."
@@ -92,7 +93,8 @@ def evaluate_predictions(
             row["map"] = mean_average_precision(scores, targets)
             row.update(zip((f"{AP_PREFIX}{c}" for c in CLASSES), class_average_precisions(scores, targets)))
             rows.append(row)
-    return pd.DataFrame(rows)
+    columns = [*KEY_COLUMNS, "level", *RUN_COLUMNS, "n_rows", "map", *(f"{AP_PREFIX}{c}" for c in CLASSES)]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def per_class_table(metrics: pd.DataFrame, level: str = "sequence") -> pd.DataFrame:

@@ -11,20 +11,23 @@ from typing import Any
 
 import torch
 
-from vicokd.models import ModelConfig, build_model, model_signature
+from vicokd.models import ModelConfig, MultiViewModel, build_model, model_signature
 
 
-def make_checkpoint(config: ModelConfig, with_audio: bool, state_dict: Mapping[str, torch.Tensor],
+def make_checkpoint(model: MultiViewModel, state_dict: Mapping[str, torch.Tensor],
                     metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """The checkpoint of a model built from ``config`` (with or without audio) holding
-    ``state_dict`` (e.g. its best epoch's weights)."""
-    return {"config": model_signature(config, with_audio)["model"], "with_audio": with_audio,
-            "state_dict": dict(state_dict), "metadata": dict(metadata)}
+    """The checkpoint of ``model`` holding ``state_dict`` (e.g. its best epoch's weights); its
+    encoders' architectures go into the metadata, so the checkpoint rebuilds the model on its own."""
+    return {"config": model_signature(model.config, model.with_audio)["model"],
+            "with_audio": model.with_audio, "state_dict": dict(state_dict),
+            "metadata": {**metadata, "architectures": model.encoder_architectures()}}
 
 
 def model_from_checkpoint(checkpoint: Mapping[str, Any]) -> torch.nn.Module:
-    """The model of ``checkpoint``, its weights loaded, in eval mode."""
-    model = build_model(checkpoint["config"], checkpoint["with_audio"])
+    """The model of ``checkpoint``, its weights loaded, in eval mode (encoders built from the
+    architectures the metadata records; without them, from the model block)."""
+    model = build_model(checkpoint["config"], checkpoint["with_audio"],
+                        checkpoint["metadata"].get("architectures"))
     model.load_state_dict(checkpoint["state_dict"])
     return model.eval()
 

@@ -17,6 +17,7 @@ import torch
 
 from vicokd.data.clips import ClipSources
 from vicokd.datasets.locking import run_lock
+from vicokd.datasets.staging import timestamped_id
 from vicokd.models import ModelConfig, build_model, model_signature
 from vicokd.tracking import track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
@@ -131,20 +132,21 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
                           "checkpoint": f"{job.run.name}_model_{job.supervision.name}/"
                                         f"{partition_key(job.home, job.seed)}"})
     model.load_state_dict(result.state_dict)
+    version = {"model_version": f"{fingerprint}-{timestamped_id()}"}  # stamps all three outputs
     predictions = pd.concat(
         [predictions_table(predict(model, clips[split], with_audio, job.settings.eval_batch_size,
-                                   job.settings.autocast), job.identity, split)
+                                   job.settings.autocast), {**job.identity, **version}, split)
          for split in ("val", "test")],
         ignore_index=True,
     )
     best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
     metadata = {
-        **job.identity, "recipe": job.run.recipe.model_dump(), "fingerprint": fingerprint,
+        **job.identity, **version, "recipe": job.run.recipe.model_dump(), "fingerprint": fingerprint,
         "best_epoch": result.best_epoch,
         **{key: float(best[key]) for key in ("val_map", "test_map", "val_seq_map", "test_seq_map")},
     }
-    checkpoint = make_checkpoint(job.model, with_audio, result.state_dict, metadata)
-    history = result.history.assign(**job.identity)
+    checkpoint = make_checkpoint(model, result.state_dict, metadata)
+    history = result.history.assign(**job.identity, **version)
     return TrainedModel(checkpoint, history, predictions)
 
 
@@ -174,6 +176,7 @@ def train_run(
     seeds: Iterable[int],
     encoders: Mapping[str, Any],
     teacher_checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]] | None = None,
+    baseline_checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Train ``run`` at ``supervision`` for every home and seed.
 
@@ -183,6 +186,9 @@ def train_run(
             models' fingerprints).
         teacher_checkpoints: the teacher run's checkpoints, ``partition_key -> loader`` (needed when
             the run distils).
+        baseline_checkpoints: the plain student's checkpoints at this supervision; before
+            distilling, a warning names both figures when the teacher's validation sequence-level
+            mAP is not above the plain student's (same home and seed).
 
     Returns:
         ``{partition_key: checkpoint}``, ``{partition_key: history}``, ``{partition_key: predictions}``.
@@ -195,12 +201,28 @@ def train_run(
         for seed in seeds:
             key = partition_key(home, seed)
             teacher = _teacher_checkpoint(teacher_checkpoints, run, key) if run.distils else None
+            if teacher is not None and baseline_checkpoints is not None and key in baseline_checkpoints:
+                check_teacher_margin(teacher, baseline_checkpoints[key](), run.name)
             job = TrainingJob(run, supervision, settings, model, home, seed, encoders, teacher)
             log.info("Training %s %s for %s", run.name, supervision.name, key)
             trained = train_model(sources, job)
             for store, value in zip(outputs, (trained.checkpoint, trained.history, trained.predictions)):
                 store[key] = value
     return outputs
+
+
+def check_teacher_margin(teacher: Mapping[str, Any], baseline: Mapping[str, Any], run: str) -> float:
+    """The teacher's validation sequence-level mAP minus the plain student's (same home, seed and
+    supervision); a warning names both figures when the teacher is not better."""
+    ours, theirs = teacher["metadata"], baseline["metadata"]
+    margin = ours["val_seq_map"] - theirs["val_seq_map"]
+    if not margin > 0:
+        log.warning(
+            "Run %s distils teacher %s (validation sequence-level mAP %.2f) into %s/seed%s, but the "
+            "plain student %s %s reaches %.2f without it: the teacher is not better.",
+            run, ours["run"], ours["val_seq_map"], ours["home"], ours["seed"], theirs["run"],
+            theirs["supervision"], theirs["val_seq_map"])
+    return margin
 
 
 def _teacher_checkpoint(checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]], run: RunSpec,

@@ -1,5 +1,6 @@
 """The training template on the test environment: every run of the run table, through Kedro sessions
 on a project copy holding the synthetic dataset (tests/pipelines/synthetic_project.py)."""
+import contextlib
 import shutil
 from collections.abc import Mapping
 
@@ -9,8 +10,8 @@ from kedro.framework.project import pipelines
 from synthetic_project import HOMES, Project
 
 from vicokd.data.clips import ClipSources, join_splits
-from vicokd.models import build_model
 from vicokd.training import runs as training_runs
+from vicokd.training.checkpoints import model_from_checkpoint
 from vicokd.training.runs import TrainingJob, train_model
 
 TEACHERS = ("teacher", "teacher_vc")
@@ -51,8 +52,8 @@ def test_teacher_checkpoints_rebuild_the_models(trained_project):
             metadata = checkpoint["metadata"]
             assert (metadata["run"], metadata["supervision"], f"{metadata['home']}/seed{metadata['seed']}") == (
                 name, "AV_F", key)
-            model = build_model(checkpoint["config"], with_audio=True)
-            model.load_state_dict(checkpoint["state_dict"])  # strict: every weight is there
+            # strict: every weight is there; the checkpoint needs no pretrained folder to rebuild it
+            model_from_checkpoint(checkpoint)
     vc = trained_project.load("teacher_vc_model_AV_F")["Home1/seed0"]()["metadata"]["recipe"]
     assert vc["view_consistency"]["weight"] == 1.0
     assert trained_project.load("teacher_model_AV_F")["Home1/seed0"]()["metadata"]["recipe"]["view_consistency"] is None
@@ -161,14 +162,15 @@ class RecordingStore(Mapping):
 def test_sequence_supervision_reads_no_training_frame_labels(trained_project, inputs, tmp_path):
     parameters = trained_project.load("parameters")
     store = RecordingStore(inputs["frame_labels"])
-    sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]), inputs["frames"],
-                          inputs["log_mels"], inputs["visibility_masks"],
-                          inputs["person_confidence"], store)
+    sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]),
+                          trained_project.load("visual_features"), trained_project.load("audio_features"),
+                          inputs["visibility_masks"], inputs["person_confidence"], store)
     settings = parameters["training"].with_overrides({"checkpoint_dir": str(tmp_path)})
     job = TrainingJob(parameters["runs"]["vicokd"], parameters["supervision_levels"]["V_S"], settings,
-                      parameters["model"], "Home1", 0,
+                      parameters["model"], "Home1", 0, trained_project.load("encoders"),
                       trained_project.load("teacher_model_AV_F")["Home1/seed0"]())
-    trained = train_model(sources, job)
+    with contextlib.chdir(trained_project.path):  # the model's encoder folders are project-relative
+        trained = train_model(sources, job)
     splits = inputs["splits"].set_index("sequence_id")["split"]
     assert store.read  # validation and test frames are still scored frame by frame
     assert {splits[key] for key in store.read} == {"val", "test"}

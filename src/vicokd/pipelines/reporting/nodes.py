@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from vicokd.data.annotations import CLASSES
+from vicokd.detection.yolo_export import truth_on_frames
 from vicokd.models import ModelConfig
-from vicokd.reporting import figures, summary, tables
+from vicokd.reporting import figures, human_centric, summary, tables
 from vicokd.reporting.attention import attention_maps
 from vicokd.reporting.settings import ReportingSettings
 from vicokd.training.settings import TrainingSettings
@@ -24,14 +26,22 @@ def _load_all(partitioned: Mapping[str, Partitions]) -> pd.DataFrame:
                       for _, load in sorted(partitions.items())], ignore_index=True)
 
 
-def evaluate_models(reporting: ReportingSettings, **predictions: Partitions) -> pd.DataFrame:
-    """Macro mAP and per-class AP of every trained model on ``reporting.split``, in run-table order.
+def evaluate_models(reporting: ReportingSettings, homes: list[str], seeds: list[int],
+                    **predictions: Partitions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Macro mAP and per-class AP of every trained model on ``reporting.split``, in run-table order,
+    and the inventory of what is on disk.
 
-    ``predictions``: each run's predictions at one supervision level (``<home>/seed<k> -> loader``).
+    ``predictions``: each run's predictions at one supervision level (``<home>/seed<k> -> loader``;
+    empty when that run has not been trained).
+
+    Returns:
+        The metrics (only of models on disk) and ``dataset, partition, present`` for every
+        expected home and seed (``homes`` × ``seeds``) of every dataset.
     """
     loaded = {f"{name}/{key}": load() for name, partitions in predictions.items()
               for key, load in sorted(partitions.items())}
-    return tables.evaluate_predictions(loaded, split=reporting.split)
+    return (tables.evaluate_predictions(loaded, split=reporting.split),
+            summary.inventory(predictions, homes, seeds))
 
 
 def summarise_training(**histories: Partitions) -> pd.DataFrame:
@@ -45,7 +55,8 @@ def _render(table: pd.DataFrame, labels: Mapping[str, str], title: str, note: st
     return tables.to_markdown(table, title, note, reporting.digits), table
 
 
-def build_methods_table(model_metrics: pd.DataFrame, reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
+def build_methods_table(model_metrics: pd.DataFrame, baseline: str,
+                        reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
     """Table 1 (markdown, csv): the teacher and every method × supervision per home, Δ to the
     baseline run (the plain student)."""
     note = (f"Macro mAP (%) on the {reporting.split} split, mean over seeds: sequence level (the paper's "
@@ -53,7 +64,7 @@ def build_methods_table(model_metrics: pd.DataFrame, reporting: ReportingSetting
             "scores it) and frame level beside it; Δ = difference to the plain student of the same "
             "supervision. Every model is the epoch with the best validation sequence-level mAP.")
     table = tables.comparison_table(model_metrics, tables.method_runs(model_metrics),
-                                    reference=reporting.baseline)
+                                    reference=baseline)
     return _render(table, tables.run_labels(model_metrics), "Table 1: methods", note, reporting)
 
 
@@ -149,10 +160,12 @@ def plot_attention_maps(
 
 def write_summary(
     table1_methods: str, training_summary: pd.DataFrame, dataset_statistics: str, mask_quality_table: str,
-    simulation_overlap: dict, model_metrics: pd.DataFrame, model: ModelConfig, training: TrainingSettings,
-    ingestion: dict[str, Any], reporting: ReportingSettings,
+    simulation_overlap: dict, model_metrics: pd.DataFrame, model_inventory: pd.DataFrame,
+    model: ModelConfig, training: TrainingSettings, ingestion: dict[str, Any], baseline: str,
+    reporting: ReportingSettings,
 ) -> str:
-    """summary.md: settings, machine, what ran, Table 1, training time, data and mask quality, links."""
+    """summary.md: settings, machine, what ran, Table 1, the teacher check, training time, data and
+    mask quality, links."""
     settings = {
         "backbone": model.backbone,
         "frames per clip (T)": training.num_frames,
@@ -169,6 +182,12 @@ def write_summary(
     overlap = pd.DataFrame.from_dict(simulation_overlap, orient="index").rename_axis("home").reset_index()
     sections = {
         "Results": _body(table1_methods),
+        "Missing": summary.missing_models(model_inventory),
+        "Teacher check (validation, before distilling)": _body(tables.to_markdown(
+            summary.teacher_check(training_summary, baseline), "",
+            "Validation sequence-level mAP (%) of the teacher and of the plain student at their "
+            "selected epochs; a negative margin means distillation starts from a teacher that is "
+            "not better than the student alone.", reporting.digits)),
         "Training time": f"{seconds / 60:.1f} min of training over all models and homes.\n"
                          + _body(tables.to_markdown(training_summary, "", digits=reporting.digits)),
         "Data": _body(dataset_statistics),
@@ -191,3 +210,73 @@ def _epochs_by_role(training_summary: pd.DataFrame) -> str:
 def _body(markdown: str) -> str:
     """A markdown report without its first heading line (the summary gives its own)."""
     return markdown.split("\n", 1)[1] if markdown.startswith("#") else markdown
+
+
+def plot_saliency_maps(
+    sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
+    log_mels: Mapping[str, np.ndarray], frame_labels: Mapping[str, np.ndarray],
+    person_truth: pd.DataFrame, training: TrainingSettings, reporting: ReportingSettings,
+    **models: Partitions,
+) -> tuple[dict[str, Figure], str, pd.DataFrame]:
+    """Figure 4 as the paper draws it, ``{home}.png``: each view's frames of one test sequence with
+    the spatial saliency (Grad-CAM on the ViT's patch tokens) of each model of
+    ``reporting.attention.models`` (first seed) and the true person box; and, beyond the paper, the
+    share of each model's saliency inside the true person box over every visible (view, frame) of
+    every test sequence, per home (markdown, csv; empty without ground truth)."""
+    settings = reporting.attention
+    plots, shares = {}, []
+    keys = sorted(next(iter(models.values())))
+    for home in dict.fromkeys(key.split("/")[0] for key in keys):
+        key = next(k for k in keys if k.startswith(f"{home}/"))
+        checkpoints = {}
+        for partitions in models.values():
+            checkpoint = partitions[key]()
+            metadata = checkpoint["metadata"]
+            checkpoints[f"{metadata['label']} {metadata['supervision']}"] = checkpoint
+        shown_sequence = _attention_sequence(sequences, splits, home, settings.sequence_id)
+        test = splits.loc[(splits["home"] == home) & (splits["split"] == "test"), "sequence_id"]
+        for sequence_id in sorted(test):
+            indices, clip, audio = human_centric.clip_inputs(frames[sequence_id], log_mels[sequence_id],
+                                                             training.num_frames)
+            class_index = human_centric.explained_class(frame_labels[sequence_id])
+            maps = human_centric.saliency_maps(checkpoints, clip, audio, class_index)
+            truth = _truth_on_clip(person_truth, sequence_id, frames[sequence_id].shape[1], indices)
+            if truth is not None:
+                shares.append(human_centric.human_centric_shares(maps, *truth).assign(
+                    home=home, sequence_id=sequence_id))
+            if sequence_id == shown_sequence:
+                visible = truth[0] if truth is not None else np.ones(clip.shape[:2], bool)
+                plots[f"{home}.png"] = figures.saliency_figure(
+                    clip.permute(0, 1, 3, 4, 2).numpy(), maps,
+                    human_centric.shown_frames(visible, settings.shown_frames),
+                    truth[1] if truth is not None else None,
+                    title=f"{sequence_id}: Grad-CAM of {CLASSES[class_index]} (white: true person box)")
+    table = _share_table(shares)
+    note = ("Share (%) of each model's Grad-CAM saliency inside the true person box, mean over every "
+            "(view, frame) of the test sequences where the simulator says the person is visible; "
+            "`uniform` is the box's mean area, what a map spread evenly would score.")
+    return plots, tables.to_markdown(table, "Human-centric saliency (Figure 4, measured)", note,
+                                     reporting.digits), table
+
+
+def _truth_on_clip(person_truth: pd.DataFrame, sequence_id: str, n_frames: int,
+                   indices: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The simulator's visibility ``(V, T)`` and boxes ``(V, T, 4)`` at the clip's frames, or None
+    without ground truth (real data)."""
+    rows = person_truth[person_truth["sequence_id"] == sequence_id] if not person_truth.empty else person_truth
+    if rows.empty:
+        return None
+    visible, boxes = truth_on_frames(rows, n_frames)
+    return visible[:, indices], boxes[:, indices]
+
+
+def _share_table(shares: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per home: every model's mean share (%) and the uniform reference."""
+    if not shares:
+        return pd.DataFrame(columns=["home"])
+    frame = pd.concat(shares, ignore_index=True)
+    table = frame.pivot_table(index="home", columns="model", values="share", aggfunc="mean", sort=False)
+    table = 100 * table[list(dict.fromkeys(frame["model"]))]
+    table["uniform"] = 100 * frame.groupby("home")["box_area"].mean()
+    table["(view, frame) pairs"] = frame.groupby(["home", "model"]).size().groupby("home").first()
+    return table.reset_index()

@@ -40,14 +40,23 @@ def teacher_models(run: RunSpec, runs: Mapping[str, RunSpec]) -> str:
     return output_name(teacher.name, "model", teacher.supervisions[0])
 
 
-def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec]) -> Pipeline:
-    """The template instantiated for ``run``: one training node per supervision level."""
+def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec], baseline: str) -> Pipeline:
+    """The template instantiated for ``run``: one training node per supervision level. A run that
+    distils reads its teacher's checkpoints, and the baseline run's at the same supervision (to
+    check that the teacher beats it)."""
     teacher = {"teacher_models": teacher_models(run, runs)} if run.distils else {}
+
+    def baseline_input(supervision: str) -> dict[str, str]:
+        if not run.distils or supervision not in runs[baseline].supervisions:
+            return {}
+        return {"baseline_models": output_name(baseline, "model", supervision)}
+
     stage = "teacher" if run.group == "teacher" else "distill"
     nodes = [
         Node(
             train_models,
-            inputs={**{name: name for name in DATA_INPUTS}, **teacher, **SHARED_PARAMETERS,
+            inputs={**{name: name for name in DATA_INPUTS}, **teacher, **baseline_input(supervision),
+                    **SHARED_PARAMETERS,
                     "run": "params:run", "supervision": f"params:supervision_{supervision}"},
             outputs=[f"{kind}_{supervision}" for kind in OUTPUTS],
             name=f"train_{supervision}",
@@ -58,7 +67,8 @@ def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec]) -> Pipeline:
     return Pipeline(
         nodes,
         namespace=run.name,
-        inputs={*DATA_INPUTS, *teacher.values()},
+        inputs={*DATA_INPUTS, *teacher.values(),
+                *(v for s in run.supervisions for v in baseline_input(s).values())},
         outputs={f"{kind}_{supervision}": output_name(run.name, kind, supervision)
                  for kind in OUTPUTS for supervision in run.supervisions},
         parameters={
@@ -69,6 +79,9 @@ def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec]) -> Pipeline:
     )
 
 
-def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
-    """Every run of ``runs`` (the resolved run table), in table order."""
-    return sum((run_pipeline(run, runs) for run in runs.values()), Pipeline([]))
+def create_pipeline(runs: Mapping[str, RunSpec], baseline: str) -> Pipeline:
+    """Every run of ``runs`` (the resolved run table), in table order; ``baseline`` names the plain
+    student."""
+    if baseline not in runs:
+        raise ValueError(f"baseline {baseline!r} is not a run of the run table")
+    return sum((run_pipeline(run, runs, baseline) for run in runs.values()), Pipeline([]))
