@@ -47,10 +47,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from model_cost import environment_parameters
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
-from model_cost import environment_parameters
 from vicokd.data.annotations import CLASSES
 from vicokd.data.dataset import MultiViewClipDataset
 from vicokd.models import build_model
@@ -79,13 +79,16 @@ CPU_ATTENTION_FLOPS = {
 
 @dataclass(frozen=True)
 class Size:
-    """What one benchmark size trains: the ``model`` block, batch B, clip length T, frame size."""
+    """What one benchmark size trains: the ``model`` block, batch B, clip length T, frame size, the
+    optimiser's settings, the supervision levels and the ViCoKD recipe."""
 
     name: str
     model: dict[str, Any]
     batch: int
     frames: int
     image: int
+    learning_rate: float
+    weight_decay: float
     supervision_levels: dict[str, Any]
     recipe: dict[str, Any]
 
@@ -96,7 +99,8 @@ def load_size(name: str) -> Size:
     training = params["training"]
     batch, frames = (1, 4) if name == "small" else (training["batch_size"], training["num_frames"])
     return Size(name, params["model"], batch, frames, params["model"]["visual_encoder"]["image_size"],
-                params["supervision_levels"], params["runs"]["vicokd"]["recipe"])
+                training["learning_rate"], training["weight_decay"], params["supervision_levels"],
+                params["runs"]["vicokd"]["recipe"])
 
 
 def model_config(size: Size, mode: str) -> tuple[dict[str, Any], str]:
@@ -108,7 +112,8 @@ def model_config(size: Size, mode: str) -> tuple[dict[str, Any], str]:
         encoder = {**config[key], "trainable": mode == "finetuned"}
         folder = ROOT / encoder["pretrained"] if encoder["pretrained"] else None
         encoder["pretrained"] = str(folder) if folder and folder.is_dir() else None
-        notes.append(f"{key} {'pretrained ' + str(folder) if encoder['pretrained'] else 'randomly initialised'}")
+        source = f"pretrained {folder}" if encoder["pretrained"] else "randomly initialised"
+        notes.append(f"{key} {source}")
         config[key] = encoder
     return config, "; ".join(notes)
 
@@ -214,7 +219,8 @@ def measure(size: Size, model_name: str, mode: str, device: torch.device, steps:
         data = batches(simulated_home(size, mode, sizes), size.batch)
         model.to(device)
         objective.to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=5e-4)
+        optimizer = torch.optim.Adam(model.parameters(), lr=size.learning_rate,
+                                     weight_decay=size.weight_decay)
         figures.trainable_parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
         def step(batch: Mapping[str, Any]) -> None:
@@ -320,6 +326,28 @@ def write_section(path: Path, key: str, text: str) -> None:
     path.write_text(new)
 
 
+def context_lines(size: Size, device: torch.device, description: str, peak: float | None,
+                  steps: int, command: str) -> list[str]:
+    """What a table was measured on: device, date, sizes, encoder weights, steps, command."""
+    model = size.model
+    visual, audio = model["visual_encoder"], model["audio_encoder"]
+    precision = "bf16 autocast" if device.type == "cuda" else "fp32"
+    return [
+        (f"- Device: {description}; bf16 peak: {fmt(peak, '{:.0f} TFLOP/s')}; {precision}; "
+         f"torch {torch.__version__}; {datetime.date.today().isoformat()}."),
+        (f"- Size `{size.name}`: B = {size.batch}, V = {VIEWS}, T = {size.frames}, {size.image} px, "
+         f"D = {model['dim']}, backbone {model['backbone']}; ViT: patch {visual['patch_size']}, "
+         f"hidden {visual['hidden_size']}, layers {visual['num_layers']}, heads {visual['num_heads']}; "
+         f"AST: hidden {audio['hidden_size']}, layers {audio['num_layers']}, heads {audio['num_heads']}, "
+         f"{audio['num_mel_bins']} mel bins, patch {audio['patch_size']}, strides "
+         f"{audio['frequency_stride']}/{audio['time_stride']}, {audio['max_length']} spectrogram "
+         f"frames per chunk."),
+        f"- Encoder weights: {model_config(size, 'frozen')[1]}.",
+        (f"- {steps} timed steps per row after one untimed step that counts the FLOPs; "
+         f"`python benchmarks/paper_gpu.py {command}`."),
+    ]
+
+
 def benchmark(size: Size, device: torch.device, models: list[str], modes: list[str], steps: int,
               peak_tflops: float | None) -> list[Figures]:
     """One row per model and mode, each printed as it is measured."""
@@ -355,23 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     size = load_size(args.size or ("paper" if device.type == "cuda" else "small"))
     description, peak = device_description(device)
     peak = args.peak_tflops or peak
-    model = size.model
-    visual, audio = model["visual_encoder"], model["audio_encoder"]
-    lines = [
-        f"- Device: {description}; bf16 peak: {fmt(peak, '{:.0f} TFLOP/s')}; "
-        f"{'bf16 autocast' if device.type == 'cuda' else 'fp32'}; "
-        f"torch {torch.__version__}; {datetime.date.today().isoformat()}.",
-        f"- Size `{size.name}`: B = {size.batch}, V = {VIEWS}, T = {size.frames}, "
-        f"{size.image} px, D = {model['dim']}, backbone {model['backbone']}; ViT: patch "
-        f"{visual['patch_size']}, hidden {visual['hidden_size']}, layers {visual['num_layers']}, "
-        f"heads {visual['num_heads']}; AST: hidden {audio['hidden_size']}, layers "
-        f"{audio['num_layers']}, heads {audio['num_heads']}, {audio['num_mel_bins']} mel bins, patch "
-        f"{audio['patch_size']}, strides {audio['frequency_stride']}/{audio['time_stride']}, "
-        f"{audio['max_length']} spectrogram frames per chunk.",
-        f"- Encoder weights: {model_config(size, 'frozen')[1]}.",
-        f"- {args.steps} timed steps per row after one untimed step that counts the FLOPs; "
-        f"`python benchmarks/paper_gpu.py {' '.join(argv if argv is not None else sys.argv[1:])}`.",
-    ]
+    command = " ".join(argv if argv is not None else sys.argv[1:])
+    lines = context_lines(size, device, description, peak, args.steps, command)
     print("\n".join(lines))
     print(" | ".join(HEADER))
     results = benchmark(size, device, args.models, args.modes, args.steps, peak)
