@@ -1,7 +1,8 @@
 """Parameter counts and forward FLOPs per sample of each backbone, for the base and paper models.
 
 Usage: python benchmarks/model_cost.py [--frames T] [--views V]
-Encoders are built from the architecture keys (``pretrained`` is ignored), so no checkpoint is
+Each environment's ``model`` block and T are read as a Kedro run reads them (conf/<env> merged over
+conf/base). Encoders are built from the architecture keys (``pretrained`` is ignored), so no checkpoint is
 needed. Models and inputs live on the meta device: shapes only, no weights, no arithmetic, so
 even the paper models are counted in seconds. FLOPs are counted by torch.utils.flop_counter
 (matrix products and convolutions; a multiply-add counts as 2) for one sample (B = 1) with V
@@ -9,24 +10,30 @@ views and T frames.
 """
 
 import argparse
-import copy
 from pathlib import Path
 
 import torch
-import yaml
 from torch.utils.flop_counter import FlopCounterMode
 
+from vicokd.configuration import ProjectConfigLoader
 from vicokd.models import BACKBONES, build_model
+from vicokd.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
+def environment_parameters(env: str) -> dict:
+    """The parameters of conf/<env> merged over conf/base as a Kedro run reads them (globals
+    resolved, run table resolved); ``base`` alone for ``env="base"``."""
+    loader = ProjectConfigLoader(str(CONF), env=None if env == "base" else env, **CONFIG_LOADER_ARGS)
+    return loader["parameters"]
+
+
 def model_parameters(env: str) -> dict:
-    """The ``model:`` block of conf/<env>/parameters_model.yml, with random-init encoders."""
-    config = yaml.safe_load((CONF / env / "parameters_model.yml").read_text())["model"]
-    config = copy.deepcopy(config)
-    config["visual_encoder"]["pretrained"] = None
-    config["audio_encoder"]["pretrained"] = None
+    """The environment's ``model:`` block, with random-init encoders."""
+    config = environment_parameters(env)["model"]
+    for encoder in ("visual_encoder", "audio_encoder"):
+        config[encoder] = {**config[encoder], "pretrained": None}
     return config
 
 
@@ -52,15 +59,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--views", type=int, default=5)
     parser.add_argument(
-        "--frames", type=int, default=None, help="T (default: 16 for base, 70 for paper)"
+        "--frames", type=int, default=None, help="T (default: the environment's training.num_frames)"
     )
     args = parser.parse_args()
     print(
         f"{'config':6} {'backbone':10} {'model':8} {'T':>3} {'params':>12} {'trainable':>12} "
         f"{'GFLOPs/sample':>14}"
     )
-    for env, default_frames in (("base", 16), ("paper", 70)):
-        frames = args.frames or default_frames
+    for env in ("base", "paper"):
+        frames = args.frames or environment_parameters(env)["training"]["num_frames"]
         config = model_parameters(env)
         for backbone in BACKBONES:
             for role, with_audio in (("teacher", True), ("student", False)):
