@@ -10,7 +10,9 @@ from data.fake_home import record, view_colour, write_json
 from vicokd.data.annotations import CLASSES, RecordingError
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
 
-SETTINGS = IngestionSettings(image_size=(16, 20))
+SETTINGS = IngestionSettings(image_size=(16, 20), sample_rate=16000, num_mel_bins=128,
+                             time_tolerance=0.4, strict=False, num_workers=0)
+STRICT = SETTINGS.model_copy(update={"image_size": (8, 8), "strict": True})
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +123,8 @@ def test_bad_inputs_are_left_out_with_a_warning_naming_file_and_problem(ingested
 
 
 def test_strict_mode_raises_on_the_first_bad_sequence(fake_dataset):
-    strict = IngestionSettings(image_size=(8, 8), strict=True)
     with pytest.raises(RecordingError, match="Home2/01/02-View5-Part1.mp4: view file is missing"):
-        ingest_dataset(fake_dataset, ["Home2"], strict, lambda s: None)
+        ingest_dataset(fake_dataset, ["Home2"], STRICT, lambda s: None)
 
 
 def test_a_home_without_sequences_is_a_warning_naming_it(tmp_path):
@@ -135,9 +136,8 @@ def test_a_home_without_sequences_is_a_warning_naming_it(tmp_path):
          "problem": "annotation file holds no records"},
         {"file": str(tmp_path / "Home1"), "problem": "its annotations list no sequence"},
     ]
-    strict = IngestionSettings(image_size=(8, 8), strict=True)
     with pytest.raises(RecordingError, match="Home1: its annotations list no sequence"):
-        ingest_dataset(tmp_path, ["Home1"], strict, lambda s: None)
+        ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)
 
 
 def test_a_home_whose_sequences_all_fail_is_a_warning_naming_it(tmp_path):
@@ -161,6 +161,5 @@ def test_malformed_records_never_crash_and_name_the_file(tmp_path):
         {"file": str(path), "problem": "record [1] is 'oops' (str), not an object with "
                                        "video_url_1..5 and tricks"},
     ]
-    strict = IngestionSettings(image_size=(8, 8), strict=True)
     with pytest.raises(RecordingError, match=r"all_labels.json: Home1/01/00-Part1 \(record \[0\]\)"):
-        ingest_dataset(tmp_path, ["Home1"], strict, lambda s: None)
+        ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)

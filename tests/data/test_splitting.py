@@ -5,6 +5,9 @@ import pytest
 from vicokd.data.annotations import CLASSES
 from vicokd.data.splitting import markdown_table, split_class_counts, split_sequences
 
+#: conf/base's stratification (the paper's 7:3, 15 % of train for validation).
+SIZES = {"test_size": 0.3, "val_size": 0.15}
+
 
 def random_sequences(seed: int) -> pd.DataFrame:
     """Two homes of 40-90 sequences with 1-3 labels each, some classes rare."""
@@ -25,7 +28,7 @@ def random_sequences(seed: int) -> pd.DataFrame:
 @pytest.mark.parametrize("seed", range(6))
 def test_split_proportions_coverage_and_disjointness(seed):
     sequences = random_sequences(seed)
-    splits = split_sequences(sequences, test_size=0.3, val_size=0.15, seed=seed)
+    splits = split_sequences(sequences, **SIZES, seed=seed, use_dataset_splits=False)
     assert splits["sequence_id"].is_unique and set(splits["sequence_id"]) == set(
         sequences["sequence_id"]
     )
@@ -41,15 +44,18 @@ def test_split_proportions_coverage_and_disjointness(seed):
 
 def test_same_seed_same_split_other_seed_other_split():
     sequences = random_sequences(0)
-    first = split_sequences(sequences, seed=5)
-    assert first.equals(split_sequences(sequences, seed=5))
-    assert not first["split"].equals(split_sequences(sequences, seed=6)["split"])
+    def split(seed: int) -> pd.DataFrame:
+        return split_sequences(sequences, **SIZES, seed=seed, use_dataset_splits=False)
+
+    first = split(5)
+    assert first.equals(split(5))
+    assert not first["split"].equals(split(6)["split"])
 
 
 def test_dataset_splits_are_used_when_asked():
     sequences = random_sequences(1)
     sequences["dataset_split"] = np.where(np.arange(len(sequences)) % 4 == 0, "test", "train")
-    splits = split_sequences(sequences, use_dataset_splits=True, seed=0)
+    splits = split_sequences(sequences, **SIZES, seed=0, use_dataset_splits=True)
     own = sequences.set_index("sequence_id")["dataset_split"]
     assert ((splits["split"] == "test") == (splits["sequence_id"].map(own) == "test")).all()
     assert (splits["split"] == "val").any()
@@ -57,7 +63,7 @@ def test_dataset_splits_are_used_when_asked():
 
 def test_class_counts_add_up():
     sequences = random_sequences(2)
-    splits = split_sequences(sequences, seed=0)
+    splits = split_sequences(sequences, **SIZES, seed=0, use_dataset_splits=False)
     counts = split_class_counts(sequences, splits)
     assert list(counts.columns) == ["home", "split", "sequences", *CLASSES]
     overall = counts[counts["home"] == "all"]

@@ -6,7 +6,8 @@ from vicokd.simulation.generate import SimulationSettings, simulate_dataset
 
 @pytest.fixture(scope="session")
 def tiny_settings():
-    return SimulationSettings(sequences_per_home=4, duration=4.0, fps=5, width=64, height=48, sessions=2)
+    return SimulationSettings(sequences_per_home=4, duration=4.0, fps=5, width=64, height=48, sessions=2,
+                              crf=20)
 
 
 @pytest.fixture(scope="session")

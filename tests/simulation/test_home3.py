@@ -7,7 +7,8 @@ from vicokd.simulation.generate import SimulationSettings, make_scripts, simulat
 from vicokd.simulation.render import static_scene
 from vicokd.simulation.world import ObjectState, make_home
 
-SMALL = SimulationSettings(sequences_per_home=1, duration=6.0, fps=5, width=64, height=48, sessions=1)
+SMALL = SimulationSettings(sequences_per_home=1, duration=6.0, fps=5, width=64, height=48, sessions=1,
+                           crf=20)
 
 
 def test_home3_has_its_own_plan_cameras_and_colours():

@@ -97,7 +97,8 @@ def test_same_seed_gives_identical_files_and_frames(tiny_dataset, tiny_settings,
     assert not other.equals(same)
 
 
-SMALL = SimulationSettings(sequences_per_home=1, duration=2.0, fps=5, width=32, height=24, sessions=1)
+SMALL = SimulationSettings(sequences_per_home=1, duration=2.0, fps=5, width=32, height=24, sessions=1,
+                           crf=20)
 
 
 def test_refuses_a_folder_it_did_not_write_and_touches_nothing(tmp_path):

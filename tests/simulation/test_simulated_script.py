@@ -7,7 +7,8 @@ import pytest
 from vicokd.data.annotations import CLASSES
 from vicokd.simulation.generate import SimulationSettings, make_scripts
 
-SETTINGS = SimulationSettings(sequences_per_home=24, duration=24.0, fps=10)
+SETTINGS = SimulationSettings(sequences_per_home=24, duration=24.0, fps=10, width=160, height=120,
+                              sessions=8, crf=20)
 
 
 @cache

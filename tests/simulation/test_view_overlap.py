@@ -7,7 +7,8 @@ from vicokd.simulation.generate import SimulationSettings, simulate_truth
 from vicokd.simulation.truth import view_overlap
 
 #: The default demo's images (160x120) and 24-s scripts, on fewer sequences at half the frame rate.
-MODEST = SimulationSettings(sequences_per_home=16, fps=5)
+MODEST = SimulationSettings(sequences_per_home=16, duration=24.0, fps=5, width=160, height=120,
+                            sessions=8, crf=20)
 
 
 @pytest.fixture(scope="module")

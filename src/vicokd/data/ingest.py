@@ -18,9 +18,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -34,21 +35,54 @@ from vicokd.data.annotations import (
 )
 from vicokd.data.audio_features import ChunkedLogMel
 from vicokd.data.decoding import decode_view
+from vicokd.parameters import Parameters
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class IngestionSettings:
-    """How to decode: ``image_size`` ``(H, W)``; ``time_tolerance`` seconds a trick may end after the
-    video; ``num_workers`` decoding processes (0: in this process)."""
+class IngestionSettings(Parameters):
+    """How to decode: frames of ``image_size`` ``(H, W)``, mono audio at ``sample_rate`` Hz turned
+    into ``num_mel_bins`` log-mel bins, ``time_tolerance`` seconds a trick may end after its video,
+    ``strict``: a bad sequence raises instead of being left out, ``num_workers`` decoding
+    processes (0: in this process)."""
 
-    image_size: tuple[int, int] = (64, 64)
-    sample_rate: int = 16000
-    num_mel_bins: int = 128
-    time_tolerance: float = 0.4
-    strict: bool = False
-    num_workers: int = 0
+    image_size: tuple[PositiveInt, PositiveInt]
+    sample_rate: PositiveInt
+    num_mel_bins: PositiveInt
+    time_tolerance: NonNegativeFloat
+    strict: bool
+    num_workers: NonNegativeInt
+
+
+class AudioParameters(Parameters):
+    """The ``ingestion.audio:`` block: how the audio track becomes log-mel chunks."""
+
+    sample_rate: PositiveInt  # Hz, mono
+    num_mel_bins: PositiveInt
+
+
+class IngestionParameters(Parameters):
+    """The ``ingestion:`` parameter block: which dataset and homes to read and how to decode them."""
+
+    dataset_root: str  # one folder per home in the MultiSensor-Home layout
+    homes: Annotated[list[str], Field(min_length=1)]  # the evaluated homes
+    image_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]  # [H, W] of the frames
+    strict: bool  # a bad sequence stops ingestion instead of being left out
+    time_tolerance_s: NonNegativeFloat  # a trick may end this long after its video
+    num_workers: NonNegativeInt  # decoding processes (0: decode in the Kedro process)
+    audio: AudioParameters
+
+    @property
+    def settings(self) -> IngestionSettings:
+        """How to decode, as :func:`ingest_dataset` reads it."""
+        return IngestionSettings(
+            image_size=tuple(self.image_size),
+            sample_rate=self.audio.sample_rate,
+            num_mel_bins=self.audio.num_mel_bins,
+            time_tolerance=self.time_tolerance_s,
+            strict=self.strict,
+            num_workers=self.num_workers,
+        )
 
 
 @dataclass

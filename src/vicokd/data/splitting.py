@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+from pydantic import Field
 
 from vicokd.data.annotations import CLASSES, multi_hot
+from vicokd.parameters import Parameters
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +68,21 @@ def stratified_holdout(
     return best
 
 
+class StratificationParameters(Parameters):
+    """The ``stratification:`` parameter block: the share of each home held out for testing and of
+    its train part held out for validation."""
+
+    test_size: Annotated[float, Field(gt=0, lt=1)]  # fraction of each home in test
+    val_size: Annotated[float, Field(gt=0, lt=1)]  # fraction of each home's train part in val
+    use_dataset_splits: bool  # test = the dataset's own test files where a home has them
+
+
 def split_sequences(
     sequences: pd.DataFrame,
-    test_size: float = 0.3,
-    val_size: float = 0.15,
-    seed: int = 0,
-    use_dataset_splits: bool = False,
+    test_size: float,
+    val_size: float,
+    seed: int,
+    use_dataset_splits: bool,
 ) -> pd.DataFrame:
     """``sequence_id, home, split`` with split ∈ {train, val, test}, made per home.
 

@@ -12,14 +12,16 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 from tqdm import tqdm
 
 from vicokd.data.annotations import NUM_VIEWS
+from vicokd.parameters import Parameters
 from vicokd.simulation.audio import microphone_signals
 from vicokd.simulation.body import sprite
 from vicokd.simulation.render import Lens, PersonView, draw_person, static_scene
@@ -40,27 +42,43 @@ class TargetFolderError(RuntimeError):
     """The dataset folder holds data the simulator did not write, or other settings without overwrite."""
 
 
-@dataclass(frozen=True)
-class SimulationSettings:
-    """What the simulator makes: sequences per home, seconds each, native FPS, frame size, sessions."""
+class SimulationSettings(Parameters):
+    """What the simulator makes: sequences per home, seconds each, native FPS, frame size, sessions,
+    H.264 quality. Everything here changes the written dataset (its marker records these)."""
 
-    sequences_per_home: int = 60
-    duration: float = 24.0
-    fps: int = 10
-    width: int = 160
-    height: int = 120
-    sessions: int = 8
-    crf: int = 20
+    sequences_per_home: PositiveInt
+    duration: PositiveFloat  # seconds per sequence
+    fps: PositiveInt  # native video frame rate
+    width: PositiveInt  # even, as H.264 with 4:2:0 chroma needs
+    height: PositiveInt
+    sessions: PositiveInt  # session folders 01..; video ids repeat across sessions and parts
+    crf: Annotated[int, Field(ge=0, le=51)]  # H.264 constant rate factor (0 lossless .. 51 worst)
 
-    @classmethod
-    def from_params(cls, params: dict) -> SimulationSettings:
-        """Settings from the ``simulation`` parameters (other keys there are ignored)."""
-        names = {f.name for f in fields(cls)}
-        settings = cls(**{k: v for k, v in params.items() if k in names})
-        if settings.width % 2 or settings.height % 2:
-            raise ValueError(f"simulation.width/height must be even for H.264, got {settings.width}x"
-                             f"{settings.height}")
-        return settings
+    @model_validator(mode="after")
+    def _even_frame_size(self) -> SimulationSettings:
+        if self.width % 2 or self.height % 2:
+            raise ValueError(f"width and height must be even for H.264, got {self.width}x{self.height}")
+        return self
+
+    def fingerprint_fields(self) -> dict[str, Any]:
+        """The settings that change the written dataset (a dataset is reused only when these match)."""
+        return self.model_dump(include=set(SimulationSettings.model_fields))
+
+
+class SimulationParameters(SimulationSettings):
+    """The ``simulation:`` parameter block: the simulator's settings and how the pipeline runs it."""
+
+    enabled: bool  # false: use a real dataset at ingestion.dataset_root (nothing is written)
+    overwrite: bool  # replace a simulated dataset made with other settings
+    extra_homes: list[str]  # simulated besides ingestion.homes, never evaluated (pretraining data)
+    workers: PositiveInt  # rendering processes
+    contact_sheet_sequence: str | None  # null: the sequence of the first home with the most actions
+    contact_sheet_columns: PositiveInt
+
+    @property
+    def settings(self) -> SimulationSettings:
+        """What the simulator makes, without the pipeline's options."""
+        return SimulationSettings.model_validate(self.fingerprint_fields())
 
 
 def sequence_name(index: int, sessions: int) -> tuple[str, str, int]:
@@ -211,7 +229,7 @@ def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings,
     root = Path(root)
     for home in homes:
         make_home(home)
-    request = {"settings": asdict(settings), "homes": list(homes), "seed": int(seed),
+    request = {"settings": settings.fingerprint_fields(), "homes": list(homes), "seed": int(seed),
                "version": SIMULATOR_VERSION}
     action = target_action(root, request, overwrite)
     if action == "reuse":

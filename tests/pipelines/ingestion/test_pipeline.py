@@ -13,6 +13,7 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 
 from vicokd.data.annotations import RecordingError
+from vicokd.data.ingest import IngestionParameters
 from vicokd.datasets import ArrayStoreDataset, SequenceTableDataset
 from vicokd.datasets.array_store import generations
 from vicokd.pipelines.ingestion import create_pipeline
@@ -43,14 +44,18 @@ class DiskFullTable(SequenceTableDataset):
         raise OSError(f"No space left on device: {self._filepath}")
 
 
-def ingestion_params(root: Path, **overrides) -> dict:
+def ingestion_params(root: Path, **overrides) -> IngestionParameters:
+    """The test environment's ``ingestion`` block reading ``root``, with ``overrides``, as Kedro
+    hands it to the node."""
     params = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"][
         "ingestion"
     ]
-    return {**params, "dataset_root": str(root), **overrides}
+    return IngestionParameters.model_validate({**params, "dataset_root": str(root), **overrides})
 
 
-def ingestion_catalog(out: Path, params: dict, failing: str | None = None) -> DataCatalog:
+def ingestion_catalog(
+    out: Path, params: IngestionParameters, failing: str | None = None
+) -> DataCatalog:
     """The ingestion datasets as conf/base/catalog_ingestion.yml wires them, under ``out``;
     ``failing`` names a dataset whose save raises."""
     table = str(out / "sequences.parquet")
@@ -60,6 +65,7 @@ def ingestion_catalog(out: Path, params: dict, failing: str | None = None) -> Da
         {
             "recordings_manifest": MemoryDataset({}),
             "params:ingestion": MemoryDataset(params),
+            "params:pretraining.homes": MemoryDataset([]),
             "sequences": table_type(table, stores=[str(out / name) for name in STORES]),
             **{name: store_type[name](str(out / name), table=table) for name in STORES},
             "ingestion_report": JSONDataset(filepath=str(out / "ingestion_report.json")),
@@ -77,7 +83,9 @@ def test_the_catalog_ties_each_store_to_the_table_that_commits_it(env):
     assert create_pipeline().nodes[0].outputs[-1] == "sequences"  # saved last: the commit
 
 
-def run_ingestion(out: Path, params: dict, failing: str | None = None) -> DataCatalog:
+def run_ingestion(
+    out: Path, params: IngestionParameters, failing: str | None = None
+) -> DataCatalog:
     catalog = ingestion_catalog(out, params, failing)
     SequentialRunner().run(create_pipeline(), catalog)
     return catalog
@@ -159,7 +167,7 @@ def test_a_run_that_fails_between_saves_leaves_readers_on_the_previous_run(
     first = run_ingestion(tmp_path, home1)
     committed = first.load("sequences").attrs["ingestion_id"]
     with pytest.raises(Exception, match="No space left on device"):
-        run_ingestion(tmp_path, {**home1, "image_size": [16, 16]}, failing=failing)
+        run_ingestion(tmp_path, home1.model_copy(update={"image_size": [16, 16]}), failing=failing)
     reader = ingestion_catalog(tmp_path, home1)
     sequences = reader.load("sequences")
     assert sequences.attrs["ingestion_id"] == committed

@@ -40,8 +40,8 @@ def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_ingestion_alone_reads_a_real_layout_dataset_on_a_fresh_clone(tmp_path, recordings):
     project = fresh_clone(tmp_path / "clone")
-    args = ("--pipelines", "ingestion", "--env", "test",
-            "--params", f"ingestion.dataset_root={recordings}")
+    args = ("--pipelines", "ingestion", "--env", "test",  # a real dataset: no pretraining home
+            "--params", f"ingestion.dataset_root={recordings},pretraining.homes=[]")
     result = kedro_run(project, *args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     intermediate = project / "data" / "test" / "02_intermediate"

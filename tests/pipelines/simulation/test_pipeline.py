@@ -12,12 +12,19 @@ from kedro_datasets.pandas import ParquetDataset
 from vicokd.data.ingest import with_extra_homes
 from vicokd.pipelines.simulation import create_pipeline
 from vicokd.settings import CONFIG_LOADER_ARGS
+from vicokd.simulation.generate import SimulationParameters
 from vicokd.simulation.truth import TRUTH_COLUMNS
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 
 
-def run_simulation(out: Path, simulation: dict, root: Path) -> DataCatalog:
+def simulation_parameters(**overrides) -> SimulationParameters:
+    """The test environment's ``simulation`` block with ``overrides``, as Kedro hands it to the nodes."""
+    params = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"]
+    return SimulationParameters.model_validate({**params["simulation"], **overrides})
+
+
+def run_simulation(out: Path, simulation: SimulationParameters, root: Path) -> DataCatalog:
     catalog = DataCatalog({
         "params:simulation": MemoryDataset(simulation),
         "params:ingestion.dataset_root": MemoryDataset(str(root)),
@@ -33,16 +40,16 @@ def run_simulation(out: Path, simulation: dict, root: Path) -> DataCatalog:
 
 
 def test_simulation_pipeline_writes_dataset_truth_and_reports(tmp_path):
-    params = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"]
-    simulation = {**params["simulation"], "sequences_per_home": 2, "duration": 3.0}
-    assert simulation["extra_homes"] == ["Home3"]  # the pretraining home is simulated by default
+    simulation = simulation_parameters(sequences_per_home=2, duration=3.0)
+    assert simulation.extra_homes == ["Home3"]  # the pretraining home is simulated by default
     catalog = run_simulation(tmp_path / "out", simulation, tmp_path / "data")
     manifest = catalog.load("recordings_manifest")
     assert manifest["simulated"] and manifest["homes"] == ["Home1", "Home2", "Home3"]
-    assert manifest["settings"]["width"] == simulation["width"]
+    assert manifest["settings"] == {"sequences_per_home": 2, "duration": 3.0, "fps": 5, "width": 64,
+                                    "height": 48, "sessions": 2, "crf": 20}  # conf/test's
     truth = catalog.load("person_truth")
     assert tuple(truth.columns) == TRUTH_COLUMNS
-    assert len(truth) == 3 * 2 * 5 * 3.0 * simulation["fps"]
+    assert len(truth) == 3 * 2 * 5 * 3.0 * simulation.fps
     assert truth[["x1", "y1", "x2", "y2"]].dropna().stack().between(0, 1).all()
     overlap = catalog.load("simulation_overlap")
     assert set(overlap) == {"Home1", "Home2", "Home3"}
@@ -60,7 +67,7 @@ def test_extra_homes_follow_the_ingested_homes_once():
 def test_real_data_mode_writes_nothing_and_an_empty_truth(tmp_path):
     for home in ("Home1", "Home2"):
         (tmp_path / "real" / home).mkdir(parents=True)
-    real_mode = {"enabled": False, "extra_homes": ["Home3"]}  # no Home3 in a real dataset: ignored
+    real_mode = simulation_parameters(enabled=False)  # extra_homes [Home3]: ignored for real data
     catalog = run_simulation(tmp_path / "out", real_mode, tmp_path / "real")
     assert catalog.load("recordings_manifest")["simulated"] is False
     truth = catalog.load("person_truth")
@@ -71,4 +78,4 @@ def test_real_data_mode_writes_nothing_and_an_empty_truth(tmp_path):
 
 def test_real_data_mode_requires_the_home_folders(tmp_path):
     with pytest.raises(Exception, match="Home1"):
-        run_simulation(tmp_path / "out", {"enabled": False}, tmp_path / "missing")
+        run_simulation(tmp_path / "out", simulation_parameters(enabled=False), tmp_path / "missing")

@@ -11,6 +11,7 @@ from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from kedro_datasets.text import TextDataset
 
 from vicokd.data.annotations import CLASSES
+from vicokd.data.splitting import StratificationParameters
 from vicokd.pipelines.stratification import create_pipeline
 from vicokd.settings import CONFIG_LOADER_ARGS
 
@@ -33,9 +34,9 @@ def sequence_table(n_per_home: int = 50) -> pd.DataFrame:
 
 
 def run_stratification(out: Path, sequences: pd.DataFrame, seed: int) -> pd.DataFrame:
-    params = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"][
-        "stratification"
-    ]
+    params = StratificationParameters.model_validate(
+        OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"]["stratification"]
+    )
     catalog = DataCatalog(
         {
             "sequences": MemoryDataset(sequences),

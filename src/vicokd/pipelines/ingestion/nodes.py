@@ -8,7 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from vicokd.data.ingest import IngestedSequence, IngestionSettings, ingest_dataset, with_extra_homes
+from vicokd.data.ingest import (
+    IngestedSequence,
+    IngestionParameters,
+    ingest_dataset,
+    with_extra_homes,
+)
 from vicokd.data.spool import ArraySpool, SpooledArray
 from vicokd.datasets.array_store import StampedArrays
 from vicokd.datasets.ingestion_stamp import new_ingestion_id, stamp_table
@@ -33,23 +38,11 @@ SEQUENCE_COLUMNS = [
 ]
 
 
-def _settings(params: dict[str, Any]) -> IngestionSettings:
-    audio = params.get("audio", {})
-    return IngestionSettings(
-        image_size=tuple(params["image_size"]),
-        sample_rate=int(audio.get("sample_rate", 16000)),
-        num_mel_bins=int(audio.get("num_mel_bins", 128)),
-        time_tolerance=float(params.get("time_tolerance_s", 0.4)),
-        strict=bool(params.get("strict", False)),
-        num_workers=int(params.get("num_workers", 0)),
-    )
-
-
 def ingest_recordings(
-    recordings_manifest: dict[str, Any], params: dict[str, Any], pretraining_homes: list[str]
+    recordings_manifest: dict[str, Any], ingestion: IngestionParameters, pretraining_homes: list[str]
 ) -> tuple[StampedArrays, StampedArrays, StampedArrays, dict[str, Any], pd.DataFrame]:
-    """Decode every sequence of ``params.homes`` and ``pretraining_homes`` (homes the encoders are
-    pretrained on, never evaluated) under ``params.dataset_root`` once.
+    """Decode every sequence of ``ingestion.homes`` and ``pretraining_homes`` (homes the encoders
+    are pretrained on, never evaluated) under ``ingestion.dataset_root`` once.
 
     The manifest only orders this node after the simulation (it is empty when ingestion runs
     alone) and is checked against the parameters. Arrays are spooled to a temporary folder as they
@@ -59,7 +52,7 @@ def ingest_recordings(
     loaders keyed by sequence id, the ingestion report and last the ``sequences`` table, the commit
     record; all carry one new ingestion id, so readers pair the table only with its own arrays.
     """
-    root, homes = params["dataset_root"], with_extra_homes(params["homes"], pretraining_homes)
+    root, homes = ingestion.dataset_root, with_extra_homes(ingestion.homes, pretraining_homes)
     manifest_root = recordings_manifest.get("dataset_root")
     if manifest_root and Path(manifest_root).resolve() != Path(root).resolve():
         logger.warning(
@@ -80,14 +73,14 @@ def ingest_recordings(
         labels[key] = spool.put(sequence.frame_labels)
 
     try:
-        report = ingest_dataset(root, homes, _settings(params), keep)
+        report = ingest_dataset(root, homes, ingestion.settings, keep)
     except BaseException:
         spool.close()
         raise
     sequences = stamp_table(pd.DataFrame(rows, columns=SEQUENCE_COLUMNS), ingestion_id)
     summary = {
         "ingestion_id": ingestion_id,
-        "dataset_root": str(root),
+        "dataset_root": root,
         "homes": homes,
         **report.as_dict(),
         "kept_sequences": report.kept,

@@ -8,12 +8,12 @@ from matplotlib.figure import Figure
 
 from vicokd.data.ingest import with_extra_homes
 from vicokd.simulation.contact_sheet import contact_sheet, message_figure, pick_sequence
-from vicokd.simulation.generate import SimulationSettings, check_real_dataset, simulate_dataset
+from vicokd.simulation.generate import SimulationParameters, check_real_dataset, simulate_dataset
 from vicokd.simulation.truth import empty_truth, view_overlap
 
 
 def simulate_recordings(
-    simulation: dict, dataset_root: str, homes: list[str], seed: int
+    simulation: SimulationParameters, dataset_root: str, homes: list[str], seed: int
 ) -> tuple[dict, pd.DataFrame]:
     """Write (or reuse) the synthetic dataset under ``dataset_root``; with ``simulation.enabled: false``
     only check that the real dataset's home folders exist.
@@ -22,16 +22,15 @@ def simulate_recordings(
     e.g. Home3). Returns the recordings manifest (``homes``: the homes in the dataset folder) and the
     person truth table (empty for real data).
     """
-    manifest = {"dataset_root": str(dataset_root), "homes": list(homes), "seed": int(seed)}
-    if not simulation.get("enabled", True):
+    manifest = {"dataset_root": dataset_root, "homes": homes, "seed": seed}
+    if not simulation.enabled:
         check_real_dataset(Path(dataset_root), homes)
         return {**manifest, "simulated": False, "settings": None}, empty_truth()
-    settings = SimulationSettings.from_params(simulation)
-    simulated = with_extra_homes(homes, simulation.get("extra_homes") or [])
-    truth = simulate_dataset(Path(dataset_root), simulated, settings, seed,
-                             overwrite=bool(simulation.get("overwrite", False)),
-                             workers=int(simulation.get("workers", 1)))
-    return {**manifest, "homes": simulated, "simulated": True, "settings": settings.__dict__}, truth
+    simulated = with_extra_homes(homes, simulation.extra_homes)
+    truth = simulate_dataset(Path(dataset_root), simulated, simulation.settings, seed,
+                             overwrite=simulation.overwrite, workers=simulation.workers)
+    return ({**manifest, "homes": simulated, "simulated": True,
+             "settings": simulation.fingerprint_fields()}, truth)
 
 
 def measure_view_overlap(person_truth: pd.DataFrame) -> dict:
@@ -39,10 +38,11 @@ def measure_view_overlap(person_truth: pd.DataFrame) -> dict:
     return view_overlap(person_truth)
 
 
-def draw_contact_sheet(recordings_manifest: dict, person_truth: pd.DataFrame, simulation: dict) -> Figure:
+def draw_contact_sheet(recordings_manifest: dict, person_truth: pd.DataFrame,
+                       simulation: SimulationParameters) -> Figure:
     """Views × time frames of one simulated sequence, decoded from its mp4 files, with true boxes."""
     if not recordings_manifest["simulated"] or person_truth.empty:
         return message_figure("Real dataset: no simulated sequence to show")
-    sequence_id = simulation.get("contact_sheet_sequence") or pick_sequence(person_truth)
+    sequence_id = simulation.contact_sheet_sequence or pick_sequence(person_truth)
     return contact_sheet(Path(recordings_manifest["dataset_root"]), person_truth, sequence_id,
-                         int(simulation.get("contact_sheet_columns", 10)))
+                         simulation.contact_sheet_columns)

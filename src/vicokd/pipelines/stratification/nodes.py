@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
-from vicokd.data.splitting import markdown_table, split_class_counts, split_sequences
+from vicokd.data.splitting import (
+    StratificationParameters,
+    markdown_table,
+    split_class_counts,
+    split_sequences,
+)
 
 
-def split_by_home(sequences: pd.DataFrame, params: dict[str, Any], seed: int) -> pd.DataFrame:
+def split_by_home(
+    sequences: pd.DataFrame, stratification: StratificationParameters, seed: int
+) -> pd.DataFrame:
     """``splits``: ``sequence_id, home, split`` — iterative stratification per home, seeded."""
     return split_sequences(
         sequences,
-        test_size=float(params["test_size"]),
-        val_size=float(params["val_size"]),
-        seed=int(seed),
-        use_dataset_splits=bool(params.get("use_dataset_splits", False)),
+        test_size=stratification.test_size,
+        val_size=stratification.val_size,
+        seed=seed,
+        use_dataset_splits=stratification.use_dataset_splits,
     )
 
 
