@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from vicokd.data.annotations import CLASSES
+from vicokd.data.ingest import IngestionParameters
 from vicokd.detection.yolo_export import truth_on_frames
 from vicokd.models import ModelConfig
 from vicokd.reporting import figures, human_centric, summary, tables
@@ -161,7 +162,7 @@ def plot_attention_maps(
 def write_summary(
     table1_methods: str, training_summary: pd.DataFrame, dataset_statistics: str, mask_quality_table: str,
     simulation_overlap: dict, model_metrics: pd.DataFrame, model_inventory: pd.DataFrame,
-    model: ModelConfig, training: TrainingSettings, ingestion: dict[str, Any], baseline: str,
+    model: ModelConfig, training: TrainingSettings, ingestion: IngestionParameters, baseline: str,
     reporting: ReportingSettings,
 ) -> str:
     """summary.md: settings, machine, what ran, Table 1, the teacher check, training time, data and
@@ -169,13 +170,13 @@ def write_summary(
     settings = {
         "backbone": model.backbone,
         "frames per clip (T)": training.num_frames,
-        "image size": ingestion["image_size"],
+        "image size": ingestion.image_size,
         "epochs": _epochs_by_role(training_summary),
         "batch size": training.batch_size,
         "learning rate": training.learning_rate,
         "seeds": ", ".join(str(s) for s in sorted(model_metrics["seed"].unique())),
-        "homes": ", ".join(ingestion["homes"]),
-        "data": ingestion["dataset_root"],
+        "homes": ", ".join(ingestion.homes),
+        "data": ingestion.dataset_root,
         "evaluated split": reporting.split,
     }
     seconds = float(training_summary["seconds"].sum())
