@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from vicokd.datasets.locking import run_lock
 from vicokd.models import ModelConfig, build_model, model_signature
 from vicokd.tracking import track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
+from vicokd.training.distributed import launch
 from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Objective
@@ -103,8 +105,14 @@ class TrainedModel:
     predictions: pd.DataFrame
 
 
-def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
-    """Train one model and score its best epoch (on validation mAP) on the val and test splits."""
+def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
+    """Train one model and score its best epoch (on validation mAP) on the val and test splits.
+
+    Every process of a multi-process run trains; process 0 alone holds the run folder's lock,
+    tracks the model and returns its outputs (the others return None).
+    """
+    fabric = launch(job.settings)
+    leader = fabric.is_global_zero
     with_audio = job.supervision.audio
     if not job.supervision.reads_frame_labels:
         sources = sources.withhold_frame_labels()
@@ -128,12 +136,15 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
     model = build_model(job.model, with_audio)
     objective = Objective(job.supervision, job.run.recipe, teacher)
     evaluate = _evaluator(clips, with_audio, job.settings)
-    with run_lock(job.run_dir), track_model(job.name, job.parameters(), tags=job.identity) as tracker:
+    with (run_lock(job.run_dir) if leader else nullcontext(),
+          track_model(job.name, job.parameters(), tags=job.identity, enabled=leader) as tracker):
         result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
-                     run_fingerprint, tracker=tracker)
+                     run_fingerprint, tracker=tracker, fabric=fabric)
         tracker.set_tags({"fingerprint": run_fingerprint, "best_epoch": result.best_epoch,
                           "checkpoint": f"{job.run.name}_model_{job.supervision.name}/"
                                         f"{partition_key(job.home, job.seed)}"})
+    if not leader:
+        return None
     model.load_state_dict(result.state_dict)
     predictions = pd.concat(
         [predictions_table(predict(model, clips[split], with_audio, job.settings.eval_batch_size,
@@ -186,7 +197,9 @@ def train_run(
             the run distils).
 
     Returns:
-        ``{partition_key: checkpoint}``, ``{partition_key: history}``, ``{partition_key: predictions}``.
+        ``{partition_key: checkpoint}``, ``{partition_key: history}``, ``{partition_key: predictions}``;
+        empty in the processes other than 0 of a multi-process run, so that only process 0 writes
+        the catalog's outputs.
     """
     if run.distils and teacher_checkpoints is None:
         raise ValueError(f"Run {run.name!r} distils from {run.teacher!r} but got no teacher checkpoints")
@@ -199,6 +212,8 @@ def train_run(
             job = TrainingJob(run, supervision, settings, model, home, seed, teacher)
             log.info("Training %s %s for %s", run.name, supervision.name, key)
             trained = train_model(sources, job)
+            if trained is None:
+                continue
             for store, value in zip(outputs, (trained.checkpoint, trained.history, trained.predictions)):
                 store[key] = value
     return outputs
