@@ -4,7 +4,11 @@ import pytest
 import torch
 
 from vicokd.models import build_model
-from vicokd.training.device import enable_gradient_checkpointing, resolve_accelerator, training_precision
+from vicokd.training.device import (
+    enable_gradient_checkpointing,
+    resolve_accelerator,
+    training_precision,
+)
 
 
 def test_accelerator_resolution():

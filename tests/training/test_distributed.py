@@ -15,11 +15,18 @@ import time
 
 import pytest
 import torch
+from training_helpers import (
+    FEATURE,
+    LOGIT,
+    VIEW_CONSISTENCY,
+    make_recipe,
+    make_settings,
+    make_supervision,
+)
 
 from conftest import RandomClips, TinyModel
-from training_helpers import FEATURE, LOGIT, VIEW_CONSISTENCY, make_recipe, make_settings, make_supervision
 from vicokd.training.distributed import EpochShard, launch
-from vicokd.training.loop import BEST, LAST, fit
+from vicokd.training.loop import BEST, LAST, NonFiniteLossError, fit
 from vicokd.training.objectives import Objective
 
 SUPERVISION = make_supervision(frame=0.0, sequence=0.0)
@@ -198,3 +205,32 @@ def test_several_processes_need_a_launcher():
     assert "LOCAL_RANK" not in os.environ
     with pytest.raises(ValueError, match=r"not started by a launcher: run e\.g\. `torchrun --nproc-per-node 2"):
         launch(make_settings(devices=2))
+
+
+def test_an_error_in_one_process_stops_every_process(tmp_path):
+    class PoisonedInProcessOne(Objective):
+        def __call__(self, model, batch):
+            step = super().__call__(model, batch)
+            if torch.distributed.get_rank() == 1:
+                step.terms["logit"] = step.terms["logit"] * float("nan")
+            return step
+
+    def failing_evaluation(model):
+        raise ValueError("no validation clips")
+
+    def run(rank, objective, evaluate):
+        student, teacher = models()
+        try:
+            fit(student, objective(SUPERVISION, RECIPE, teacher), RandomClips(8), evaluate,
+                make_settings(devices=2, epochs=1), tmp_path / "run", seed=0, fingerprint="f")
+        except (NonFiniteLossError, ValueError, RuntimeError) as error:
+            (tmp_path / f"error{rank}").write_text(f"{type(error).__name__}: {error}")
+
+    in_processes(lambda rank: run(rank, PoisonedInProcessOne, scores_by_epoch([1.0])), 2)
+    for rank in (0, 1):  # a term that is NaN in process 1 only stops both at the same batch
+        assert "NonFiniteLossError" in (tmp_path / f"error{rank}").read_text()
+        assert "'logit' is nan at epoch 1, batch 0" in (tmp_path / f"error{rank}").read_text()
+    in_processes(lambda rank: run(rank, Objective, failing_evaluation), 2)
+    assert (tmp_path / "error0").read_text() == "ValueError: no validation clips"
+    assert (tmp_path / "error1").read_text() == (
+        "RuntimeError: Process 0 failed: ValueError: no validation clips")

@@ -19,8 +19,9 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 import torch
@@ -36,6 +37,8 @@ from vicokd.training.objectives import Objective, weighted_total
 from vicokd.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 LAST = "last.pt"
 BEST = "best.pt"
@@ -148,8 +151,9 @@ def fit(
     history: list[dict[str, float]] = []
     best = {"epoch": 0, "value": math.nan, "state_dict": _cpu_state(model)}
     start = 1
-    resumed = load_resumable(run_dir, fingerprint) if settings.resume and leader else None
-    resumed = fabric.broadcast(resumed)
+    resumed = _from_process_zero(
+        fabric, lambda: load_resumable(run_dir, fingerprint) if settings.resume else None
+    )
     if resumed is not None:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])
@@ -195,7 +199,7 @@ def fit(
                 loss = weighted_total(weights, terms)
                 # summed over processes first, so that every process stops on a non-finite term
                 totals = sum_over_processes(
-                    fabric, torch.stack([loss.detach(), *(v.detach() for v in terms.values())]).float()
+                    fabric, torch.stack([v.detach().float() for v in (loss, *terms.values())])
                 ).tolist()
                 for name, value in zip(terms, totals[1:]):
                     if not math.isfinite(value):
@@ -215,33 +219,16 @@ def fit(
                 diagnostics.setdefault(name, []).append(value)
             bar.set_postfix(loss=f"{totals[0] / fabric.world_size:.3f}")
         trained.eval()
-        steps = math.ceil(len(loader) / accumulate)
-        epoch_stats = _epoch_statistics(fabric, sums, steps * fabric.world_size, diagnostics, batches)
-        outcome: dict[str, float] | str | None = None
-        if leader:
-            try:
-                scores = dict(evaluate(model))
-                row = {"epoch": epoch, "lr": lr, "seconds": time.perf_counter() - began,
-                       **epoch_stats, **scores}
-                history.append(row)
-                best = _updated_best(best, row, select_on, model)
-                if tracker is not None:
-                    tracker.log_epoch(epoch, row)
-                _write_checkpoints(run_dir, fingerprint, epoch, model, optimizer, scheduler,
-                                   history, best)
-                log.info("%s epoch %d/%d: loss %.4f, %s %.2f, data wait %.0f %% (%.1f s)",
-                         run_dir, epoch, settings.epochs, row["loss"], select_on, row[select_on],
-                         100 * row["data_wait_share"], row["seconds"])
-                outcome = row
-            except Exception as error:
-                fabric.broadcast(f"{type(error).__name__}: {error}")
-                raise
-        outcome = fabric.broadcast(outcome)
-        if isinstance(outcome, str):
-            raise RuntimeError(f"Process 0 failed at the end of epoch {epoch}: {outcome}")
-        if not leader:
-            history.append(outcome)
-            best = _updated_best(best, outcome, select_on, model)
+        statistics = _epoch_statistics(fabric, sums, steps_per_epoch * fabric.world_size,
+                                       diagnostics, batches)
+        row = _from_process_zero(fabric, partial(_evaluated_row, evaluate, model, epoch, lr, began,
+                                                 statistics))
+        history.append(row)
+        best = _updated_best(best, row, select_on, model)
+        _from_process_zero(fabric, partial(
+            _record_epoch, row, history, best, model, optimizer, scheduler, run_dir=run_dir,
+            fingerprint=fingerprint, tracker=tracker, select_on=select_on, epochs=settings.epochs,
+        ))
         if on_epoch_end is not None:
             on_epoch_end(epoch)
     return FitResult(
@@ -250,6 +237,34 @@ def fit(
         best_value=float(best["value"]),
         history=pd.DataFrame(history),
     )
+
+
+def _from_process_zero(fabric: Fabric, work: Callable[[], T]) -> T:
+    """``work()`` run in process 0, its result given to every process. When it raises, every
+    process raises (the others a ``RuntimeError`` that names the error) rather than waiting for
+    process 0 in the next collective."""
+    if not fabric.is_global_zero:
+        result, failure = fabric.broadcast(None)
+        if failure is not None:
+            raise RuntimeError(f"Process 0 failed: {failure}")
+        return result
+    try:
+        result = work()
+    except Exception as error:
+        fabric.broadcast((None, f"{type(error).__name__}: {error}"))
+        raise
+    fabric.broadcast((result, None))
+    return result
+
+
+def _evaluated_row(evaluate: Callable[[torch.nn.Module], Mapping[str, float]],
+                   model: torch.nn.Module, epoch: int, lr: float, began: float,
+                   statistics: Mapping[str, float]) -> dict[str, float]:
+    """The history row of ``epoch``: its learning rate, its seconds since ``began`` (evaluation
+    included), its ``statistics`` and the scores of ``evaluate(model)``."""
+    scores = dict(evaluate(model))
+    return {"epoch": epoch, "lr": lr, "seconds": time.perf_counter() - began, **statistics,
+            **scores}
 
 
 def _epoch_statistics(fabric: Fabric, sums: Mapping[str, float], steps: int,
@@ -284,10 +299,15 @@ def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str
     return best
 
 
-def _write_checkpoints(run_dir: Path, fingerprint: str, epoch: int, model: torch.nn.Module,
-                       optimizer: torch.optim.Optimizer, scheduler: Any,
-                       history: list[dict[str, float]], best: dict[str, Any]) -> None:
-    """``best.pt`` when ``epoch`` is the best one, and ``last.pt`` (everything to resume)."""
+def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], best: dict[str, Any],
+                  model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
+                  run_dir: Path, fingerprint: str, tracker: EpochLogger | None, select_on: str,
+                  epochs: int) -> None:
+    """Process 0's record of an epoch: its row to ``tracker`` and the log, ``best.pt`` when it is
+    the best epoch, and ``last.pt`` (everything to resume)."""
+    epoch = int(row["epoch"])
+    if tracker is not None:
+        tracker.log_epoch(epoch, row)
     run_dir.mkdir(parents=True, exist_ok=True)
     if best["epoch"] == epoch:
         write_torch_file(best["state_dict"], run_dir / BEST)
@@ -304,3 +324,6 @@ def _write_checkpoints(run_dir: Path, fingerprint: str, epoch: int, model: torch
         },
         run_dir / LAST,
     )
+    log.info("%s epoch %d/%d: loss %.4f, %s %.2f, data wait %.0f %% (%.1f s)", run_dir, epoch,
+             epochs, row["loss"], select_on, row[select_on], 100 * row["data_wait_share"],
+             row["seconds"])
