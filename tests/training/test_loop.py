@@ -1,10 +1,14 @@
+import math
+
 import pytest
 import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
 from training_helpers import VIEW_CONSISTENCY, make_recipe, make_settings, make_supervision
 
-from vicokd.training.device import resolve_device
+from conftest import RandomClips
 from vicokd.training.loop import BEST, LAST, NonFiniteLossError, fit
-from vicokd.training.objectives import Objective
+from vicokd.training.objectives import Objective, weighted_total
 from vicokd.training.settings import TrainingSettings
 
 SUPERVISION = make_supervision()
@@ -107,15 +111,6 @@ def test_non_finite_loss_names_epoch_batch_and_term_and_keeps_last_checkpoint(
     assert torch.load(tmp_path / "run" / LAST, weights_only=True)["epoch"] == 1
 
 
-def test_device_resolution():
-    assert resolve_device("cpu") == torch.device("cpu")
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert resolve_device("auto").type == expected
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="no CUDA"):
-            resolve_device("cuda")
-
-
 def test_unknown_or_mistyped_training_parameters_are_refused():
     values = make_settings().model_dump()
     with pytest.raises(ValueError, match="epoch"):
@@ -124,3 +119,41 @@ def test_unknown_or_mistyped_training_parameters_are_refused():
         TrainingSettings.model_validate({**values, "epochs": "ten"})
     with pytest.raises(ValueError, match="resume"):
         TrainingSettings.model_validate({**values, "resume": "false"})
+
+
+def plain_pytorch_training(model, objective, clips, settings, seed):
+    """The loop before Fabric, written out: Adam, cosine schedule over all steps, shuffling seeded
+    with seed·100003 + epoch through a tqdm.auto bar (which starts each loader twice), one step per
+    batch. Returns the mean batch loss of each epoch."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate,
+                                 weight_decay=settings.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=settings.epochs * math.ceil(len(clips) / settings.batch_size))
+    torch.manual_seed(seed)
+    losses = []
+    for epoch in range(1, settings.epochs + 1):
+        clips.set_epoch(epoch)
+        loader = DataLoader(clips, batch_size=settings.batch_size, shuffle=True,
+                            generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+        model.train()
+        total = 0.0
+        for batch in tqdm(loader, disable=True):
+            loss = weighted_total(objective.weights, objective(model, batch).terms)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total += loss.item()
+        losses.append(total / len(loader))
+    return losses
+
+
+def test_one_cpu_process_trains_exactly_as_plain_pytorch(tmp_path, tiny_model):
+    clips = RandomClips(13)  # a short last batch
+    model, result = train(tmp_path, clips, tiny_model, seed=3)
+    torch.manual_seed(0)
+    reference = tiny_model()
+    losses = plain_pytorch_training(reference, Objective(SUPERVISION, RECIPE), clips, SETTINGS, 3)
+    for key, value in reference.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+    assert result.history["loss"].tolist() == losses

@@ -1,9 +1,15 @@
-"""One training loop for the teacher and every student.
+"""One training loop for the teacher and every student, on one CPU, one GPU, several GPUs or nodes.
 
-Adam with weight decay, a cosine learning-rate schedule over all steps, bf16 autocast on CUDA, a
-progress bar, a per-epoch history (each loss term, the view-consistency diagnostics, validation and
-test mAP), the best weights chosen on validation sequence-level mAP (never on test, never on frame
-labels), a checkpoint after every epoch and resumption from it.
+Adam with weight decay, a cosine learning-rate schedule over all steps, bf16 mixed precision on CUDA,
+gradient accumulation, a progress bar, a per-epoch history (each loss term, the view-consistency
+diagnostics, the share of time spent waiting for data, validation and test mAP), the best weights
+chosen on validation sequence-level mAP (never on test, never on frame labels), a checkpoint after
+every epoch and resumption from it.
+
+Lightning Fabric runs it on the hardware (docs/distributed.md): with several processes, each trains
+on its share of every batch under DDP, loss sums and diagnostics are added up over the processes,
+process 0 evaluates and decides (its history row, hence the best epoch, is broadcast), writes
+``last.pt`` / ``best.pt`` and logs; every process resumes from process 0's ``last.pt``.
 """
 from __future__ import annotations
 
@@ -13,20 +19,26 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset
+from lightning_fabric import Fabric
+from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
-from vicokd.training.device import autocast_context, resolve_device
+from vicokd.training.batches import WaitClock, epoch_loader
+from vicokd.training.device import enable_gradient_checkpointing
+from vicokd.training.distributed import launch, sum_over_processes
 from vicokd.training.objectives import Objective, weighted_total
 from vicokd.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 LAST = "last.pt"
 BEST = "best.pt"
@@ -52,18 +64,8 @@ class EpochLogger(Protocol):
     def log_epoch(self, epoch: int, metrics: Mapping[str, float]) -> None: ...
 
 
-def _to_device(batch: Mapping[str, Any], device: torch.device) -> dict[str, Any]:
-    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
-
-
 def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-
-
-def _finite_mean(values: list[float]) -> float:
-    """Mean of the finite values (NaN when there are none)."""
-    finite = [v for v in values if math.isfinite(v)]
-    return sum(finite) / len(finite) if finite else math.nan
 
 
 def _is_better(value: float, best: float) -> bool:
@@ -95,46 +97,63 @@ def fit(
     on_epoch_end: Callable[[int], None] | None = None,
     select_on: str = "val_seq_map",
     tracker: EpochLogger | None = None,
+    fabric: Fabric | None = None,
 ) -> FitResult:
     """Train ``model`` with ``objective`` and return the weights of its best validation epoch.
 
+    Every process of a multi-process run calls it with the same arguments and gets the same result.
+
     Args:
         model: freshly built (seeded) model; trained in place, left on the training device.
-        objective: gives the unweighted loss terms of a batch; its recipe weights them.
+        objective: gives the unweighted loss terms of a batch; its recipe weights them. Its frozen
+            teacher is moved to this process's device (never wrapped in DDP).
         train_set: yields dicts of tensors; ``set_epoch(epoch)`` is called when it exists, so
             random frame sampling differs per epoch yet repeats after a resume.
-        evaluate: ``model -> {"val_seq_map": ..., "test_map": ..., ...}`` (mAP in percent); the
-            value ``select_on`` selects the best epoch, the others are only recorded.
+        evaluate: ``model -> {"val_seq_map": ..., "test_map": ..., ...}`` (mAP in percent), called
+            on process 0 only; the value ``select_on`` selects the best epoch, the others are only
+            recorded.
         settings: the ``training`` parameters.
-        run_dir: folder for ``last.pt`` (everything needed to resume) and ``best.pt``.
+        run_dir: folder for ``last.pt`` (everything needed to resume) and ``best.pt``, written by
+            process 0.
         seed: seeds shuffling (per epoch) and, on a fresh start, the global torch RNG.
         fingerprint: identifies model config + recipe + data + settings; ``last.pt`` resumes only
             when it matches.
-        on_epoch_end: called with the epoch number after its checkpoint is written.
+        on_epoch_end: called (in every process) with the epoch number after its checkpoint is
+            written.
         select_on: the score that selects the best epoch: validation sequence-level mAP (it reads
             no frame label and never the test split).
-        tracker: receives every epoch's history row (restored rows too, after a resume).
+        tracker: receives every epoch's history row (restored rows too, after a resume), in
+            process 0.
+        fabric: the launched Fabric (:func:`vicokd.training.distributed.launch`); made from
+            ``settings`` when None.
 
     Raises:
-        NonFiniteLossError: a loss term is NaN or infinite (``last.pt`` keeps the previous epoch).
+        NonFiniteLossError: a loss term is NaN or infinite in any process (``last.pt`` keeps the
+            previous epoch).
     """
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    fabric = fabric or launch(settings)
     torch.set_num_threads(settings.num_threads)
-    device = resolve_device(settings.device)
-    model.to(device)
-    objective.to(device)
+    leader = fabric.is_global_zero
+    if settings.gradient_checkpointing:
+        log.info("Gradient checkpointing in %s", enable_gradient_checkpointing(model) or "no encoder")
     optimizer = torch.optim.Adam(
         model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
-    steps_per_epoch = math.ceil(len(train_set) / settings.batch_size)
+    micro_batches = math.ceil(math.ceil(len(train_set) / fabric.world_size)
+                              / settings.micro_batch_size)
+    steps_per_epoch = math.ceil(micro_batches / settings.accumulate_grad_batches)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=settings.epochs * steps_per_epoch
     )
+    trained, stepper = fabric.setup(model, optimizer)
+    objective.to(fabric.device)
     history: list[dict[str, float]] = []
     best = {"epoch": 0, "value": math.nan, "state_dict": _cpu_state(model)}
     start = 1
-    resumed = load_resumable(run_dir, fingerprint) if settings.resume else None
+    resumed = _from_process_zero(
+        fabric, lambda: load_resumable(run_dir, fingerprint) if settings.resume else None
+    )
     if resumed is not None:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])
@@ -142,86 +161,74 @@ def fit(
         torch.set_rng_state(resumed["rng_state"])
         history, best = resumed["history"], resumed["best"]
         start = resumed["epoch"] + 1
-        if start > settings.epochs:
-            log.info("%s is complete (%d epochs): reused", run_dir, settings.epochs)
-        else:
-            log.info("Resuming %s from epoch %d of %d", run_dir, start, settings.epochs)
-        if tracker is not None:
+        if leader:
+            if start > settings.epochs:
+                log.info("%s is complete (%d epochs): reused", run_dir, settings.epochs)
+            else:
+                log.info("Resuming %s from epoch %d of %d", run_dir, start, settings.epochs)
+        if tracker is not None and leader:
             for row in history:
                 tracker.log_epoch(int(row["epoch"]), row)
     else:
         torch.manual_seed(seed)
 
     weights = objective.weights
+    accumulate = settings.accumulate_grad_batches
+    pin_memory = settings.pin_memory and fabric.device.type == "cuda"
     for epoch in range(start, settings.epochs + 1):
         began = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
         if hasattr(train_set, "set_epoch"):
             train_set.set_epoch(epoch)
-        loader = DataLoader(
-            train_set,
-            batch_size=settings.batch_size,
-            shuffle=True,
-            generator=torch.Generator().manual_seed(seed * 100_003 + epoch),
-        )
+        loader = epoch_loader(train_set, settings, seed * 100_003 + epoch, fabric.global_rank,
+                              fabric.world_size, pin_memory)
+        batches = WaitClock(loader, fabric.to_device)
         sums = dict.fromkeys(["loss", *weights], 0.0)
         diagnostics: dict[str, list[float]] = {}
-        model.train()
-        bar = tqdm(loader, desc=f"{run_dir.name} epoch {epoch}/{settings.epochs}",
-                   disable=not settings.progress, leave=False)
+        trained.train()
+        bar = tqdm(batches, total=len(loader), desc=f"{run_dir.name} epoch {epoch}/{settings.epochs}",
+                   disable=not (settings.progress and leader), leave=False)
         for index, batch in enumerate(bar):
-            batch = _to_device(batch, device)
-            with autocast_context(device, settings.autocast):
-                step = objective(model, batch)
-            terms = step.terms
-            for name, value in terms.items():
-                if not torch.isfinite(value).all():
-                    raise NonFiniteLossError(
-                        f"{run_dir}: loss term {name!r} is {value.item()} at epoch {epoch}, "
-                        f"batch {index}; the last good checkpoint is {run_dir / LAST} "
-                        f"(epoch {epoch - 1})"
-                    )
-            loss = weighted_total(weights, terms)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            sums["loss"] += loss.item()
-            for name, value in terms.items():
-                sums[name] += value.item()
+            group = index // accumulate
+            group_size = min(accumulate, len(loader) - group * accumulate)
+            ends_step = index + 1 == group * accumulate + group_size
+            with fabric.no_backward_sync(trained, enabled=not ends_step):
+                with fabric.autocast():
+                    step = objective(trained, batch)
+                terms = step.terms
+                loss = weighted_total(weights, terms)
+                # summed over processes first, so that every process stops on a non-finite term
+                totals = sum_over_processes(
+                    fabric, torch.stack([v.detach().float() for v in (loss, *terms.values())])
+                ).tolist()
+                for name, value in zip(terms, totals[1:]):
+                    if not math.isfinite(value):
+                        raise NonFiniteLossError(
+                            f"{run_dir}: loss term {name!r} is {value} at epoch {epoch}, "
+                            f"batch {index}; the last good checkpoint is {run_dir / LAST} "
+                            f"(epoch {epoch - 1})"
+                        )
+                fabric.backward(loss / group_size)
+            if ends_step:
+                stepper.step()
+                optimizer.zero_grad(set_to_none=True)
+                scheduler.step()
+            for name, value in zip(["loss", *terms], totals):
+                sums[name] += value / group_size
             for name, value in step.diagnostics.items():
                 diagnostics.setdefault(name, []).append(value)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-        model.eval()
-        scores = dict(evaluate(model))
-        row = {"epoch": epoch, "lr": lr, "seconds": time.perf_counter() - began}
-        row["loss"] = sums.pop("loss") / max(len(loader), 1)
-        row.update({f"loss.{name}": total / max(len(loader), 1) for name, total in sums.items()})
-        row.update({name: _finite_mean(values) for name, values in diagnostics.items()})
-        row.update(scores)
+            bar.set_postfix(loss=f"{totals[0] / fabric.world_size:.3f}")
+        trained.eval()
+        statistics = _epoch_statistics(fabric, sums, steps_per_epoch * fabric.world_size,
+                                       diagnostics, batches)
+        row = _from_process_zero(fabric, partial(_evaluated_row, evaluate, model, epoch, lr, began,
+                                                 statistics))
         history.append(row)
-        if tracker is not None:
-            tracker.log_epoch(epoch, row)
-        if _is_better(scores[select_on], best["value"]) or best["epoch"] == 0:
-            best = {"epoch": epoch, "value": scores[select_on], "state_dict": _cpu_state(model)}
-            write_torch_file(best["state_dict"], run_dir / BEST)
-        write_torch_file(
-            {
-                "fingerprint": fingerprint,
-                "epoch": epoch,
-                "model": _cpu_state(model),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "rng_state": torch.get_rng_state(),
-                "history": history,
-                "best": best,
-            },
-            run_dir / LAST,
-        )
-        log.info(
-            "%s epoch %d/%d: loss %.4f, %s %.2f (%.1f s)",
-            run_dir, epoch, settings.epochs, row["loss"], select_on, scores[select_on], row["seconds"],
-        )
+        best = _updated_best(best, row, select_on, model)
+        _from_process_zero(fabric, partial(
+            _record_epoch, row, history, best, model, optimizer, scheduler, run_dir=run_dir,
+            fingerprint=fingerprint, tracker=tracker, select_on=select_on, epochs=settings.epochs,
+        ))
         if on_epoch_end is not None:
             on_epoch_end(epoch)
     return FitResult(
@@ -230,3 +237,93 @@ def fit(
         best_value=float(best["value"]),
         history=pd.DataFrame(history),
     )
+
+
+def _from_process_zero(fabric: Fabric, work: Callable[[], T]) -> T:
+    """``work()`` run in process 0, its result given to every process. When it raises, every
+    process raises (the others a ``RuntimeError`` that names the error) rather than waiting for
+    process 0 in the next collective."""
+    if not fabric.is_global_zero:
+        result, failure = fabric.broadcast(None)
+        if failure is not None:
+            raise RuntimeError(f"Process 0 failed: {failure}")
+        return result
+    try:
+        result = work()
+    except Exception as error:
+        fabric.broadcast((None, f"{type(error).__name__}: {error}"))
+        raise
+    fabric.broadcast((result, None))
+    return result
+
+
+def _evaluated_row(evaluate: Callable[[torch.nn.Module], Mapping[str, float]],
+                   model: torch.nn.Module, epoch: int, lr: float, began: float,
+                   statistics: Mapping[str, float]) -> dict[str, float]:
+    """The history row of ``epoch``: its learning rate, its seconds since ``began`` (evaluation
+    included), its ``statistics`` and the scores of ``evaluate(model)``."""
+    scores = dict(evaluate(model))
+    return {"epoch": epoch, "lr": lr, "seconds": time.perf_counter() - began, **statistics,
+            **scores}
+
+
+def _epoch_statistics(fabric: Fabric, sums: Mapping[str, float], steps: int,
+                      diagnostics: Mapping[str, list[float]], batches: WaitClock) -> dict[str, float]:
+    """An epoch's means over all processes: ``data_wait_share`` (time waiting for batches over the
+    time of the steps), ``loss`` and ``loss.<term>`` per optimiser step (``sums`` of each step's
+    mean over its micro-batches, already summed over processes; ``steps`` counts the optimiser
+    steps of all processes), and each diagnostic over its finite values."""
+    names = list(diagnostics)
+    finite = [[v for v in diagnostics[name] if math.isfinite(v)] for name in names]
+    local = [batches.waited, batches.elapsed, *(sum(v) for v in finite), *(len(v) for v in finite)]
+    totals = sum_over_processes(
+        fabric, torch.tensor(local, dtype=torch.float64, device=fabric.device)
+    ).tolist()
+    waited, elapsed, diagnostic_sums, counts = (totals[0], totals[1], totals[2:2 + len(names)],
+                                                totals[2 + len(names):])
+    statistics = {"data_wait_share": waited / elapsed if elapsed > 0 else math.nan,
+                  "loss": sums["loss"] / max(steps, 1)}
+    statistics.update({f"loss.{name}": total / max(steps, 1)
+                       for name, total in sums.items() if name != "loss"})
+    statistics.update({name: total / count if count else math.nan
+                       for name, total, count in zip(names, diagnostic_sums, counts)})
+    return statistics
+
+
+def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str,
+                  model: torch.nn.Module) -> dict[str, Any]:
+    """``best`` after the epoch of ``row``: that epoch (and ``model``'s weights) when it scores
+    better on ``select_on``, or when it is the first."""
+    if _is_better(row[select_on], best["value"]) or best["epoch"] == 0:
+        return {"epoch": row["epoch"], "value": row[select_on], "state_dict": _cpu_state(model)}
+    return best
+
+
+def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], best: dict[str, Any],
+                  model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
+                  run_dir: Path, fingerprint: str, tracker: EpochLogger | None, select_on: str,
+                  epochs: int) -> None:
+    """Process 0's record of an epoch: its row to ``tracker`` and the log, ``best.pt`` when it is
+    the best epoch, and ``last.pt`` (everything to resume)."""
+    epoch = int(row["epoch"])
+    if tracker is not None:
+        tracker.log_epoch(epoch, row)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if best["epoch"] == epoch:
+        write_torch_file(best["state_dict"], run_dir / BEST)
+    write_torch_file(
+        {
+            "fingerprint": fingerprint,
+            "epoch": epoch,
+            "model": _cpu_state(model),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "rng_state": torch.get_rng_state(),
+            "history": history,
+            "best": best,
+        },
+        run_dir / LAST,
+    )
+    log.info("%s epoch %d/%d: loss %.4f, %s %.2f, data wait %.0f %% (%.1f s)", run_dir, epoch,
+             epochs, row["loss"], select_on, row[select_on], 100 * row["data_wait_share"],
+             row["seconds"])

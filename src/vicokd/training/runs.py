@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from vicokd.datasets.staging import timestamped_id
 from vicokd.models import ModelConfig, build_model, model_signature
 from vicokd.tracking import track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
+from vicokd.training.distributed import launch
 from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
 from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
@@ -99,8 +101,14 @@ class TrainedModel:
     predictions: pd.DataFrame
 
 
-def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
-    """Train one model and score its best epoch (on validation mAP) on the val and test splits."""
+def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
+    """Train one model and score its best epoch (on validation mAP) on the val and test splits.
+
+    Every process of a multi-process run trains; process 0 alone holds the run folder's lock,
+    tracks the model and returns its outputs (the others return None).
+    """
+    fabric = launch(job.settings)
+    leader = fabric.is_global_zero
     with_audio = job.supervision.audio
     if not job.supervision.reads_frame_labels:
         sources = sources.withhold_frame_labels()
@@ -125,12 +133,15 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel:
     model = build_model(job.model, with_audio)
     objective = Objective(job.supervision, job.run.recipe, teacher)
     evaluate = _evaluator(clips, with_audio, job.settings)
-    with run_lock(job.run_dir), track_model(job.name, job.parameters(), tags=job.identity) as tracker:
+    with (run_lock(job.run_dir) if leader else nullcontext(),
+          track_model(job.name, job.parameters(), tags=job.identity, enabled=leader) as tracker):
         result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
-                     fingerprint, tracker=tracker)
+                     fingerprint, tracker=tracker, fabric=fabric)
         tracker.set_tags({"fingerprint": fingerprint, "best_epoch": result.best_epoch,
                           "checkpoint": f"{job.run.name}_model_{job.supervision.name}/"
                                         f"{partition_key(job.home, job.seed)}"})
+    if not leader:
+        return None
     model.load_state_dict(result.state_dict)
     version = {"model_version": f"{fingerprint}-{timestamped_id()}"}  # stamps all three outputs
     predictions = pd.concat(
@@ -191,7 +202,9 @@ def train_run(
             mAP is not above the plain student's (same home and seed).
 
     Returns:
-        ``{partition_key: checkpoint}``, ``{partition_key: history}``, ``{partition_key: predictions}``.
+        ``{partition_key: checkpoint}``, ``{partition_key: history}``, ``{partition_key: predictions}``;
+        empty in the processes other than 0 of a multi-process run, so that only process 0 writes
+        the catalog's outputs.
     """
     if run.distils and teacher_checkpoints is None:
         raise ValueError(f"Run {run.name!r} distils from {run.teacher!r} but got no teacher checkpoints")
@@ -206,6 +219,8 @@ def train_run(
             job = TrainingJob(run, supervision, settings, model, home, seed, encoders, teacher)
             log.info("Training %s %s for %s", run.name, supervision.name, key)
             trained = train_model(sources, job)
+            if trained is None:
+                continue
             for store, value in zip(outputs, (trained.checkpoint, trained.history, trained.predictions)):
                 store[key] = value
     return outputs

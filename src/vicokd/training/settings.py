@@ -2,29 +2,69 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt
+from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from vicokd.parameters import Parameters
 
 
 class TrainingSettings(Parameters):
-    """How one model is trained: optimiser, schedule length, clip length, device, checkpoints."""
+    """How one model is trained: optimiser, schedule length, clip length, hardware, data path,
+    checkpoints."""
 
     epochs: PositiveInt
-    batch_size: PositiveInt
+    batch_size: PositiveInt  # clips per optimiser step, over all processes and accumulated micro-batches
     learning_rate: PositiveFloat
     weight_decay: NonNegativeFloat
     num_frames: PositiveInt  # T frames per clip (one random frame per bin in training, uniform in evaluation)
-    device: str  # auto | cpu | cuda | cuda:<i>
-    autocast: bool  # bf16 autocast on CUDA (ignored on the CPU)
-    num_threads: PositiveInt  # torch CPU threads
+    accelerator: Literal["auto", "cpu", "cuda"]  # auto: CUDA when present, else the CPU
+    devices: PositiveInt  # processes (one device each) per node
+    num_nodes: PositiveInt
+    strategy: Literal["auto", "ddp", "ddp_find_unused_parameters_true"]  # Fabric's; auto: DDP when several
+    precision: Literal["bf16-mixed", "32-true"]  # on CUDA; the CPU always trains in fp32 (32-true)
+    accumulate_grad_batches: PositiveInt  # micro-batches per optimiser step in each process
+    gradient_checkpointing: bool  # recompute the trainable ViT / AST activations in backward
+    num_workers: NonNegativeInt  # DataLoader worker processes per training process (0: load in-process)
+    pin_memory: bool  # page-locked batches for faster copies to the GPU (ignored on the CPU)
+    prefetch_factor: PositiveInt  # batches each worker loads ahead (ignored without workers)
+    num_threads: PositiveInt  # torch CPU threads per process
     eval_batch_size: PositiveInt
-    cache_arrays: bool  # keep the clips' arrays in RAM after the first epoch
+    cache_arrays: bool  # keep the clips' arrays in RAM after the first epoch (without workers)
     resume: bool  # continue from the run folder's last.pt when compatible
     progress: bool  # progress bar per epoch
     checkpoint_dir: str  # run folders (last.pt, best.pt) live under it
+
+    @model_validator(mode="after")
+    def _whole_micro_batches(self) -> TrainingSettings:
+        if self.batch_size % self.micro_batches_per_step:
+            raise ValueError(
+                f"training.batch_size={self.batch_size} is not divisible by training.devices × "
+                f"training.num_nodes × training.accumulate_grad_batches = {self.devices} × "
+                f"{self.num_nodes} × {self.accumulate_grad_batches}: every process must get "
+                f"micro-batches of the same size"
+            )
+        return self
+
+    @property
+    def world_size(self) -> int:
+        """Training processes over all nodes."""
+        return self.devices * self.num_nodes
+
+    @property
+    def micro_batches_per_step(self) -> int:
+        """Micro-batches that make up one optimiser step (over all processes)."""
+        return self.world_size * self.accumulate_grad_batches
+
+    @property
+    def micro_batch_size(self) -> int:
+        """Clips per forward pass in one process: ``batch_size / micro_batches_per_step``."""
+        return self.batch_size // self.micro_batches_per_step
+
+    @property
+    def autocast(self) -> bool:
+        """Whether evaluation on CUDA runs under bf16 autocast, as training does."""
+        return self.precision == "bf16-mixed"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> TrainingSettings:
         """These settings with single keys replaced (a run's ``training:`` block), validated."""
