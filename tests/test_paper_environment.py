@@ -65,7 +65,7 @@ def test_paper_optimiser_and_device(paper):
     training = paper["training"]
     assert (training["batch_size"], training["learning_rate"], training["weight_decay"]) == (12, 1e-4, 5e-4)
     assert training["epochs"] == 100
-    assert training["device"] == "cuda"
+    assert training["accelerator"] == "cuda" and training["precision"] == "bf16-mixed"
     assert paper["masking"]["device"] == "cuda"
     # Adam and the cosine schedule are the loop's only optimiser and schedule: nothing to set
     assert not {"optimizer", "scheduler", "schedule"} & set(TrainingSettings.model_fields)

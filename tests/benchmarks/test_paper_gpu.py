@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from project_parameters import CONF, load_parameters
+from project_parameters import CONF, load_parameters, random_model_config
 from vicokd.models import build_model
 
 BENCHMARKS = CONF.parent / "benchmarks"
@@ -59,8 +59,7 @@ def test_tiny_cpu_run_prints_and_writes_every_figure(paper_gpu, tmp_path, capsys
         assert f"{model} | {mode} | {trainable} | {step}" in printed
 
     # encoders: frozen adds their forward pass, fine-tuning their backward pass and their weights
-    config = load_parameters("test")["model"]
-    teacher = build_model(config, with_audio=True)
+    teacher = build_model(random_model_config("test"), with_audio=True)
     vit = sum(p.numel() for p in teacher.visual_encoder.vit.parameters())
     ast = sum(p.numel() for p in teacher.audio_encoder.ast.parameters())
     for model, encoders in (("teacher", vit + ast), ("vicokd", vit)):

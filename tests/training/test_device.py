@@ -3,6 +3,7 @@ import copy
 import pytest
 import torch
 
+from project_parameters import random_model_config
 from vicokd.models import build_model
 from vicokd.training.device import (
     enable_gradient_checkpointing,
@@ -32,8 +33,8 @@ def calls_of(module):
     return calls
 
 
-def test_gradient_checkpointing_recomputes_trainable_encoders_to_the_same_gradients(parameters_of):
-    config = parameters_of("test")["model"]
+def test_gradient_checkpointing_recomputes_trainable_encoders_to_the_same_gradients():
+    config = random_model_config("test")
     torch.manual_seed(0)
     checkpointed = build_model(config, with_audio=True)
     plain = copy.deepcopy(checkpointed)
@@ -54,8 +55,8 @@ def test_gradient_checkpointing_recomputes_trainable_encoders_to_the_same_gradie
         torch.testing.assert_close(value.grad, reference.grad, msg=name)
 
 
-def test_gradient_checkpointing_leaves_frozen_encoders_alone(parameters_of):
-    config = copy.deepcopy(parameters_of("test")["model"])
+def test_gradient_checkpointing_leaves_frozen_encoders_alone():
+    config = random_model_config("test")
     config["visual_encoder"]["trainable"] = False
     student, teacher = build_model(config, with_audio=False), build_model(config, with_audio=True)
     assert enable_gradient_checkpointing(student) == []

@@ -19,12 +19,13 @@ from training_helpers import (
     FEATURE,
     LOGIT,
     VIEW_CONSISTENCY,
+    RandomClips,
+    TinyModel,
     make_recipe,
     make_settings,
     make_supervision,
 )
 
-from conftest import RandomClips, TinyModel
 from vicokd.training.distributed import EpochShard, launch
 from vicokd.training.loop import BEST, LAST, NonFiniteLossError, fit
 from vicokd.training.objectives import Objective

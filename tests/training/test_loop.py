@@ -4,9 +4,14 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from training_helpers import VIEW_CONSISTENCY, make_recipe, make_settings, make_supervision
+from training_helpers import (
+    VIEW_CONSISTENCY,
+    RandomClips,
+    make_recipe,
+    make_settings,
+    make_supervision,
+)
 
-from conftest import RandomClips
 from vicokd.training.loop import BEST, LAST, NonFiniteLossError, fit
 from vicokd.training.objectives import Objective, weighted_total
 from vicokd.training.settings import TrainingSettings
