@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from vicokd.data.annotations import CLASSES
-from vicokd.data.splitting import markdown_table, split_class_counts, split_sequences
+from vicokd.data.splitting import split_class_counts, split_sequences
+from vicokd.reporting.tables import to_markdown
 
 #: conf/base's stratification (the paper's 7:3, 15 % of train for validation).
 SIZES = {"test_size": 0.3, "val_size": 0.15}
@@ -77,4 +78,4 @@ def test_class_counts_add_up():
         "sequences"
     ].item()
     assert home1_test == ((splits["home"] == "Home1") & (splits["split"] == "test")).sum()
-    assert markdown_table(counts).count("\n") == len(counts) + 2
+    assert to_markdown(counts, "t").count("\n") == len(counts) + 4  # title, blank, header, rule

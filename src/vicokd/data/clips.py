@@ -5,6 +5,7 @@ gives sources from which training sequences' frame labels cannot be read (sequen
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -12,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from vicokd.data.dataset import MultiViewClipDataset
-
-SPLITS = ("train", "val", "test")
+from vicokd.data.splitting import SPLITS
+from vicokd.training.fingerprints import content_digest
 
 
 class HeldOutFrameLabels(Mapping[str, np.ndarray]):
@@ -69,6 +70,18 @@ class ClipSources:
         """The same sources with frame labels of validation and test sequences only."""
         evaluation = sorted(self.table.loc[self.table["split"].isin(["val", "test"]), "sequence_id"])
         return replace(self, frame_labels=HeldOutFrameLabels(self.frame_labels, evaluation))
+
+    def digest(self, home: str) -> dict[str, str]:
+        """Hashes of the content a model of ``home`` reads: each store over the home's sequences
+        (frame labels only where readable) and the split of each sequence."""
+        rows = self.table[self.table["home"] == home].sort_values("sequence_id")
+        ids = list(rows["sequence_id"])
+        stores = {"visual": self.frames, "audio": self.audio, "masks": self.masks,
+                  "presence": self.presence, "frame_labels": self.frame_labels}
+        digests = {name: content_digest(store, [i for i in ids if i in store])
+                   for name, store in stores.items()}
+        splits = "\n".join(f"{i} {s}" for i, s in zip(ids, rows["split"]))
+        return {**digests, "splits": hashlib.sha256(splits.encode()).hexdigest()[:16]}
 
     def clips(
         self, home: str, split: str, num_frames: int, seed: int, with_audio: bool,

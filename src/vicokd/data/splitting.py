@@ -142,10 +142,3 @@ def split_class_counts(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.Data
                 }
             )
     return pd.DataFrame(rows)
-
-
-def markdown_table(table: pd.DataFrame) -> str:
-    """A GitHub-flavoured markdown rendering of ``table``."""
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines) + "\n"

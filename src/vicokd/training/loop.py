@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
 from vicokd.training.batches import WaitClock, epoch_loader
+from vicokd.training.fingerprints import changed_parts
 from vicokd.training.device import enable_gradient_checkpointing
 from vicokd.training.distributed import launch, sum_over_processes
 from vicokd.training.objectives import Objective, weighted_total
@@ -80,7 +81,9 @@ def load_resumable(run_dir: Path, fingerprint: str) -> dict[str, Any] | None:
         return None
     state = read_torch_file(path, "resume")
     if state.get("fingerprint") != fingerprint:
-        log.warning("Ignoring %s: it was trained with another configuration or recipe.", path)
+        changed = changed_parts(state.get("fingerprint_parts"), getattr(fingerprint, "parts", None))
+        log.warning("Training %s afresh: its %s was made from other inputs (changed: %s).",
+                    run_dir, LAST, ", ".join(changed))
         return None
     return state
 
@@ -313,7 +316,8 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
         write_torch_file(best["state_dict"], run_dir / BEST)
     write_torch_file(
         {
-            "fingerprint": fingerprint,
+            "fingerprint": str(fingerprint),
+            "fingerprint_parts": getattr(fingerprint, "parts", None),
             "epoch": epoch,
             "model": _cpu_state(model),
             "optimizer": optimizer.state_dict(),

@@ -125,7 +125,7 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
     fingerprint = run_fingerprint(
         model=model_signature(job.model, with_audio), supervision=job.supervision.model_dump(),
         recipe=job.run.recipe.model_dump(), settings=job.settings.fingerprint_fields(),
-        seed=job.seed, home=job.home, train=list(clips["train"].sequences["sequence_id"]),
+        seed=job.seed, home=job.home, data=sources.digest(job.home),
         encoders={m: e.get("fingerprint", e["pretrained"]) for m, e in job.encoders.items()},
         teacher=job.teacher["metadata"]["fingerprint"] if teacher is not None else None,
     )

@@ -63,4 +63,4 @@ def test_pipeline_persists_splits_and_counts(tmp_path):
     assert splits.equals(run_stratification(tmp_path / "b", sequences, seed=1))
     counts = pd.read_csv(tmp_path / "a" / "counts.csv")
     assert counts.loc[counts["home"] == "all", "sequences"].sum() == len(sequences)
-    assert (tmp_path / "a" / "counts.md").read_text().startswith("| home | split | sequences |")
+    assert "\n| home | split | sequences |" in (tmp_path / "a" / "counts.md").read_text()

@@ -6,10 +6,10 @@ import pandas as pd
 
 from vicokd.data.splitting import (
     StratificationParameters,
-    markdown_table,
     split_class_counts,
     split_sequences,
 )
+from vicokd.reporting.tables import to_markdown
 
 
 def split_by_home(
@@ -30,4 +30,4 @@ def count_classes_per_split(
 ) -> tuple[pd.DataFrame, str]:
     """Sequences per class for every (home, split): a table and its markdown rendering."""
     counts = split_class_counts(sequences, splits)
-    return counts, markdown_table(counts)
+    return counts, to_markdown(counts, "Sequences per class and split")
