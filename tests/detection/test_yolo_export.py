@@ -20,9 +20,9 @@ def _truth(native_fps: float, n_native: int, n_views: int = 5) -> pd.DataFrame:
         for k in range(n_native):
             visible = k % 2 == 1
             box = (k / 1000, 0.1 * view, k / 1000 + 0.2, 0.1 * view + 0.3) if visible else (np.nan,) * 4
-            rows.append(dict(home="Home1", sequence_id="Home1/01/00-Part1", view=view, frame=k,
-                             time=k / native_fps, visible=visible, x1=box[0], y1=box[1], x2=box[2],
-                             y2=box[3], actions=[]))
+            rows.append({"home": "Home1", "sequence_id": "Home1/01/00-Part1", "view": view,
+                         "frame": k, "time": k / native_fps, "visible": visible, "x1": box[0],
+                         "y1": box[1], "x2": box[2], "y2": box[3], "actions": []})
     return pd.DataFrame(rows).sample(frac=1.0, random_state=0)  # order must not matter
 
 
