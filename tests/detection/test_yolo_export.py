@@ -74,8 +74,10 @@ def test_export_frame_step_staggers_views(tmp_path):
     frames = {"a": np.zeros((5, 3, 8, 8, 3), dtype=np.uint8)}
     truth = truth_by_sequence(_truth(2.5, 3).assign(sequence_id="a"), {"a": 3})
     export_yolo_dataset(frames, truth, {"train": ["a"]}, tmp_path)  # all 15, then replaced
+    np.save(tmp_path / "images/train/a__v2__f00000.npy", frames["a"][1, 0])  # ultralytics' disk cache
     export_yolo_dataset(frames, truth, {"train": ["a"]}, tmp_path, frame_step={"train": 2})
     names = sorted(p.stem for p in (tmp_path / "images/train").glob("*.png"))
     expected = sorted(f"a__v{v + 1}__f{f:05d}" for v in range(5) for f in range(v % 2, 3, 2))
     assert names == expected and len(names) == 8  # views 1, 3, 5: frames 0, 2; views 2, 4: frame 1
     assert len(list((tmp_path / "labels/train").glob("*.txt"))) == 8
+    assert not list((tmp_path / "images/train").glob("*.npy"))  # a cache of replaced images is gone
