@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 
 from vicokd.data.audio_features import ChunkedLogMel, frames_per_chunk
 
@@ -48,3 +49,9 @@ def test_no_audio_gives_zeros_and_missing_tail_is_silence():
     silence = (np.log(floor) - features.extractor.mean) / (2 * features.extractor.std)
     np.testing.assert_allclose(short[2].astype(np.float32), silence, atol=1e-2)
     assert short.shape == (3, 40, 128)
+
+
+def test_torch_threads_are_restored_after_the_single_threaded_filter_bank():
+    threads = torch.get_num_threads()
+    ChunkedLogMel()(np.zeros(16000, dtype=np.float32), 2)
+    assert torch.get_num_threads() == threads
