@@ -15,7 +15,8 @@ from torchaudio.transforms import FrequencyMasking, TimeMasking
 
 
 class SpecAugment(nn.Module):
-    """Masks whole mel bands and whole spectrogram frames of each log-mel chunk (Park et al., 2019).
+    """Masks whole mel bands and whole spectrogram frames of each log-mel chunk (Park et al., 2019);
+    one mask of each per chunk by default, as in AST's AudioSet recipe.
 
     Args:
         freq_mask_width: a band's width is drawn uniformly from ``[0, freq_mask_width)`` mel bins.
@@ -30,8 +31,8 @@ class SpecAugment(nn.Module):
         self,
         freq_mask_width: int,
         time_mask_width: int,
-        num_freq_masks: int = 2,
-        num_time_masks: int = 2,
+        num_freq_masks: int = 1,
+        num_time_masks: int = 1,
         fill_value: float = 0.0,
         enabled: bool = True,
     ):
