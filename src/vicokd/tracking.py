@@ -41,7 +41,7 @@ from mlflow.utils.validation import (
     MAX_PARAMS_TAGS_PER_BATCH,
     MAX_TAG_VAL_LENGTH,
 )
-from typing_extensions import Self
+from typing import Self
 
 log = logging.getLogger(__name__)
 

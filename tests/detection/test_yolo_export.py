@@ -20,9 +20,9 @@ def _truth(native_fps: float, n_native: int, n_views: int = 5) -> pd.DataFrame:
         for k in range(n_native):
             visible = k % 2 == 1
             box = (k / 1000, 0.1 * view, k / 1000 + 0.2, 0.1 * view + 0.3) if visible else (np.nan,) * 4
-            rows.append(dict(home="Home1", sequence_id="Home1/01/00-Part1", view=view, frame=k,
-                             time=k / native_fps, visible=visible, x1=box[0], y1=box[1], x2=box[2],
-                             y2=box[3], actions=[]))
+            rows.append({"home": "Home1", "sequence_id": "Home1/01/00-Part1", "view": view,
+                         "frame": k, "time": k / native_fps, "visible": visible, "x1": box[0],
+                         "y1": box[1], "x2": box[2], "y2": box[3], "actions": []})
     return pd.DataFrame(rows).sample(frac=1.0, random_state=0)  # order must not matter
 
 
@@ -74,8 +74,10 @@ def test_export_frame_step_staggers_views(tmp_path):
     frames = {"a": np.zeros((5, 3, 8, 8, 3), dtype=np.uint8)}
     truth = truth_by_sequence(_truth(2.5, 3).assign(sequence_id="a"), {"a": 3})
     export_yolo_dataset(frames, truth, {"train": ["a"]}, tmp_path)  # all 15, then replaced
+    np.save(tmp_path / "images/train/a__v2__f00000.npy", frames["a"][1, 0])  # ultralytics' disk cache
     export_yolo_dataset(frames, truth, {"train": ["a"]}, tmp_path, frame_step={"train": 2})
     names = sorted(p.stem for p in (tmp_path / "images/train").glob("*.png"))
     expected = sorted(f"a__v{v + 1}__f{f:05d}" for v in range(5) for f in range(v % 2, 3, 2))
     assert names == expected and len(names) == 8  # views 1, 3, 5: frames 0, 2; views 2, 4: frame 1
     assert len(list((tmp_path / "labels/train").glob("*.txt"))) == 8
+    assert not list((tmp_path / "images/train").glob("*.npy"))  # a cache of replaced images is gone

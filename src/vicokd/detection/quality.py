@@ -64,8 +64,9 @@ def _scores(matrix: np.ndarray) -> dict[str, float]:
 
 def quality_table(report: Mapping[str, object]) -> str:
     """A short markdown table of a mask quality report (see the masking pipeline's ``mask_quality``)."""
-    lines = [f"# Visibility mask quality ({report['source']} masks, {report['split']} split, "
-             f"threshold {report['threshold']})", ""]
+    title = (f"# Visibility mask quality ({report['source']} masks, {report['split']} split, "
+             f"threshold {report['threshold']})")
+    lines = [title, ""]
     homes = report["homes"]
     if not homes:
         return "\n".join(lines + [f"No ground truth: {report['note']}", ""])

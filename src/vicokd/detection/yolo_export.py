@@ -84,7 +84,8 @@ def export_yolo_dataset(
         frames: ``sequence_id -> (V, n_frames, H, W, 3)`` uint8 RGB.
         truth: ``sequence_id -> (visible (V, n), boxes (V, n, 4))`` from :func:`truth_by_sequence`.
         split_sequences: ``"train"`` and ``"val"`` (YOLO split name) ``-> sequence ids``.
-        folder: the dataset folder; the PNG / TXT files of ``images/<split>`` and ``labels/<split>`` are
+        folder: the dataset folder; the files of ``images/<split>`` and ``labels/<split>`` (PNG, TXT
+            and the ``.npy`` image cache that ultralytics' ``cache="disk"`` writes beside the PNGs) are
             replaced.
         frame_step: per split, keep every k-th 2.5-FPS frame (default 1) to bound the dataset size;
             view ``v`` (0-based) starts at frame ``v % k``, so the views cover different moments.
@@ -95,7 +96,7 @@ def export_yolo_dataset(
         image_dir, label_dir = folder / "images" / split, folder / "labels" / split
         for directory in (image_dir, label_dir):
             directory.mkdir(parents=True, exist_ok=True)
-            for old in [*directory.glob("*.png"), *directory.glob("*.txt")]:
+            for old in [*directory.glob("*.png"), *directory.glob("*.txt"), *directory.glob("*.npy")]:
                 old.unlink()
         step = int(frame_step.get(split, 1))
         for sequence_id in tqdm(list(sequence_ids), desc=f"YOLO export ({split})", leave=False):
