@@ -152,7 +152,7 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
     )
     best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
     metadata = {
-        **job.identity, **version, "recipe": job.run.recipe.model_dump(), "fingerprint": fingerprint,
+        **job.identity, **version, "recipe": job.run.recipe.model_dump(), "fingerprint": str(fingerprint),
         "best_epoch": result.best_epoch,
         **{key: float(best[key]) for key in ("val_map", "test_map", "val_seq_map", "test_seq_map")},
     }
