@@ -98,3 +98,22 @@ def test_random_perturb_is_reproducible_per_seed_epoch_and_item(stores):
     assert len(draws) > 10  # epochs differ
     again = MultiViewClipDataset(sequences, frames, num_frames=4, sampling="random_perturb", seed=3)
     assert again[0]["indices"].tolist() == epoch0[0]
+
+
+def test_training_audio_is_augmented_reproducibly_per_epoch_and_item():
+    from vicokd.data.augment import SpecAugment
+
+    rng = np.random.default_rng(0)
+    sequences = pd.DataFrame({"sequence_id": ["H/a"], "n_frames": [6], "labels": [["Eat"]]})
+    frames = {"H/a": rng.integers(0, 255, (2, 6, 8, 8, 3), dtype=np.uint8)}
+    audio = {"H/a": rng.standard_normal((2, 6, 40, 128)).astype(np.float16) + 5.0}  # no zero entry
+    augment = SpecAugment(freq_mask_width=48, time_mask_width=8)
+    clips = MultiViewClipDataset(sequences, frames, audio=audio, num_frames=4,
+                                 sampling="random_perturb", augment_audio=augment)
+    first = clips[0]["audio"]
+    assert (first == 0).any() and not (first == 0).all()  # masked entries, set to 0
+    assert torch.equal(clips[0]["audio"], first)  # same epoch and item: the same masks
+    clips.set_epoch(1)
+    assert not torch.equal(clips[0]["audio"], first)
+    plain = MultiViewClipDataset(sequences, frames, audio=audio, num_frames=4, sampling="uniform")
+    assert not (plain[0]["audio"] == 0).any()

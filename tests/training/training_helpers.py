@@ -89,9 +89,14 @@ def make_recipe(**blocks) -> Recipe:
 
 def make_settings(**overrides) -> TrainingSettings:
     """Training settings for the loop tests (3 epochs of batch 4, lr 1e-2, CPU, no progress bar)."""
-    values = {"epochs": 3, "batch_size": 4, "learning_rate": 1e-2, "weight_decay": 5e-4, "num_frames": 4,
-                  "accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto", "precision": "bf16-mixed",
-                  "accumulate_grad_batches": 1, "gradient_checkpointing": False, "num_workers": 0,
-                  "pin_memory": True, "prefetch_factor": 2, "num_threads": 1, "eval_batch_size": 4,
-                  "cache_arrays": False, "resume": True, "progress": False, "checkpoint_dir": "runs"}
+    values = {
+        "epochs": 3, "batch_size": 4, "learning_rate": 1e-2, "weight_decay": 5e-4, "num_frames": 4,
+        "accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto",
+        "precision": "bf16-mixed", "accumulate_grad_batches": 1, "gradient_checkpointing": False,
+        "num_workers": 0, "pin_memory": True, "prefetch_factor": 2, "num_threads": 1,
+        "eval_batch_size": 4, "cache_arrays": False, "resume": True, "progress": False,
+        "checkpoint_dir": "runs",
+        "spec_augment": {"enabled": False, "freq_mask_width": 48, "time_mask_width": 8,
+                         "num_freq_masks": 1, "num_time_masks": 1},
+    }
     return TrainingSettings(**{**values, **overrides})

@@ -6,11 +6,12 @@ gives sources from which training sequences' frame labels cannot be read (sequen
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import torch
 
 from vicokd.data.dataset import MultiViewClipDataset
 from vicokd.data.splitting import SPLITS
@@ -86,8 +87,10 @@ class ClipSources:
     def clips(
         self, home: str, split: str, num_frames: int, seed: int, with_audio: bool,
         with_frame_labels: bool, cache: bool,
+        augment_audio: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     ) -> MultiViewClipDataset:
-        """The clips of one home and split; training draws random frames, evaluation uniform ones."""
+        """The clips of one home and split; training draws random frames (and augments the audio
+        with ``augment_audio``), evaluation uniform ones."""
         rows = self.table[(self.table["home"] == home) & (self.table["split"] == split)]
         if rows.empty:
             raise ValueError(f"No {split} sequences for {home}: check the splits and ingestion.homes")
@@ -102,4 +105,5 @@ class ClipSources:
             sampling="random_perturb" if split == "train" else "uniform",
             seed=seed,
             cache=cache,
+            augment_audio=augment_audio if split == "train" else None,
         )

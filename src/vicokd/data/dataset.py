@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,8 @@ class MultiViewClipDataset(Dataset):
     ``random_perturb`` draws indices from ``np.random.default_rng((seed, epoch, item))``, so an
     epoch is reproducible; call :meth:`set_epoch` before each epoch. ``cache=True`` keeps every
     array read in memory (the demo fits), as training reads each sequence every epoch.
+    ``augment_audio`` (e.g. :class:`vicokd.data.augment.SpecAugment`) transforms log-mel chunks
+    ``(V, T, L, M)`` with a generator drawn from ``(seed, epoch, item)``.
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class MultiViewClipDataset(Dataset):
         sampling: SamplingMode = "uniform",
         seed: int = 0,
         cache: bool = False,
+        augment_audio: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     ):
         if sampling not in ("random_perturb", "uniform"):
             raise ValueError(
@@ -69,6 +72,7 @@ class MultiViewClipDataset(Dataset):
         self.seed = seed
         self.epoch = 0
         self.cache = cache
+        self.augment_audio = augment_audio
         self._cached: dict[tuple[str, str], np.ndarray] = {}
 
     def set_epoch(self, epoch: int) -> None:
@@ -103,9 +107,14 @@ class MultiViewClipDataset(Dataset):
             "sequence_id": sequence_id,
         }
         if "audio" in self.sources:
-            sample["audio"] = torch.from_numpy(
+            audio = torch.from_numpy(
                 np.asarray(self._array("audio", sequence_id)[:, indices], np.float32)
             )
+            if self.augment_audio is not None and audio.ndim == 4:  # log-mels, not embeddings
+                generator = torch.Generator().manual_seed(
+                    int(np.random.SeedSequence((self.seed, self.epoch, item, 1)).generate_state(1)[0]))
+                audio = self.augment_audio(audio, generator)
+            sample["audio"] = audio
         if "frame_labels" in self.sources:
             labels = self._array("frame_labels", sequence_id)[indices]
             sample["frame_labels"] = torch.from_numpy(np.asarray(labels, np.float32))

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import torch
 
+from vicokd.data.augment import SpecAugment
 from vicokd.data.clips import ClipSources
 from vicokd.datasets.locking import run_lock
 from vicokd.datasets.staging import timestamped_id
@@ -112,10 +113,14 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
     with_audio = job.supervision.audio
     if not job.supervision.reads_frame_labels:
         sources = sources.withhold_frame_labels()
+    augment = job.settings.spec_augment
+    augment_audio = SpecAugment(augment.freq_mask_width, augment.time_mask_width,
+                                augment.num_freq_masks, augment.num_time_masks,
+                                enabled=augment.enabled and with_audio)
     clips = {
         split: sources.clips(job.home, split, job.settings.num_frames, job.seed, job.reads_audio,
                              job.supervision.reads_frame_labels or split != "train",
-                             job.settings.cache_arrays)
+                             job.settings.cache_arrays, augment_audio)
         for split in ("train", "val", "test")
     }
     teacher = None

@@ -9,6 +9,17 @@ from pydantic import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveIn
 from vicokd.parameters import Parameters
 
 
+class SpecAugmentSettings(Parameters):
+    """SpecAugment of the audio a model hears while it trains (``vicokd.data.augment``): masks of
+    whole mel bands and spectrogram frames, widths drawn below the given maxima."""
+
+    enabled: bool
+    freq_mask_width: NonNegativeInt  # mel bins
+    time_mask_width: NonNegativeInt  # spectrogram frames of a chunk
+    num_freq_masks: NonNegativeInt
+    num_time_masks: NonNegativeInt
+
+
 class TrainingSettings(Parameters):
     """How one model is trained: optimiser, schedule length, clip length, hardware, data path,
     checkpoints."""
@@ -34,6 +45,7 @@ class TrainingSettings(Parameters):
     resume: bool  # continue from the run folder's last.pt when compatible
     progress: bool  # progress bar per epoch
     checkpoint_dir: str  # run folders (last.pt, best.pt) live under it
+    spec_augment: SpecAugmentSettings  # the teachers' audio (log-mels then run through the encoder)
 
     @model_validator(mode="after")
     def _whole_micro_batches(self) -> TrainingSettings:
@@ -73,4 +85,4 @@ class TrainingSettings(Parameters):
     def fingerprint_fields(self) -> dict[str, Any]:
         """The settings that change the result (a run folder resumes only when these match)."""
         return self.model_dump(include={"epochs", "batch_size", "learning_rate", "weight_decay",
-                                        "num_frames"})
+                                        "num_frames", "spec_augment"})

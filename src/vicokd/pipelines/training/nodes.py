@@ -38,11 +38,13 @@ def train_models(
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Train ``run`` at ``supervision`` for every home and seed: checkpoints, histories and val/test
     predictions keyed ``<home>/seed<k>``. A frozen encoder's input is its cached features, a
-    fine-tuned one's its pixels or log-mels; ``encoders`` is the record of the encoders they start
+    fine-tuned one's its pixels or log-mels (and the audio encoder's log-mels when SpecAugment
+    augments what a teacher hears); ``encoders`` is the record of the encoders they start
     from. ``teacher_models`` are the teacher run's checkpoints and ``baseline_models`` the plain
     student's (runs that distil: the teacher is checked against it first)."""
     visual = frames if model.visual_encoder.trainable else visual_features
-    audio = log_mels if model.audio_encoder.trainable else audio_features
+    hears_augmented = supervision.audio and training.spec_augment.enabled
+    audio = log_mels if model.audio_encoder.trainable or hears_augmented else audio_features
     check_same_ingestion(sequences, visual=visual, audio=audio, frame_labels=frame_labels)
     sources = ClipSources(join_splits(sequences, splits), visual, audio, visibility_masks,
                           person_confidence, frame_labels)
