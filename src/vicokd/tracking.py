@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import mlflow
 from mlflow.entities import Metric, Param, RunStatus, RunTag
@@ -41,7 +41,6 @@ from mlflow.utils.validation import (
     MAX_PARAMS_TAGS_PER_BATCH,
     MAX_TAG_VAL_LENGTH,
 )
-from typing import Self
 
 log = logging.getLogger(__name__)
 

@@ -37,3 +37,30 @@ def test_render_summary_lists_runs_settings_machine_and_links(predictions):
     assert "- **epochs**: 3" in text and "- **torch**:" in text
     assert "- [Curves](map_curves.png)" in text
     assert "**Home2**, backbone multitsf, seeds 0, 1: Teacher AV_F, Student V_F" in text
+
+
+def test_inventory_names_what_is_missing_and_outputs_must_share_a_version(make_predictions):
+    present = {"Home1/seed0": lambda: None}
+    inventory = summary.inventory({"vicokd_predictions_V_S": present, "cokd_predictions_V_S": {}},
+                                  ["Home1", "Home2"], [0])
+    assert inventory["present"].tolist() == [True, False, False, False]
+    text = summary.missing_models(inventory)
+    assert "3 expected predictions" in text
+    assert "`vicokd_predictions_V_S`: Home2/seed0" in text and "`cokd_predictions_V_S`: Home1/seed0, Home2/seed0" in text
+    predictions = make_predictions("vicokd", "V_S", "Home1")
+    version = predictions["model_version"].iloc[0]
+    summary.check_published_together(predictions, {("vicokd", "V_S", "Home1", 0): version}, "p")
+    with pytest.raises(ValueError, match="p: the predictions are of model version .* of version old"):
+        summary.check_published_together(predictions, {("vicokd", "V_S", "Home1", 0): "old"}, "p")
+    with pytest.raises(ValueError, match="its history is missing"):
+        summary.check_published_together(predictions, {}, "p")
+
+
+def test_teacher_check_margin_by_hand():
+    training = pd.DataFrame({
+        "run": ["teacher", "student", "student"], "teacher": [None, "teacher", "teacher"],
+        "supervision": ["AV_F", "V_F", "V_S"], "home": "Home1", "seed": 0,
+        "val_seq_map": [60.0, 65.0, 40.0]})
+    check = summary.teacher_check(training, "student")
+    assert check["margin"].tolist() == [-5.0, 20.0]
+    assert check["teacher val mAP"].tolist() == [60.0, 60.0]

@@ -162,3 +162,19 @@ def missing_models(inventory: pd.DataFrame) -> str:
     for name, rows in missing.groupby("dataset", sort=False):
         lines.append(f"- `{name}`: {', '.join(rows['partition'])}")
     return "\n".join(lines)
+
+
+def check_published_together(predictions: pd.DataFrame,
+                             history_versions: Mapping[tuple[str, str, str, int], str], source: str) -> None:
+    """Raise ``ValueError`` unless the model whose ``predictions`` these are has a history with the
+    same ``model_version`` (``history_versions``: ``(run, supervision, home, seed) -> version``);
+    ``source`` names the predictions in the message."""
+    first = predictions.iloc[0]
+    key = (first["run"], first["supervision"], first["home"], int(first["seed"]))
+    found = history_versions.get(key)
+    if found != first["model_version"]:
+        raise ValueError(
+            f"{source}: the predictions are of model version {first['model_version']}, its history "
+            f"{'is missing' if found is None else f'of version {found}'}: the run's outputs were not "
+            f"published together (interrupted?). Retrain it: kedro run --pipelines training "
+            f"--namespaces {first['run']} --params \"ingestion.homes=[{first['home']}]\"")

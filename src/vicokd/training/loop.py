@@ -31,9 +31,9 @@ from tqdm.auto import tqdm
 
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
 from vicokd.training.batches import WaitClock, epoch_loader
-from vicokd.training.fingerprints import changed_parts
 from vicokd.training.device import enable_gradient_checkpointing
 from vicokd.training.distributed import launch, sum_over_processes
+from vicokd.training.fingerprints import changed_parts
 from vicokd.training.objectives import Objective, weighted_total
 from vicokd.training.settings import TrainingSettings
 

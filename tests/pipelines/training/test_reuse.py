@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pandas as pd
-
 from synthetic_project import HOMES, Project, as_ingested
 
 

@@ -28,19 +28,29 @@ def _load_all(partitioned: Mapping[str, Partitions]) -> pd.DataFrame:
 
 
 def evaluate_models(reporting: ReportingSettings, homes: list[str], seeds: list[int],
-                    **predictions: Partitions) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    **outputs: Partitions) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Macro mAP and per-class AP of every trained model on ``reporting.split``, in run-table order,
     and the inventory of what is on disk.
 
-    ``predictions``: each run's predictions at one supervision level (``<home>/seed<k> -> loader``;
-    empty when that run has not been trained).
+    ``outputs``: each run's predictions (``predictions__<dataset>``) and history
+    (``history__<dataset>``) at one supervision level, ``<home>/seed<k> -> loader`` (empty when that
+    run has not been trained). A model's predictions and history must carry the same
+    ``model_version`` (they were published together); a mismatch stops reporting before any report
+    is written.
 
     Returns:
         The metrics (only of models on disk) and ``dataset, partition, present`` for every
-        expected home and seed (``homes`` × ``seeds``) of every dataset.
+        expected home and seed (``homes`` × ``seeds``) of every prediction dataset.
     """
+    predictions = {k.removeprefix("predictions__"): v for k, v in outputs.items() if k.startswith("predictions__")}
+    histories = [v for k, v in outputs.items() if k.startswith("history__")]
     loaded = {f"{name}/{key}": load() for name, partitions in predictions.items()
               for key, load in sorted(partitions.items())}
+    versions = {(h["run"].iloc[0], h["supervision"].iloc[0], h["home"].iloc[0], int(h["seed"].iloc[0])):
+                h["model_version"].iloc[0]
+                for history in histories for h in (load() for load in history.values())}
+    for source, table in loaded.items():
+        summary.check_published_together(table, versions, source)
     return (tables.evaluate_predictions(loaded, split=reporting.split),
             summary.inventory(predictions, homes, seeds))
 

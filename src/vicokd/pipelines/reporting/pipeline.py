@@ -15,10 +15,11 @@ from vicokd.pipelines.reporting import nodes
 from vicokd.training.run_table import RunSpec
 
 
-def _outputs(runs: Mapping[str, RunSpec], kind: str) -> dict[str, str]:
-    """``{dataset: dataset}`` (node inputs by keyword) of every run's ``kind`` at every supervision."""
+def _outputs(runs: Mapping[str, RunSpec], kind: str, prefix: str = "") -> dict[str, str]:
+    """``{prefix + dataset: dataset}`` (node inputs by keyword) of every run's ``kind`` at every
+    supervision level, in run-table order."""
     names = [f"{run.name}_{kind}_{supervision}" for run in runs.values() for supervision in run.supervisions]
-    return {name: name for name in names}
+    return {prefix + name: name for name in names}
 
 
 def create_pipeline(runs: Mapping[str, RunSpec], attention_models: Mapping[str, str]) -> Pipeline:
@@ -34,7 +35,9 @@ def create_pipeline(runs: Mapping[str, RunSpec], attention_models: Mapping[str, 
     }
     return Pipeline([
         Node(nodes.evaluate_models, {"reporting": "params:reporting", "homes": "params:ingestion.homes",
-                                     "seeds": "params:seeds", **_outputs(runs, "predictions")},
+                                     "seeds": "params:seeds",
+                                     **_outputs(runs, "predictions", prefix="predictions__"),
+                                     **_outputs(runs, "history", prefix="history__")},
              ["model_metrics", "model_inventory"], name="evaluate_models"),
         Node(nodes.summarise_training, _outputs(runs, "history"), "training_summary",
              name="summarise_training"),

@@ -1,0 +1,31 @@
+"""Every trained model of a `kedro run` is one MLflow run, nested under the Kedro run's (read back
+with MLflow's client from the trained project's store)."""
+import mlflow
+from mlflow.tracking import MlflowClient
+from synthetic_project import HOMES
+
+TEACHERS = ("teacher", "teacher_vc")
+STUDENTS = ("student", "logitkd", "modalkd", "dualkd", "cokd", "vicokd",
+            "no_confw", "no_mask", "kl", "no_fd", "no_ld")
+
+
+def test_one_mlflow_run_per_trained_model_with_metrics_per_epoch(trained_project):
+    client = MlflowClient(f"sqlite:///{trained_project.data / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("vicokd")
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    children = [run for run in runs if "mlflow.parentRunId" in run.data.tags]
+    parents = {run.info.run_id for run in runs} - {run.info.run_id for run in children}
+    assert {run.data.tags["mlflow.parentRunId"] for run in children} <= parents
+    expected = {f"{run}/AV_F/{home}/seed0" for run in TEACHERS for home in HOMES}
+    expected |= {f"{run}/{s}/{home}/seed0" for run in STUDENTS for s in ("V_F", "V_S") for home in HOMES}
+    names = [run.info.run_name for run in children]
+    assert sorted(names) == sorted(expected)  # one run per trained model, no duplicate
+    vicokd = next(run for run in children if run.info.run_name == "vicokd/V_S/Home2/seed0")
+    assert vicokd.data.params["run"] == "vicokd" and vicokd.data.params["supervision"] == "V_S"
+    assert vicokd.data.params["recipe.view_consistency.divergence"] == "js"
+    for metric in ("val_seq_map", "test_seq_map", "loss.sequence", "loss.view_consistency",
+                   "vc.confidence_weight", "vc.active_pair_share"):
+        history = client.get_metric_history(vicokd.info.run_id, metric)
+        assert [point.step for point in history] == [1], metric  # one epoch in the test settings
+    assert vicokd.data.tags["checkpoint"] == "vicokd_model_V_S/Home2/seed0"
+    assert mlflow.active_run() is None
