@@ -19,6 +19,7 @@ The child runs are written through an ``MlflowClient`` by run id, so they never 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 import math
 import os
 import re
@@ -243,31 +244,52 @@ class MlflowModelTracker(ModelTracker):
             self._client.log_batch(self._active_run_id(), tags=batch)
 
 
+@dataclass(frozen=True)
+class ParentRun:
+    """The MLflow run that a trained model's run is nested under: where it is stored and its ids.
+    Picklable, so a model trained in another process is tracked under the same parent."""
+
+    tracking_uri: str
+    experiment_id: str
+    run_id: str
+
+
+def active_parent() -> ParentRun | None:
+    """The active MLflow run of this process (``kedro run`` with kedro-mlflow), or None."""
+    run = mlflow.active_run()
+    if run is None:
+        return None
+    return ParentRun(mlflow.get_tracking_uri(), run.info.experiment_id, run.info.run_id)
+
+
 def track_model(
     name: str,
     params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
     enabled: bool = True,
+    parent: ParentRun | None = None,
 ) -> ModelTracker:
-    """The tracker for training one model: a child of the active MLflow run, or a no-op.
+    """The tracker for training one model: a child of ``parent`` (default: the active MLflow run),
+    or a no-op.
 
     Args:
-        name: run name shown in the MLflow UI, e.g. ``"vicokd_vf/Home1"``.
+        name: run name shown in the MLflow UI, e.g. ``"vicokd/V_S/Home1/seed0"``.
         params: recorded once when the run starts; nested blocks (model, training, recipe) are
             flattened with dotted keys.
-        tags: e.g. ``{"model": ..., "home": ..., "seed": ...}`` for filtering in the UI.
+        tags: e.g. ``{"run": ..., "home": ..., "seed": ...}`` for filtering in the UI.
         enabled: ``False`` gives the no-op tracker.
+        parent: the run to nest under, when it is not this process's active run (a model trained
+            in a worker process: :func:`active_parent` of the process that started it).
 
     Returns:
-        An :class:`MlflowModelTracker` when ``enabled`` and an MLflow run is active (``kedro run``
-        with kedro-mlflow, or the caller's ``mlflow.start_run()``); otherwise a
+        An :class:`MlflowModelTracker` when ``enabled`` and there is a parent run; otherwise a
         :class:`ModelTracker` that records nothing and touches no MLflow store.
     """
-    parent = mlflow.active_run() if enabled else None
+    parent = (parent or active_parent()) if enabled else None
     if parent is None:
         if enabled:
             log.debug("No active MLflow run: %r is not tracked", name)
         return ModelTracker()
     return MlflowModelTracker(
-        MlflowClient(), parent.info.experiment_id, parent.info.run_id, name, params, tags
+        MlflowClient(parent.tracking_uri), parent.experiment_id, parent.run_id, name, params, tags
     )

@@ -93,7 +93,7 @@ def make_settings(**overrides) -> TrainingSettings:
         "epochs": 3, "batch_size": 4, "learning_rate": 1e-2, "weight_decay": 5e-4, "num_frames": 4,
         "accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto",
         "precision": "bf16-mixed", "accumulate_grad_batches": 1, "gradient_checkpointing": False,
-        "num_workers": 0, "pin_memory": True, "prefetch_factor": 2, "num_threads": 1,
+        "num_workers": 0, "pin_memory": True, "prefetch_factor": 2, "num_threads": 1, "parallel_jobs": 1,
         "eval_batch_size": 4, "cache_arrays": False, "resume": True, "progress": False,
         "checkpoint_dir": "runs",
         "spec_augment": {"enabled": False, "freq_mask_width": 48, "time_mask_width": 8,

@@ -21,7 +21,7 @@ from vicokd.data.clips import ClipSources
 from vicokd.datasets.locking import run_lock
 from vicokd.datasets.staging import timestamped_id
 from vicokd.models import ModelConfig, build_model, model_signature
-from vicokd.tracking import track_model
+from vicokd.tracking import ParentRun, active_parent, track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.distributed import launch
 from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
@@ -31,6 +31,7 @@ from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision
 from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
+from vicokd.training.workers import worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ class TrainingJob:
 
     ``settings`` already hold the run's overrides; ``encoders`` is the record of the pretrained
     encoders; ``teacher`` is the checkpoint of the teacher the run distils from (None when it does
-    not distil).
+    not distil); ``tracking`` the MLflow run the model's run nests under (None: this process's
+    active run, if any).
     """
 
     run: RunSpec
@@ -61,6 +63,7 @@ class TrainingJob:
     seed: int
     encoders: Mapping[str, Any]
     teacher: Mapping[str, Any] | None = None
+    tracking: ParentRun | None = None
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -139,7 +142,8 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
     objective = Objective(job.supervision, job.run.recipe, teacher)
     evaluate = _evaluator(clips, with_audio, job.settings)
     with (run_lock(job.run_dir) if leader else nullcontext(),
-          track_model(job.name, job.parameters(), tags=job.identity, enabled=leader) as tracker):
+          track_model(job.name, job.parameters(), tags=job.identity, enabled=leader,
+                      parent=job.tracking) as tracker):
         result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
                      fingerprint, tracker=tracker, fabric=fabric)
         tracker.set_tags({"fingerprint": fingerprint, "best_epoch": result.best_epoch,
@@ -214,20 +218,28 @@ def train_run(
     if run.distils and teacher_checkpoints is None:
         raise ValueError(f"Run {run.name!r} distils from {run.teacher!r} but got no teacher checkpoints")
     settings = settings.with_overrides(run.training)
-    outputs: tuple[dict, dict, dict] = ({}, {}, {})
+    jobs = []
     for home in homes:
         for seed in seeds:
             key = partition_key(home, seed)
             teacher = _teacher_checkpoint(teacher_checkpoints, run, key) if run.distils else None
             if teacher is not None and baseline_checkpoints is not None and key in baseline_checkpoints:
                 check_teacher_margin(teacher, baseline_checkpoints[key](), run.name)
-            job = TrainingJob(run, supervision, settings, model, home, seed, encoders, teacher)
-            log.info("Training %s %s for %s", run.name, supervision.name, key)
-            trained = train_model(sources, job)
-            if trained is None:
-                continue
-            for store, value in zip(outputs, (trained.checkpoint, trained.history, trained.predictions)):
-                store[key] = value
+            jobs.append(TrainingJob(run, supervision, settings, model, home, seed, encoders, teacher,
+                                    active_parent()))
+    log.info("Training %s %s: %s", run.name, supervision.name,
+             ", ".join(partition_key(job.home, job.seed) for job in jobs))
+    if settings.parallel_jobs > 1 and len(jobs) > 1:
+        results = worker_pool(settings.parallel_jobs).map(train_model, [sources] * len(jobs), jobs)
+    else:
+        results = (train_model(sources, job) for job in jobs)
+    outputs: tuple[dict, dict, dict] = ({}, {}, {})
+    for job, trained in zip(jobs, results):
+        if trained is None:
+            continue
+        key = partition_key(job.home, job.seed)
+        for store, value in zip(outputs, (trained.checkpoint, trained.history, trained.predictions)):
+            store[key] = value
     return outputs
 
 

@@ -40,6 +40,7 @@ class TrainingSettings(Parameters):
     pin_memory: bool  # page-locked batches for faster copies to the GPU (ignored on the CPU)
     prefetch_factor: PositiveInt  # batches each worker loads ahead (ignored without workers)
     num_threads: PositiveInt  # torch CPU threads per process
+    parallel_jobs: PositiveInt  # models of one run (homes × seeds) trained at once in worker processes
     eval_batch_size: PositiveInt
     cache_arrays: bool  # keep the clips' arrays in RAM after the first epoch (without workers)
     resume: bool  # continue from the run folder's last.pt when compatible
@@ -56,6 +57,11 @@ class TrainingSettings(Parameters):
                 f"{self.num_nodes} × {self.accumulate_grad_batches}: every process must get "
                 f"micro-batches of the same size"
             )
+        if self.parallel_jobs > 1 and self.world_size > 1:
+            raise ValueError(
+                f"training.parallel_jobs={self.parallel_jobs} trains several models at once on one "
+                f"machine; with training.devices × training.num_nodes = {self.world_size} processes "
+                f"per model set it to 1")
         return self
 
     @property

@@ -5,6 +5,7 @@ import shutil
 from collections.abc import Mapping
 
 import pytest
+import torch
 import yaml
 from kedro.framework.project import pipelines
 from synthetic_project import HOMES, Project
@@ -12,7 +13,7 @@ from synthetic_project import HOMES, Project
 from vicokd.data.clips import ClipSources, join_splits
 from vicokd.training import runs as training_runs
 from vicokd.training.checkpoints import model_from_checkpoint
-from vicokd.training.runs import TrainingJob, train_model
+from vicokd.training.runs import TrainingJob, train_model, train_run
 
 TEACHERS = ("teacher", "teacher_vc")
 METHODS = ("student", "logitkd", "modalkd", "dualkd", "cokd", "vicokd")
@@ -179,3 +180,23 @@ def test_sequence_supervision_reads_no_training_frame_labels(trained_project, in
     train_sequence = splits.index[splits == "train"][0]
     with pytest.raises(KeyError, match="withheld"):
         withheld[train_sequence]
+
+
+def test_models_trained_in_worker_processes_equal_those_trained_in_process(trained_project, inputs, tmp_path):
+    parameters = trained_project.load("parameters")
+    sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]),
+                          trained_project.load("visual_features"), trained_project.load("audio_features"),
+                          inputs["visibility_masks"], inputs["person_confidence"], inputs["frame_labels"])
+    trained = {}
+    for jobs in (1, 2):
+        settings = parameters["training"].with_overrides(
+            {"checkpoint_dir": str(tmp_path / f"jobs{jobs}"), "parallel_jobs": jobs})
+        with contextlib.chdir(trained_project.path):
+            trained[jobs] = train_run(sources, parameters["runs"]["student"],
+                                      parameters["supervision_levels"]["V_S"], settings,
+                                      parameters["model"], HOMES, [0], trained_project.load("encoders"))
+    checkpoints = {jobs: checkpoints for jobs, (checkpoints, _, _) in trained.items()}
+    assert set(checkpoints[2]) == {f"{home}/seed0" for home in HOMES}
+    for key, checkpoint in checkpoints[1].items():
+        for name, tensor in checkpoint["state_dict"].items():
+            assert torch.equal(checkpoints[2][key]["state_dict"][name], tensor), (key, name)

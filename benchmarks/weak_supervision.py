@@ -1,0 +1,82 @@
+"""Sequence labels alone (V_S) against chance, per backbone, on the project's own data on disk.
+
+    python benchmarks/weak_supervision.py [--env base] [--homes Home1 Home2] [--seed 0]
+
+Trains the plain student at V_S (the run table's ``baseline`` run) once per backbone for each home,
+with the environment's settings, on the stores a `kedro run` left under the data root (cached
+features, masks, splits), and prints its frame-level and sequence-level test mAP beside the chance
+levels: a random scorer's expected AP of a class is its share of positives, so chance macro mAP is
+the mean share over the classes present. Nothing is written to the catalog (run folders go to a
+temporary directory).
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from vicokd.data.clips import ClipSources, join_splits
+from vicokd.metrics import mean_average_precision
+from vicokd.models import BACKBONES
+from vicokd.training.runs import TrainingJob, train_model
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def chance_map(targets: np.ndarray) -> float:
+    """Expected macro AP (percent) of random scores: the mean positive share of the present classes."""
+    flat = targets.reshape(-1, targets.shape[-1]) > 0
+    shares = flat.mean(axis=0)
+    return 100.0 * float(shares[shares > 0].mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", default=None)
+    parser.add_argument("--homes", nargs="+", default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    bootstrap_project(PROJECT)
+    with KedroSession.create(PROJECT, env=args.env) as session:
+        context = session.load_context()
+        catalog, params = context.catalog, context.params
+        sequences = catalog.load("sequences")
+        sources = ClipSources(join_splits(sequences, catalog.load("splits")),
+                              catalog.load("visual_features"), catalog.load("audio_features"),
+                              catalog.load("visibility_masks"), catalog.load("person_confidence"),
+                              catalog.load("frame_labels"))
+        encoders = catalog.load("encoders")
+    run = params["runs"][params["baseline"]]
+    supervision = params["supervision_levels"]["V_S"]
+    homes = args.homes or params["ingestion"].homes
+    print(f"{'backbone':<11} {'home':<6} {'frame mAP':>9} {'chance':>7} {'seq mAP':>8} {'chance':>7}")
+    with tempfile.TemporaryDirectory() as runs:
+        settings = params["training"].with_overrides({**run.training, "checkpoint_dir": runs,
+                                                      "progress": False})
+        for backbone in BACKBONES:
+            model = params["model"].model_copy(update={"backbone": backbone})
+            for home in homes:
+                job = TrainingJob(run, supervision, settings, model, home, args.seed, encoders)
+                trained = train_model(sources, job)
+                test = trained.predictions[trained.predictions["split"] == "test"]
+                frames = test[test["level"] == "frame"]
+                clips = test[test["level"] == "sequence"]
+                targets = [c for c in frames.columns if c.startswith("target.")]
+                print(f"{backbone:<11} {home:<6} "
+                      f"{_map(frames):9.1f} {chance_map(frames[targets].to_numpy()):7.1f} "
+                      f"{_map(clips):8.1f} {chance_map(clips[targets].to_numpy()):7.1f}", flush=True)
+
+
+def _map(rows) -> float:
+    """Macro mAP (percent) of a prediction table's rows."""
+    scores = rows[[c for c in rows.columns if c.startswith("score.")]].to_numpy()
+    targets = rows[[c for c in rows.columns if c.startswith("target.")]].to_numpy()
+    return mean_average_precision(scores, targets)
+
+
+if __name__ == "__main__":
+    main()
