@@ -106,6 +106,7 @@ def test_a_torch_file_with_code_objects_is_refused_without_running_them(tmp_path
 
 
 def _write_many(path: str, value: float) -> None:
+    torch.set_num_threads(1)  # a forked child must not enter the parent's OpenMP pool: it would hang
     for _ in range(30):  # with one shared staging name, 2 × 30 writes of this size clash every time
         write_torch_file({"w": torch.full((100_000,), value)}, path)
 
@@ -113,11 +114,14 @@ def _write_many(path: str, value: float) -> None:
 def test_concurrent_writers_of_one_file_never_clash(tmp_path):
     path = str(tmp_path / "last.pt")
     context = multiprocessing.get_context("fork")  # the children start with torch imported
-    writers = [context.Process(target=_write_many, args=(path, v)) for v in (1.0, 2.0)]
+    writers = [context.Process(target=_write_many, args=(path, v), daemon=True) for v in (1.0, 2.0)]
     for writer in writers:
         writer.start()
     for writer in writers:
         writer.join(60)
+    for writer in writers:
+        if writer.is_alive():
+            writer.kill()
     assert [writer.exitcode for writer in writers] == [0, 0]
     assert read_torch_file(path, "resume")["w"][0].item() in (1.0, 2.0)
     assert os.listdir(tmp_path) == ["last.pt"]  # no staging file left behind

@@ -92,9 +92,10 @@ def in_processes(function, count):
     def child(rank):
         os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(count),
                           NODE_RANK="0", LOCAL_RANK=str(rank))
+        torch.set_num_threads(1)  # a forked child must not enter the parent's OpenMP pool: it would hang
         function(rank)
 
-    processes = [multiprocessing.get_context("fork").Process(target=child, args=(rank,))
+    processes = [multiprocessing.get_context("fork").Process(target=child, args=(rank,), daemon=True)
                  for rank in range(count)]
     for process in processes:
         process.start()

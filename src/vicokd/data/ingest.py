@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -195,7 +196,8 @@ def _ingest_all(
     if settings.num_workers <= 0:
         yield from map(work, specs)
         return
-    with ProcessPoolExecutor(settings.num_workers) as pool:
+    # spawned, not forked: a fork of a process that has used torch's OpenMP pool hangs in it
+    with ProcessPoolExecutor(settings.num_workers, mp_context=get_context("spawn")) as pool:
         yield from pool.map(work, specs)
 
 

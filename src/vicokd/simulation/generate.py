@@ -12,6 +12,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -176,7 +177,8 @@ def _generate(root: Path, homes: list[str], settings: SimulationSettings, seed: 
         scripts = make_scripts(home, settings, seed)
         jobs += [(home, i, s, settings, seed, root / home) for i, s in enumerate(scripts)]
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        # spawned, not forked: a fork of a process that has used torch's OpenMP pool hangs in it
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             results = list(tqdm(pool.map(_render_job, jobs, chunksize=1), total=len(jobs),
                                 desc="simulating sequences"))
     else:
