@@ -41,11 +41,14 @@ def test_render_summary_lists_runs_settings_machine_and_links(predictions):
 
 def test_inventory_names_what_is_missing_and_outputs_must_share_a_version(make_predictions):
     present = {"Home1/seed0": lambda: None}
-    inventory = summary.inventory({"vicokd_predictions_V_S": present, "cokd_predictions_V_S": {}},
-                                  ["Home1", "Home2"], [0])
-    assert inventory["present"].tolist() == [True, False, False, False]
+    inventory = summary.inventory(
+        {"vicokd_predictions_V_S": present, "cokd_predictions_V_S": {}, "no_fd_predictions_V_S": {}},
+        {"vicokd_predictions_V_S": ["Home1", "Home2"], "cokd_predictions_V_S": ["Home1", "Home2"],
+         "no_fd_predictions_V_S": ["Home1"]}, [0])
+    assert inventory["present"].tolist() == [True, False, False, False, False]
+    assert inventory["partition"].tolist()[-1] == "Home1/seed0"  # a run of one home expects one home
     text = summary.missing_models(inventory)
-    assert "3 expected predictions" in text
+    assert "4 expected predictions" in text
     assert "`vicokd_predictions_V_S`: Home2/seed0" in text and "`cokd_predictions_V_S`: Home1/seed0, Home2/seed0" in text
     predictions = make_predictions("vicokd", "V_S", "Home1")
     version = predictions["model_version"].iloc[0]

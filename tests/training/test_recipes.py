@@ -52,7 +52,7 @@ RAW_TABLE = {
              "recipe": {"feature": FEATURE, "logit": LOGIT}},
     "vicokd": {"base": "cokd", "label": "ViCoKD", "recipe": {"view_consistency": VIEW_CONSISTENCY}},
     "no_fd": {"base": "vicokd", "group": "ablation", "label": "w/o FD", "recipe": {"feature": None}},
-    "no_confw": {"base": "vicokd", "group": "ablation", "label": "w/o ConfW",
+    "no_confw": {"base": "vicokd", "group": "ablation", "label": "w/o ConfW", "homes": ["Home1"],
                  "recipe": {"view_consistency": {"confidence_weighting": False}}},
 }
 
@@ -72,6 +72,10 @@ def test_run_table_rows_merge_their_base_chain_and_learn_their_names():
     assert no_confw.recipe.view_consistency.confidence_weighting is False
     assert no_confw.recipe.view_consistency.use_mask is True
     assert RAW_TABLE["no_confw"]["recipe"]["view_consistency"] == {"confidence_weighting": False}
+    # a run is trained in every evaluation home unless it names some
+    assert vicokd.trained_homes(["Home1", "Home2"]) == ["Home1", "Home2"]
+    assert no_confw.trained_homes(["Home1", "Home2"]) == ["Home1"]
+    assert no_confw.trained_homes(["Home2"]) == []
 
 
 def test_run_table_errors_name_the_row():

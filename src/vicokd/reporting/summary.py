@@ -142,13 +142,14 @@ def teacher_check(training_summary: pd.DataFrame, baseline: str) -> pd.DataFrame
     return table.assign(margin=table["teacher val mAP"] - table["student val mAP"])
 
 
-def inventory(datasets: Mapping[str, Mapping[str, Any]], homes: Sequence[str],
+def inventory(datasets: Mapping[str, Mapping[str, Any]], homes: Mapping[str, Sequence[str]],
               seeds: Sequence[int]) -> pd.DataFrame:
     """``dataset, partition, present`` for every ``<home>/seed<k>`` expected in every dataset
-    (partitioned outputs of the runs; partitions beyond the expected ones are listed too)."""
+    (partitioned outputs of the runs, ``homes``: dataset -> the homes its run is trained in;
+    partitions beyond the expected ones are listed too)."""
     rows = []
     for name, partitions in datasets.items():
-        expected = [f"{home}/seed{seed}" for home in homes for seed in seeds]
+        expected = [f"{home}/seed{seed}" for home in homes[name] for seed in seeds]
         for key in [*expected, *sorted(set(partitions) - set(expected))]:
             rows.append({"dataset": name, "partition": key, "present": key in partitions})
     return pd.DataFrame(rows, columns=["dataset", "partition", "present"])

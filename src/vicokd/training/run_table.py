@@ -1,14 +1,14 @@
 """The run table: every model the project trains, one row per run (``conf/base/parameters_runs.yml``).
 
 A run names its group (teacher, comparison method or ablation), its display label, the supervision
-levels it trains at, the teacher it distils from, overrides of the ``training`` block and its recipe.
+levels it trains at, the homes it is trained in (all by default), the teacher it distils from, overrides of the ``training`` block and its recipe.
 A row may start from another with ``base: <run>`` and change only what differs (an ablation is
 ``base: vicokd`` plus its switches). :func:`resolve_run_table` merges those chains and gives each row
 its name, so a row is complete on its own wherever it is read.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -22,7 +22,7 @@ RunGroup = Literal["teacher", "method", "ablation"]
 
 class RunSpec(Parameters):
     """One resolved row of the run table: a model trained at each of ``supervisions``, for every
-    home and seed."""
+    seed and every home of ``homes`` (default: all evaluation homes)."""
 
     name: str
     group: RunGroup
@@ -30,6 +30,7 @@ class RunSpec(Parameters):
     base: str | None = None  # the run this row was written as an override of (its Δ reference)
     teacher: str | None = None  # the teacher run it distils from, or is compared against
     supervisions: list[str] = Field(min_length=1)  # keys of `supervision_levels`
+    homes: list[str] | None = Field(default=None, min_length=1)  # null: every home of `ingestion.homes`
     training: dict[str, Any] = Field(default_factory=dict)  # overrides of the `training` block
     recipe: Recipe = Recipe()
 
@@ -46,6 +47,10 @@ class RunSpec(Parameters):
         if self.recipe.needs_teacher and self.teacher is None:
             raise ValueError(f"run {self.name!r} distils (feature or logit terms) but names no teacher")
         return self
+
+    def trained_homes(self, homes: Iterable[str]) -> list[str]:
+        """The homes of ``homes`` (``ingestion.homes``) this run is trained in."""
+        return [home for home in homes if self.homes is None or home in self.homes]
 
     @property
     def distils(self) -> bool:

@@ -198,7 +198,8 @@ def train_run(
     teacher_checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]] | None = None,
     baseline_checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """Train ``run`` at ``supervision`` for every home and seed.
+    """Train ``run`` at ``supervision`` for every seed and every home of ``homes`` it is trained in
+    (``run.homes``).
 
     Args:
         settings: the ``training`` block; the run's own overrides are applied here.
@@ -219,7 +220,7 @@ def train_run(
         raise ValueError(f"Run {run.name!r} distils from {run.teacher!r} but got no teacher checkpoints")
     settings = settings.with_overrides(run.training)
     jobs = []
-    for home in homes:
+    for home in run.trained_homes(homes):
         for seed in seeds:
             key = partition_key(home, seed)
             teacher = _teacher_checkpoint(teacher_checkpoints, run, key) if run.distils else None

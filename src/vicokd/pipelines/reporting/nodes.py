@@ -15,6 +15,7 @@ from vicokd.models import ModelConfig
 from vicokd.reporting import figures, human_centric, summary, tables
 from vicokd.reporting.attention import attention_maps
 from vicokd.reporting.settings import ReportingSettings
+from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
 
 #: Partitions of one run's outputs at one supervision level: ``<home>/seed<k> -> loader``.
@@ -27,8 +28,8 @@ def _load_all(partitioned: Mapping[str, Partitions]) -> pd.DataFrame:
                       for _, load in sorted(partitions.items())], ignore_index=True)
 
 
-def evaluate_models(reporting: ReportingSettings, homes: list[str], seeds: list[int],
-                    **outputs: Partitions) -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate_models(reporting: ReportingSettings, runs: dict[str, dict[str, Any]], homes: list[str],
+                    seeds: list[int], **outputs: Partitions) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Macro mAP and per-class AP of every trained model on ``reporting.split``, in run-table order,
     and the inventory of what is on disk.
 
@@ -40,9 +41,12 @@ def evaluate_models(reporting: ReportingSettings, homes: list[str], seeds: list[
 
     Returns:
         The metrics (only of models on disk) and ``dataset, partition, present`` for every
-        expected home and seed (``homes`` × ``seeds``) of every prediction dataset.
+        expected home and seed (the run's homes of ``homes`` × ``seeds``; ``runs``: the run
+        table) of every prediction dataset.
     """
     predictions = {k.removeprefix("predictions__"): v for k, v in outputs.items() if k.startswith("predictions__")}
+    trained_homes = {f"{name}_predictions_{supervision}": RunSpec.model_validate(row).trained_homes(homes)
+                     for name, row in runs.items() for supervision in row["supervisions"]}
     histories = [v for k, v in outputs.items() if k.startswith("history__")]
     loaded = {f"{name}/{key}": load() for name, partitions in predictions.items()
               for key, load in sorted(partitions.items())}
@@ -52,7 +56,7 @@ def evaluate_models(reporting: ReportingSettings, homes: list[str], seeds: list[
     for source, table in loaded.items():
         summary.check_published_together(table, versions, source)
     return (tables.evaluate_predictions(loaded, split=reporting.split),
-            summary.inventory(predictions, homes, seeds))
+            summary.inventory(predictions, trained_homes, seeds))
 
 
 def summarise_training(**histories: Partitions) -> pd.DataFrame:

@@ -34,7 +34,8 @@ def create_pipeline(runs: Mapping[str, RunSpec], attention_models: Mapping[str, 
         nodes.build_per_class_table: ["per_class_ap", "per_class_ap_csv"],
     }
     return Pipeline([
-        Node(nodes.evaluate_models, {"reporting": "params:reporting", "homes": "params:ingestion.homes",
+        Node(nodes.evaluate_models, {"reporting": "params:reporting", "runs": "params:runs",
+                                     "homes": "params:ingestion.homes",
                                      "seeds": "params:seeds",
                                      **_outputs(runs, "predictions", prefix="predictions__"),
                                      **_outputs(runs, "history", prefix="history__")},
