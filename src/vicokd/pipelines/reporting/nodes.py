@@ -103,10 +103,14 @@ def build_teacher_table(model_metrics: pd.DataFrame, reporting: ReportingSetting
 
 
 def build_ablation_table(model_metrics: pd.DataFrame, reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
-    """Table 4 (markdown, csv): the run the ablations override (ViCoKD) and every ablation, Δ to it."""
+    """Table 4 (markdown, csv): the run the ablations override (ViCoKD) and every ablation, Δ to it,
+    in the homes the ablations are trained in."""
     runs = tables.ablation_runs(model_metrics)
     note = f"Macro mAP (%) on the {reporting.split} split; Δ = difference to the full ViCoKD."
-    table = tables.comparison_table(model_metrics, runs, reference=runs[0] if runs else None)
+    ablated = model_metrics["run"].isin(runs[1:])
+    homes = model_metrics.loc[ablated, "home"].unique() if ablated.any() else model_metrics["home"].unique()
+    table = tables.comparison_table(model_metrics[model_metrics["home"].isin(homes)], runs,
+                                    reference=runs[0] if runs else None)
     return _render(table, tables.run_labels(model_metrics), "Table 4: ablations of ViCoKD", note,
                    reporting)
 
