@@ -7,11 +7,11 @@ code without Kedro opens the parent itself (``with mlflow.start_run(): ...``). W
 no active run, :func:`track_model` returns a tracker that does nothing, so the training loop never
 checks::
 
-    with track_model("vicokd_vf/Home1", params, tags={"home": "Home1"}) as tracker:
+    with track_model("vicokd/V_S/Home1/seed0", params, tags={"home": "Home1"}) as tracker:
         for epoch in ...:
-            tracker.log_epoch(epoch, {"loss": 0.7, "val_map": 41.2})
+            tracker.log_epoch(epoch, {"loss": 0.7, "val_seq_map": 61.2})
         tracker.log_artifact("curves.png")
-        tracker.set_tags({"checkpoint": "data/06_models/runs/vicokd_vf/Home1/best.pt"})
+        tracker.set_tags({"checkpoint": "vicokd_model_V_S/Home1/seed0"})
 
 The child runs are written through an ``MlflowClient`` by run id, so they never become MLflow's
 "active run" and anything else logged during training still goes to the parent.

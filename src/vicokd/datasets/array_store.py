@@ -1,6 +1,6 @@
 """A folder of NumPy arrays, one per key (a sequence id), loaded lazily one key at a time.
 
-Ingestion writes frames, audio features and frame labels as stores; masking writes masks the same way,
+Ingestion writes frames, log-mels and frame labels as stores; masking writes masks the same way,
 so every per-sequence array shares the sequence's 2.5-FPS frame axis. Loading a store reads only its
 index; ``store[key]`` memory-maps one ``.npy`` file, so a sampler touches only the frames it uses.
 

@@ -28,7 +28,7 @@ def embed_sequence(encoder: VisualEncoder | AudioEncoder, inputs: np.ndarray, ba
     flat = np.asarray(inputs).reshape(views * steps, *inputs.shape[2:])
     chunks = []
     for start in range(0, len(flat), batch_size):
-        batch = torch.from_numpy(np.ascontiguousarray(flat[start:start + batch_size]))
+        batch = torch.from_numpy(np.array(flat[start:start + batch_size]))  # a copy: stores are read-only maps
         if batch.ndim == 4 and batch.shape[-1] == 3:  # (N, H, W, 3) images
             batch = batch.permute(0, 3, 1, 2)
         chunks.append(encoder.embed(batch.float() if batch.dtype == torch.float16 else batch))
