@@ -28,7 +28,7 @@ def _load_all(partitioned: Mapping[str, Partitions]) -> pd.DataFrame:
                       for _, load in sorted(partitions.items())], ignore_index=True)
 
 
-def evaluate_models(reporting: ReportingSettings, runs: dict[str, dict[str, Any]], homes: list[str],
+def evaluate_models(reporting: ReportingSettings, runs: dict[str, Any], homes: list[str],
                     seeds: list[int], **outputs: Partitions) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Macro mAP and per-class AP of every trained model on ``reporting.split``, in run-table order,
     and the inventory of what is on disk.
@@ -45,8 +45,9 @@ def evaluate_models(reporting: ReportingSettings, runs: dict[str, dict[str, Any]
         table) of every prediction dataset.
     """
     predictions = {k.removeprefix("predictions__"): v for k, v in outputs.items() if k.startswith("predictions__")}
-    trained_homes = {f"{name}_predictions_{supervision}": RunSpec.model_validate(row).trained_homes(homes)
-                     for name, row in runs.items() for supervision in row["supervisions"]}
+    table = [RunSpec.model_validate(row) for row in runs.values()]  # rows, or RunSpecs already
+    trained_homes = {f"{run.name}_predictions_{supervision}": run.trained_homes(homes)
+                     for run in table for supervision in run.supervisions}
     histories = [v for k, v in outputs.items() if k.startswith("history__")]
     loaded = {f"{name}/{key}": load() for name, partitions in predictions.items()
               for key, load in sorted(partitions.items())}
