@@ -26,11 +26,10 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from headless_chromium import Page, chromium, free_port, serve
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
-
-from headless_chromium import Page, chromium, free_port, serve
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXPERIMENT = "vicokd"  # conf/base/mlflow.yml

@@ -19,12 +19,12 @@ The child runs are written through an ``MlflowClient`` by run id, so they never 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 import math
 import os
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self

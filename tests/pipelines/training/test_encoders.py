@@ -6,8 +6,8 @@ import shutil
 
 import numpy as np
 import torch
-
 from synthetic_project import HOMES, PRETRAINING_HOMES, Project
+
 from vicokd.models import build_model
 from vicokd.training.checkpoints import model_from_checkpoint
 
