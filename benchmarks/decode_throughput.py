@@ -5,7 +5,8 @@
 The bare decode demuxes and decodes every video and audio frame of every view (no conversion,
 resizing or features); ingestion does the whole job (decode, 2.5-FPS sampling, resizing, resampling,
 log-mel features, frame labels). Both in one process (PyAV's own threads on), then ingestion with
-worker processes. Prints native video frames per second, MB of mp4 per second and the ratio.
+worker processes. Prints native video frames per second, MB of mp4 per second and the ratio. The
+defaults, and the audio settings, are conf/base's ``ingestion`` block.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import time
 from pathlib import Path
 
 import av
+from model_cost import environment_parameters
 
 from vicokd.data.annotations import read_home
-from vicokd.data.ingest import IngestionSettings, ingest_dataset
+from vicokd.data.ingest import IngestionParameters, ingest_dataset
 
 
 def bare_decode(paths: list[Path]) -> int:
@@ -39,11 +41,12 @@ def line(name: str, frames: int, megabytes: float, seconds: float) -> str:
 
 
 def main() -> None:
+    ingestion = IngestionParameters.model_validate(environment_parameters("base")["ingestion"])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset-root", default="data/01_raw/multisensor_home")
-    parser.add_argument("--homes", nargs="+", default=["Home1", "Home2"])
-    parser.add_argument("--image-size", nargs=2, type=int, default=[64, 64])
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dataset-root", default=ingestion.dataset_root)
+    parser.add_argument("--homes", nargs="+", default=ingestion.homes)
+    parser.add_argument("--image-size", nargs=2, type=int, default=ingestion.image_size)
+    parser.add_argument("--workers", type=int, default=ingestion.num_workers)
     args = parser.parse_args()
     root = Path(args.dataset_root)
     paths = [
@@ -62,7 +65,8 @@ def main() -> None:
     print(line("bare PyAV decode", frames, megabytes, bare_seconds))
 
     for workers in (0, args.workers):
-        settings = IngestionSettings(image_size=tuple(args.image_size), num_workers=workers)
+        settings = ingestion.settings.model_copy(
+            update={"image_size": tuple(args.image_size), "num_workers": workers})
         report = ingest_dataset(root, args.homes, settings, keep=lambda sequence: None)
         print(
             line(

@@ -1,21 +1,27 @@
-"""The method benchmark: seeds × backbones × (teachers, methods, ablations) × homes, resumable.
+"""The method benchmark: backbones × seeds × every run of the run table × homes, resumable.
 
-    python benchmarks/grid.py --env paper                       # the full grid (GPU): 3 seeds × 3 backbones
-    python benchmarks/grid.py --env base --seeds 0 --backbones multitsf   # one cell of the CPU demo
-    python benchmarks/grid.py --env paper --homes Home1         # one home only
-    python benchmarks/grid.py --report-only                     # the table from the cells finished so far
+    python benchmarks/grid.py --env paper                     # the full grid (GPU): 3 backbones
+    python benchmarks/grid.py --env base --seeds 0 --backbones multitsf   # a cell of the CPU demo
+    python benchmarks/grid.py --env paper --homes Home1       # one home only
+    python benchmarks/grid.py --env paper --report-only       # the table from the cells on disk
 
-A cell is one (backbone, seed). It runs the ``teacher``, ``distill`` and ``distill_ablations``
-pipelines (both homes inside each node) with the ``conf/benchmark`` catalog overlay stacked on the
-chosen environment, so every model output lands under ``data/benchmark/<backbone>/seed<seed>/``. Runs
-use ``only_missing_outputs``: a model whose checkpoint, history and predictions exist is skipped, and
-an interrupted model resumes from its last epoch checkpoint (kept under the cell's ``runs/``). The
-data stages (simulation … masking) run once, before the first cell, with the environment's own seed:
-every cell trains on the same splits and masks.
+The data stages (simulation, ingestion, stratification, masking, pretraining, features) run once,
+in the environment's data root, skipping the nodes whose outputs exist (``only_missing_outputs``):
+every cell trains on the same splits, masks, encoders and cached features. A cell is one backbone
+with the training seeds (``--seeds``; default: the environment's ``seeds``). It runs the
+``teacher`` and ``distill`` pipelines, then ``reporting``, from its own conf source,
+``<data_root>/benchmark/<backbone>/conf``: ``conf/base`` and ``conf/<env>`` as they are, except
+that the catalog files declaring what training and reporting write (:data:`CELL_CATALOGS`) point
+at the cell folder instead of the data root. So the cell's models, histories, predictions, run
+folders and reports (Tables 1-4, ``summary.md``) land in ``<data_root>/benchmark/<backbone>/``,
+and cells overwrite neither each other nor the default run. Running a cell again resumes it
+(``training.resume``): an interrupted model continues from its last epoch, a finished one is
+reused, and only what is missing (another seed, say) is trained before the cell's reports are
+rewritten.
 
-The report, ``data/08_reporting/benchmark/benchmark.md`` (and ``.csv``), puts our frame-level test
-mAP (mean ± std over the seeds that finished) next to the paper's (benchmarks/paper_results.csv),
-with the date, machine and settings.
+The report, ``<data_root>/benchmark/benchmark.md`` (and ``.csv``), puts our sequence-level mAP on
+``reporting.split`` (mean ± std over the seeds on disk, from each cell's ``model_metrics.csv``)
+next to the paper's (benchmarks/paper_results.csv), with the date, machine and settings.
 """
 from __future__ import annotations
 
@@ -25,127 +31,165 @@ import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from tqdm.auto import tqdm
 
+from vicokd.configuration import ProjectConfigLoader
+from vicokd.models import BACKBONES
 from vicokd.reporting import summary, tables
+from vicokd.settings import CONFIG_LOADER_ARGS
 
 PROJECT = Path(__file__).resolve().parents[1]
-GRID_ROOT = PROJECT / "data" / "benchmark"
-REPORT = PROJECT / "data" / "08_reporting" / "benchmark"
+CONF = PROJECT / "conf"
 PAPER = Path(__file__).with_name("paper_results.csv")
-BACKBONES = ("multitsf", "multiasl", "multitrans")
-SEEDS = (0, 1, 2)
-DATA_PIPELINES = ["simulation", "ingestion", "stratification", "masking"]
-MODEL_PIPELINES = ["teacher", "distill", "distill_ablations"]
+DATA_PIPELINES = ["simulation", "ingestion", "stratification", "masking", "pretraining", "features"]
+#: A cell's two runs: training, then reporting (on its own: validated with the training nodes,
+#: the run table's rows would reach the reporting nodes as models rather than mappings).
+CELL_RUNS = (["teacher", "distill"], ["reporting"])
+#: The catalog files of ``conf/base`` that declare what a cell writes: every run's models,
+#: histories and predictions, and the reports.
+CELL_CATALOGS = ("catalog_training.yml", "catalog_reporting.yml")
+DATA_ROOT = "${globals:data_root}"
+#: The columns that identify one trained model in ``model_metrics.csv``.
+MODEL = ["run", "supervision", "backbone", "home", "seed"]
 
 
-def assemble_conf(env: str) -> Path:
-    """A conf source with ``base`` and a ``benchmark`` env = ``conf/<env>`` + the ``conf/benchmark``
-    overlay (Kedro stacks only one env on base; the overlay holds only catalog entries)."""
-    target = GRID_ROOT / "conf"
+def environment_config(env: str) -> ProjectConfigLoader:
+    """The project's configuration of ``env`` (``conf/<env>`` over ``conf/base``; ``base``
+    alone)."""
+    return ProjectConfigLoader(str(CONF), env=env, **CONFIG_LOADER_ARGS)
+
+
+def cell_folder(data_root: str, backbone: str) -> str:
+    """Where one backbone's cell writes (relative to the project, like the catalog's paths)."""
+    return f"{data_root}/benchmark/{backbone}"
+
+
+def assemble_conf(env: str, cell: str, target: Path) -> Path:
+    """A conf source at ``target``: ``conf/base`` and ``conf/<env>``, with the data root of the
+    :data:`CELL_CATALOGS` replaced by ``cell``."""
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(PROJECT / "conf" / "base", target / "base")
-    (target / "benchmark").mkdir(parents=True)
+    shutil.copytree(CONF / "base", target / "base")
     if env != "base":
-        if not (PROJECT / "conf" / env).is_dir():
-            raise SystemExit(f"No environment conf/{env}")
-        shutil.copytree(PROJECT / "conf" / env, target / "benchmark", dirs_exist_ok=True)
-    for overlay in (PROJECT / "conf" / "benchmark").glob("*.yml"):
-        shutil.copy(overlay, target / "benchmark" / overlay.name)
+        shutil.copytree(CONF / env, target / env)
+    for name in CELL_CATALOGS:
+        catalog = target / "base" / name
+        text = catalog.read_text()
+        if DATA_ROOT not in text:
+            raise SystemExit(f"{CONF / 'base' / name} has no path under {DATA_ROOT}: "
+                             "benchmarks/grid.py cannot move its datasets into a cell")
+        catalog.write_text(text.replace(DATA_ROOT, cell))
     return target
 
 
-def cell_params(backbone: str, seed: int, homes: list[str] | None) -> dict:
-    """Runtime parameters of one cell (they also key the overlay's paths); ``homes`` narrows the
-    homes the models train on (default: ``ingestion.homes``)."""
-    runs = GRID_ROOT / backbone / f"seed{seed}" / "runs"
-    params = {"seed": seed, "model": {"backbone": backbone}, "training": {"checkpoint_dir": str(runs)}}
+def cell_params(cell: str, backbone: str, seeds: list[int] | None,
+                homes: list[str] | None) -> dict[str, Any]:
+    """Runtime parameters of one cell: its backbone, its run folders (resumed), and the training
+    ``seeds`` and evaluation ``homes`` when given (default: the environment's)."""
+    params: dict[str, Any] = {
+        "model": {"backbone": backbone},
+        "training": {"checkpoint_dir": f"{cell}/06_models/runs", "resume": True},
+    }
+    if seeds:
+        params["seeds"] = seeds
     if homes:
         params["ingestion"] = {"homes": homes}
     return params
 
 
-def run(conf: Path, pipelines: list[str], runtime_params: dict | None) -> None:
-    """One Kedro run of ``pipelines`` that skips every node whose outputs all exist."""
-    with KedroSession.create(PROJECT, env="benchmark", conf_source=str(conf),
+def run(env: str, pipelines: list[str], conf_source: Path | None = None,
+        runtime_params: dict | None = None, only_missing_outputs: bool = False) -> None:
+    """One Kedro run of ``pipelines``."""
+    with KedroSession.create(PROJECT, env=env, conf_source=conf_source and str(conf_source),
                              runtime_params=runtime_params) as session:
-        session.run(pipeline_names=pipelines, only_missing_outputs=True)
+        session.run(pipeline_names=pipelines, only_missing_outputs=only_missing_outputs)
 
 
-def settings_of(conf: Path) -> dict:
-    """The settings shown beside the table (from the assembled configuration)."""
-    with KedroSession.create(PROJECT, env="benchmark", conf_source=str(conf)) as session:
-        params = session.load_context().params
-    training, model = params["training"], params["model"]
+def settings_of(params: dict[str, Any]) -> dict[str, Any]:
+    """The settings shown beside the table."""
+    training, model, ingestion = params["training"], params["model"], params["ingestion"]
+    longer = ", ".join(f"{name} {row['training']['epochs']}" for name, row in params["runs"].items()
+                       if "epochs" in (row.get("training") or {}))
+    encoders = {f"{modality} encoder": f"{encoder['pretrained'] or 'random init'}, "
+                                       f"{'fine-tuned' if encoder['trainable'] else 'frozen'}"
+                for modality, encoder in (("visual", model["visual_encoder"]),
+                                          ("audio", model["audio_encoder"]))}
     return {
-        "epochs": training["epochs"], "frames per clip (T)": training["num_frames"],
-        "batch size": training["batch_size"], "learning rate": training["learning_rate"],
-        "image size": params["ingestion"]["image_size"],
-        "visual encoder": model["visual_encoder"].get("pretrained") or "random init",
-        "audio encoder": model["audio_encoder"].get("pretrained") or "random init",
-        "data": params["ingestion"]["dataset_root"],
-    }, ["teacher", "teacher_vc", *params["distill"]["methods"], *params["distill"]["ablations"]]
+        "epochs": f"{training['epochs']}" + (f" ({longer})" if longer else ""),
+        "frames per clip (T)": training["num_frames"], "batch size": training["batch_size"],
+        "learning rate": training["learning_rate"], "image size": ingestion["image_size"],
+        **encoders, "data": ingestion["dataset_root"],
+    }
 
 
-def report(env: str, conf: Path, elapsed: float | None) -> str:
-    """Evaluate every finished model of the grid and write the comparison with the paper."""
-    files = sorted(GRID_ROOT.glob("*/seed*/07_model_output/predictions/*.parquet"))
+def report(env: str, grid: Path, elapsed: float | None) -> str:
+    """The cells' metrics next to the paper's figures, written to ``grid/benchmark.{md,csv}``."""
+    files = sorted(grid.glob("*/08_reporting/model_metrics.csv"))
     if not files:
-        raise SystemExit(f"No predictions under {GRID_ROOT}: run the grid first.")
-    metrics = tables.evaluate_predictions({str(f.relative_to(PROJECT)): pd.read_parquet(f) for f in files})
-    settings, methods = settings_of(conf)
-    comparison = tables.paper_comparison(metrics, pd.read_csv(PAPER, comment="#"), methods)
-    REPORT.mkdir(parents=True, exist_ok=True)
-    comparison.to_csv(REPORT / "benchmark.csv", index=False)
-    metrics.to_csv(REPORT / "benchmark_metrics.csv", index=False)
+        raise SystemExit(f"No {grid}/<backbone>/08_reporting/model_metrics.csv: run a cell first.")
+    metrics = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    if metrics.empty:
+        raise SystemExit(f"No trained model in {', '.join(map(str, files))}.")
+    params = environment_config(env)["parameters"]
+    paper = pd.read_csv(PAPER, comment="#")
+    comparison = tables.paper_comparison(metrics, paper, list(params["runs"]))
+    comparison.to_csv(grid / "benchmark.csv", index=False)
+    metrics.to_csv(grid / "benchmark_metrics.csv", index=False)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    machine = summary.machine_info()
-    lines = [f"# Benchmark ({stamp})", "",
-             f"Environment `{env}` + conf/benchmark; {len(files)} prediction tables, "
-             f"{metrics['model'].nunique()} models, seeds {sorted(int(s) for s in metrics['seed'].unique())}, backbones "
-             f"{sorted(metrics['backbone'].unique())}." + (f" This invocation ran {elapsed / 60:.1f} min." if elapsed else ""),
-             "", *(f"- **{k}**: {v}" for k, v in {**settings, **machine}.items()), ""]
+    seeds = sorted(int(s) for s in metrics["seed"].unique())
+    ran = f" This invocation ran {elapsed / 60:.1f} min." if elapsed else ""
+    settings = {**settings_of(params), **summary.machine_info()}
+    scope = (f"Environment `{env}`, cells under `{grid}`: {len(files)} backbones, "
+             f"{len(metrics[MODEL].drop_duplicates())} models, seeds {seeds}, split "
+             f"`{params['reporting']['split']}`.{ran}")
+    lines = [f"# Benchmark ({stamp})", "", scope, "",
+             *(f"- **{k}**: {v}" for k, v in settings.items()), ""]
     differences = [c for c in comparison.columns if c.endswith("ours − paper")]
-    gaps = comparison.melt(id_vars=["backbone", "method", "supervision"], value_vars=differences).dropna()
+    gaps = comparison.melt(id_vars=["backbone", "run", "supervision"],
+                           value_vars=differences).dropna()
     if not gaps.empty:
-        lines += [f"Against the {len(gaps)} figures the paper reports: mean difference "
-                  f"{gaps['value'].mean():+.2f} mAP, largest {gaps['value'].abs().max():.2f} mAP.", ""]
-    lines.append(tables.to_markdown(tables.relabel(comparison, LABELS), "Frame-level test mAP: ours vs the paper",
-                                    "ours = mean over seeds (std, n seeds); paper = PAPER.md Table 1 / ablations."))
+        lines += [(f"Against the {len(gaps)} figures the paper reports: mean difference "
+                   f"{gaps['value'].mean():+.2f} mAP, largest {gaps['value'].abs().max():.2f} "
+                   "mAP."), ""]
+    lines.append(tables.to_markdown(
+        tables.relabel(comparison, tables.run_labels(metrics)), "Sequence-level mAP: ours vs the paper",
+        "ours = mean over seeds (std, n seeds); paper = PAPER.md Table 1 / ablations."))
     text = "\n".join(lines)
-    (REPORT / "benchmark.md").write_text(text)
+    (grid / "benchmark.md").write_text(text)
     return text
-
-
-LABELS = {"teacher": "Teacher", "teacher_vc": "Teacher + VC", "student": "Student", "logitkd": "LogitKD",
-          "modalkd": "ModalKD", "dualkd": "DualKD", "cokd": "CoKD", "vicokd": "ViCoKD",
-          "no_confw": "w/o ConfW", "no_mask": "w/o Mask", "kl": "JS→KL", "no_fd": "w/o FD", "no_ld": "w/o LD"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--env", default="paper", help="environment the grid stacks on (paper, base, test)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--env", default="paper", help="the environment (paper, base, test)")
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help="training seeds (default: the environment's `seeds`)")
     parser.add_argument("--backbones", nargs="+", default=list(BACKBONES), choices=BACKBONES)
-    parser.add_argument("--homes", nargs="+", help="train on these homes only (default: ingestion.homes)")
-    parser.add_argument("--report-only", action="store_true", help="only tabulate the finished cells")
+    parser.add_argument("--homes", nargs="+",
+                        help="train on these homes only (default: ingestion.homes)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only tabulate the cells on disk")
     args = parser.parse_args()
+    if not (CONF / args.env).is_dir():
+        raise SystemExit(f"No environment {CONF / args.env}")
     os.chdir(PROJECT)  # the catalog's paths are relative to the project root
     bootstrap_project(PROJECT)
-    conf = assemble_conf(args.env)
+    data_root = environment_config(args.env)["globals"]["data_root"]
     elapsed = None
     if not args.report_only:
         start = time.perf_counter()
-        run(conf, DATA_PIPELINES, None)
-        cells = [(b, s) for b in args.backbones for s in args.seeds]
-        for backbone, seed in tqdm(cells, desc="benchmark cells", unit="cell"):
-            run(conf, MODEL_PIPELINES, cell_params(backbone, seed, args.homes))
+        run(args.env, DATA_PIPELINES, only_missing_outputs=True)
+        for backbone in tqdm(args.backbones, desc="benchmark cells", unit="cell"):
+            cell = cell_folder(data_root, backbone)
+            conf = assemble_conf(args.env, cell, PROJECT / cell / "conf")
+            for pipelines in CELL_RUNS:
+                run(args.env, pipelines, conf, cell_params(cell, backbone, args.seeds, args.homes))
         elapsed = time.perf_counter() - start
-    print(report(args.env, conf, elapsed))
+    print(report(args.env, PROJECT / data_root / "benchmark", elapsed))
 
 
 if __name__ == "__main__":

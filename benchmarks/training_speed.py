@@ -1,78 +1,71 @@
-"""Seconds per training epoch of the teacher and a ViCoKD student at the base (CPU demo) sizes.
+"""Seconds per training epoch of the teacher, the plain student and a ViCoKD student.
 
-Synthetic clips in the catalog formats (60 sequences per home as the simulator makes them: 36 train,
-6 val, 18 test, 60 frames each). Prints seconds per epoch for each model kind; multiply by the
-epochs and the number of models (4 teachers + 24 students) to size the default run.
-Usage: .venv/bin/python benchmarks/training_speed.py [--epochs 2]
+    python benchmarks/training_speed.py [--env base] [--home Home1] [--epochs 2]
+
+Trains, for one home and the environment's first training seed, the teacher that the run table's
+``vicokd`` row distils from, at its supervision level (AV_F), then the plain student (the
+``baseline`` run) and ViCoKD at their first level (V_F), ViCoKD distilling from that teacher, with
+the environment's settings except ``--epochs``. The data are the stores a ``kedro run`` left under
+the environment's data root (``kedro run --env <env> --pipelines
+simulation,ingestion,stratification,masking,pretraining,features`` makes them), read through the
+catalog and passed to the training pipeline's node as a run passes them. Prints seconds per epoch
+(training plus the validation and test evaluation of every epoch) for each model; multiply by the
+epochs and the number of models of the run table to size a run. Nothing is written to the catalog
+(run folders go to a temporary directory).
 """
+from __future__ import annotations
+
 import argparse
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-from kedro.config import OmegaConfigLoader
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 
-from vicokd.data.annotations import CLASSES
-from vicokd.settings import CONFIG_LOADER_ARGS
-from vicokd.training.loop import TrainingSettings
-from vicokd.training.recipes import merge_recipe
-from vicokd.training.runs import ClipSources, frozen_teacher, train_for_home
+from vicokd.pipelines.training.nodes import train_models
+from vicokd.pipelines.training.pipeline import DATA_INPUTS
+from vicokd.training.runs import partition_key
 
-ROOT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[1]
 
 
-def synthetic_home(n_frames=60, size=64, splits=(("train", 36), ("val", 6), ("test", 18))):
-    rng = np.random.default_rng(0)
-    rows, stores = [], {k: {} for k in ("frames", "audio", "labels", "masks", "presence")}
-    index = 0
-    for split, count in splits:
-        for _ in range(count):
-            sid = f"Home1/01/{index:02d}-Part1"
-            labels = (rng.random((n_frames, len(CLASSES))) < 0.1).astype(np.uint8)
-            labels[:, index % len(CLASSES)] = 1
-            stores["frames"][sid] = rng.integers(0, 255, (5, n_frames, size, size, 3), dtype=np.uint8)
-            stores["audio"][sid] = rng.standard_normal((5, n_frames, 40, 128)).astype(np.float16)
-            stores["labels"][sid] = labels
-            stores["masks"][sid] = (rng.random((5, n_frames)) < 0.7).astype(np.uint8)
-            stores["presence"][sid] = rng.random((5, n_frames)).astype(np.float32)
-            rows.append({"sequence_id": sid, "home": "Home1", "n_frames": n_frames, "split": split,
-                         "labels": [CLASSES[index % len(CLASSES)]]})
-            index += 1
-    return ClipSources(pd.DataFrame(rows), stores["frames"], stores["audio"], stores["masks"],
-                       stores["presence"], stores["labels"])
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", default="base", help="the environment (base, test, paper)")
+    parser.add_argument("--home", help="the home trained in (default: the first of ingestion.homes)")
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args(argv)
-    params = OmegaConfigLoader(str(ROOT / "conf"), env="base", **CONFIG_LOADER_ARGS)["parameters"]
-    sources = synthetic_home(size=params["ingestion"]["image_size"][0])
+    os.chdir(PROJECT)  # the catalog's paths are relative to the project root
+    bootstrap_project(PROJECT)
+    with KedroSession.create(PROJECT, env=args.env) as session:
+        context = session.load_context()
+        params = context.params
+        data = {name: context.catalog.load(name) for name in DATA_INPUTS}
+    runs, levels = params["runs"], params["supervision_levels"]
+    vicokd = runs["vicokd"]
+    home = args.home or params["ingestion"].homes[0]
+    seed = params["seeds"][0]
+    key = partition_key(home, seed)
+    print(f"env {args.env}, {key}, backbone {params['model'].backbone}, {args.epochs} epochs")
+    checkpoints = {}
     with tempfile.TemporaryDirectory() as folder:
-        settings = TrainingSettings.from_params(
-            {**params["training"], "epochs": args.epochs, "checkpoint_dir": folder, "progress": False})
-        runs = {}
-        for name, with_audio, supervision, method in (
-            ("teacher", True, params["teacher"]["supervision"], {}),
-            ("student", False, params["distill"]["supervisions"]["V_F"], {}),
-            ("vicokd", False, params["distill"]["supervisions"]["V_F"],
-             params["distill"]["methods"]["vicokd"]),
-        ):
-            recipe = merge_recipe(supervision, method)
-            teacher = None
-            if recipe.needs_teacher:
-                teacher = {"Home1": (frozen_teacher(runs["teacher"].checkpoint, params["model"], "Home1"), "t")}
+        training = params["training"].with_overrides({"checkpoint_dir": folder, "progress": False})
+        for run in (runs[vicokd.teacher], runs[params["baseline"]], vicokd):
+            supervision = run.supervisions[0]
+            teacher = {key: lambda c=checkpoints[run.teacher]: c} if run.distils else None
+            run = run.model_copy(update={"training": {**run.training, "epochs": args.epochs}})
             began = time.perf_counter()
-            runs[name] = train_for_home(
-                sources, "Home1", {"model": name, "method": name, "supervision": "x", "backbone": "b"},
-                recipe, params["model"], with_audio, settings, 0, teacher["Home1"] if teacher else None)
+            models, histories, _ = train_models(
+                **data, run=run, supervision=levels[supervision], training=training,
+                model=params["model"], homes=[home], seeds=[seed], teacher_models=teacher)
             total = time.perf_counter() - began
-            per_epoch = runs[name].history["seconds"].mean()
-            print(f"{name:8s} {per_epoch:6.1f} s/epoch (incl. val+test eval), {total:6.1f} s total "
-                  f"for {args.epochs} epochs + final predictions")
+            checkpoints[run.name] = models[key]
+            print(f"{run.name:8s} {supervision}  {histories[key]['seconds'].mean():7.2f} s/epoch "
+                  f"(incl. val+test eval), {total:7.2f} s total for {args.epochs} epochs + final "
+                  f"predictions")
     return 0
 
 
