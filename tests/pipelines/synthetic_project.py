@@ -4,6 +4,7 @@ Kedro sessions exactly as `kedro run --env test` runs it from that folder."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ PRETRAINING_HOMES = ("Home3",)  # the encoders' pretraining data (conf: pretrain
 SPLIT_SIZES = {"train": 3, "val": 2, "test": 2}
 #: ``data_root`` of the test environment (conf/test/globals.yml), relative to the project.
 TEST_DATA_ROOT = "data/test"
+TRACKING_URI = "MLFLOW_TRACKING_URI"  # read by conf/base/mlflow.yml
 
 
 def synthetic_inputs(seed: int = 0) -> dict[str, Any]:
@@ -109,8 +111,13 @@ class Project:
 
         kedro-mlflow 2.0.3 with MLflow 3.17 leaves the Kedro run's MLflow run on the active-run
         stack after the run (each node re-enters it); a process that runs one session, as `kedro
-        run` does, ends it at exit. Several sessions in one process must end it themselves.
+        run` does, ends it at exit. Several sessions in one process must end it themselves. MLflow
+        also keeps one store per tracking URI string, so the default relative URI
+        (``sqlite:///data/test/mlflow.db``) would keep writing to the first folder's file: each
+        session gets its own folder's absolute URI (conf/base/mlflow.yml reads the variable).
         """
+        before = os.environ.get(TRACKING_URI)
+        os.environ[TRACKING_URI] = f"sqlite:///{self.data / 'mlflow.db'}"
         try:
             with contextlib.chdir(self.path):
                 bootstrap_project(self.path)  # also drops pipelines registered for another folder
@@ -119,6 +126,10 @@ class Project:
         finally:
             while mlflow.active_run() is not None:
                 mlflow.end_run()
+            if before is None:
+                os.environ.pop(TRACKING_URI, None)
+            else:
+                os.environ[TRACKING_URI] = before
 
     def run(self, pipelines: list[str], runtime_params: dict[str, Any] | None = None, **filters: Any) -> None:
         """``kedro run --env test --pipelines ...`` with ``filters`` (``tags``, ``namespaces``, ...)."""
