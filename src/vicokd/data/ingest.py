@@ -14,10 +14,8 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +35,7 @@ from vicokd.data.annotations import (
 from vicokd.data.audio_features import ChunkedLogMel
 from vicokd.data.decoding import decode_view
 from vicokd.parameters import Parameters
+from vicokd.processes import spawned_pool
 
 logger = logging.getLogger(__name__)
 
@@ -196,8 +195,7 @@ def _ingest_all(
     if settings.num_workers <= 0:
         yield from map(work, specs)
         return
-    # spawned, not forked: a fork of a process that has used torch's OpenMP pool hangs in it
-    with ProcessPoolExecutor(settings.num_workers, mp_context=get_context("spawn")) as pool:
+    with spawned_pool(settings.num_workers) as pool:
         yield from pool.map(work, specs)
 
 

@@ -11,8 +11,6 @@ import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +21,7 @@ from tqdm import tqdm
 
 from vicokd.data.annotations import NUM_VIEWS
 from vicokd.parameters import Parameters
+from vicokd.processes import spawned_pool
 from vicokd.simulation.audio import microphone_signals
 from vicokd.simulation.body import sprite
 from vicokd.simulation.render import Lens, PersonView, draw_person, static_scene
@@ -177,8 +176,7 @@ def _generate(root: Path, homes: list[str], settings: SimulationSettings, seed: 
         scripts = make_scripts(home, settings, seed)
         jobs += [(home, i, s, settings, seed, root / home) for i, s in enumerate(scripts)]
     if workers > 1:
-        # spawned, not forked: a fork of a process that has used torch's OpenMP pool hangs in it
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        with spawned_pool(workers) as pool:
             results = list(tqdm(pool.map(_render_job, jobs, chunksize=1), total=len(jobs),
                                 desc="simulating sequences"))
     else:

@@ -1,7 +1,8 @@
 """The run table: every model the project trains, one row per run (``conf/base/parameters_runs.yml``).
 
 A run names its group (teacher, comparison method or ablation), its display label, the supervision
-levels it trains at, the homes it is trained in (all by default), the teacher it distils from, overrides of the ``training`` block and its recipe.
+levels it trains at, the homes it is trained in (all by default), the teacher it distils from,
+overrides of the ``training`` block and its recipe.
 A row may start from another with ``base: <run>`` and change only what differs (an ablation is
 ``base: vicokd`` plus its switches). :func:`resolve_run_table` merges those chains and gives each row
 its name, so a row is complete on its own wherever it is read.
@@ -30,7 +31,7 @@ class RunSpec(Parameters):
     base: str | None = None  # the run this row was written as an override of (its Δ reference)
     teacher: str | None = None  # the teacher run it distils from, or is compared against
     supervisions: list[str] = Field(min_length=1)  # keys of `supervision_levels`
-    homes: list[str] | None = Field(default=None, min_length=1)  # null: every home of `ingestion.homes`
+    homes: list[str] | None = Field(default=None, min_length=1)  # null: all of `ingestion.homes`
     training: dict[str, Any] = Field(default_factory=dict)  # overrides of the `training` block
     recipe: Recipe = Recipe()
 

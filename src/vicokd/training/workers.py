@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+
+from vicokd.processes import spawned_pool
 
 
 @functools.cache
 def worker_pool(workers: int) -> ProcessPoolExecutor:
     """``workers`` spawned processes, kept for the life of this process (one pool per size)."""
-    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    return spawned_pool(workers)

@@ -45,9 +45,9 @@ def evaluate_models(reporting: ReportingSettings, runs: dict[str, Any], homes: l
         table) of every prediction dataset.
     """
     predictions = {k.removeprefix("predictions__"): v for k, v in outputs.items() if k.startswith("predictions__")}
-    table = [RunSpec.model_validate(row) for row in runs.values()]  # rows, or RunSpecs already
+    run_table = [RunSpec.model_validate(row) for row in runs.values()]  # rows, or RunSpecs already
     trained_homes = {f"{run.name}_predictions_{supervision}": run.trained_homes(homes)
-                     for run in table for supervision in run.supervisions}
+                     for run in run_table for supervision in run.supervisions}
     histories = [v for k, v in outputs.items() if k.startswith("history__")]
     loaded = {f"{name}/{key}": load() for name, partitions in predictions.items()
               for key, load in sorted(partitions.items())}
