@@ -40,7 +40,7 @@ Modality = Literal["visual", "audio"]
 class FrameItems(Dataset):
     """One item per (sequence, view, frame): the view's image ``(3, H, W)`` uint8 (visual) or its
     log-mel chunk ``(L, M)`` float32 (audio), and the frame's 16 action targets (visual: zero where
-    the view's mask says no person is visible).
+    the view's mask says no person is visible). The items are read once, into memory.
 
     Args:
         sequences: rows with ``sequence_id`` (the sequences to draw from).
@@ -52,27 +52,28 @@ class FrameItems(Dataset):
     def __init__(self, sequences: pd.DataFrame, inputs: Mapping[str, np.ndarray],
                  frame_labels: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray] | None,
                  frame_step: int):
-        self.inputs, self.frame_labels, self.masks = inputs, frame_labels, masks
-        self.items = [
-            (sequence_id, view, frame)
-            for sequence_id in sequences["sequence_id"]
-            for view in range(inputs[sequence_id].shape[0])
-            for frame in range(0, inputs[sequence_id].shape[1], frame_step)
-        ]
+        if sequences.empty:
+            raise ValueError("FrameItems: no sequences to draw frames from")
+        items, targets = [], []
+        for sequence_id in sequences["sequence_id"]:
+            x = np.asarray(inputs[sequence_id][:, ::frame_step])  # (V, n', ...)
+            y = np.asarray(frame_labels[sequence_id][::frame_step], np.float32)  # (n', C)
+            y = np.broadcast_to(y, (x.shape[0], *y.shape))  # (V, n', C)
+            if masks is not None:
+                y = y * np.asarray(masks[sequence_id][:, ::frame_step], np.float32)[..., None]
+                x = x.transpose(0, 1, 4, 2, 3)  # (V, n', H, W, 3) -> (V, n', 3, H, W)
+            items.append(x.reshape(-1, *x.shape[2:]))
+            targets.append(y.reshape(-1, y.shape[-1]))
+        self.inputs = torch.from_numpy(np.ascontiguousarray(np.concatenate(items)))
+        if masks is None:
+            self.inputs = self.inputs.float()
+        self.targets = torch.from_numpy(np.concatenate(targets))
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.targets)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        sequence_id, view, frame = self.items[index]
-        x = np.asarray(self.inputs[sequence_id][view, frame])
-        target = np.asarray(self.frame_labels[sequence_id][frame], np.float32)
-        if self.masks is not None:
-            target = target * float(self.masks[sequence_id][view, frame])
-            x = np.ascontiguousarray(x.transpose(2, 0, 1))  # (H, W, 3) -> (3, H, W)
-        else:
-            x = x.astype(np.float32)
-        return {"inputs": torch.from_numpy(x), "targets": torch.from_numpy(target)}
+        return {"inputs": self.inputs[index], "targets": self.targets[index]}
 
 
 class EncoderClassifier(nn.Module):
