@@ -64,3 +64,26 @@ def test_attention_figure_rejects_wrong_shapes_and_indices():
         figures.attention_figure({"Teacher": _attention(rng, 5, 6)}, frames, [0])
     with pytest.raises(ValueError, match="frame_indices"):
         figures.attention_figure({"Teacher": _attention(rng, 5, 8)}, frames, [8])
+
+
+def test_figure3_node_draws_the_mean_over_seeds_with_a_band_and_leaves_out_the_ablations():
+    from vicokd.pipelines.reporting.nodes import plot_map_curves
+
+    def partition(run, label, group, seed, offset):
+        history = _history(3, offset).assign(run=run, label=label, group=group, supervision="V_F", seed=seed)
+        return {f"{home}/seed{seed}": (lambda h=history[history["home"] == home]: h) for home in ("Home1", "Home2")}
+
+    figure = plot_map_curves(
+        history__student=partition("student", "Student", "method", 0, 40)
+        | partition("student", "Student", "method", 1, 44),
+        history__no_fd=partition("no_fd", "w/o FD", "ablation", 0, 30),
+    )
+    test = figure.axes[1]  # Home1, test split
+    assert [line.get_label() for line in test.get_lines()] == ["Student V_F"]
+    seeds = [_history(3, offset).query("home == 'Home1'")["test_seq_map"].to_numpy() for offset in (40, 44)]
+    np.testing.assert_allclose(test.get_lines()[0].get_ydata(), (seeds[0] + seeds[1]) / 2)
+    band = test.collections[0].get_paths()[0].vertices[:, 1]
+    np.testing.assert_allclose([band.min(), band.max()],
+                               [seeds[0].min() + 2 - np.std([0, 4], ddof=1),
+                                seeds[1].max() - 2 + np.std([0, 4], ddof=1)])
+    assert "mean of 2 seeds" in figure._suptitle.get_text()

@@ -19,9 +19,10 @@ def map_curves(histories: Mapping[str, pd.DataFrame], title: str = "mAP per epoc
     panels per home.
 
     Args:
-        histories: model label → history table with columns ``epoch``, ``val_seq_map``,
-            ``test_seq_map`` and
-            optionally ``home`` (one history may hold several homes).
+        histories: model label (``"<method> <supervision>"``) → history table with columns
+            ``epoch``, ``val_seq_map``, ``test_seq_map``, optionally ``home`` (one history may hold
+            several homes) and ``<metric>_std`` (drawn as a band ± std around the line). One colour
+            per method, V_S dashed.
         title: the figure's title.
 
     Returns:
@@ -36,16 +37,19 @@ def map_curves(histories: Mapping[str, pd.DataFrame], title: str = "mAP per epoc
     homes = sorted({h for history in histories.values() for h in history.get("home", pd.Series(["all"]))})
     figure, axes = plt.subplots(len(homes), len(HISTORY_METRICS), figsize=(13, 4.2 * len(homes)),
                                 sharey="row", squeeze=False)
-    colours = plt.get_cmap("tab20")
-    for index, (label, history) in enumerate(histories.items()):
+    colours = plt.get_cmap("tab10")
+    methods = list(dict.fromkeys(label.rsplit(" ", 1)[0] for label in histories))
+    for label, history in histories.items():
+        colour = colours(methods.index(label.rsplit(" ", 1)[0]) % 10)
         for row, home in enumerate(homes):
             runs = history[history["home"] == home] if "home" in history else history
             for axis, metric in zip(axes[row], HISTORY_METRICS):
-                axis.plot(
-                    runs["epoch"], runs[metric], marker="o", markersize=3,
-                    color=colours(index % 20), label=label,
-                    linestyle="--" if label.endswith("V_S") else "-",
-                )
+                axis.plot(runs["epoch"], runs[metric], marker="o", markersize=3, color=colour,
+                          label=label, linestyle="--" if label.endswith("V_S") else "-")
+                if f"{metric}_std" in runs:
+                    spread = runs[f"{metric}_std"].fillna(0.0)
+                    axis.fill_between(runs["epoch"], runs[metric] - spread, runs[metric] + spread,
+                                      color=colour, alpha=0.08, linewidth=0)
     for row, home in enumerate(homes):
         for axis, metric in zip(axes[row], HISTORY_METRICS):
             split = {"val_seq_map": "validation split", "test_seq_map": "test split"}[metric]

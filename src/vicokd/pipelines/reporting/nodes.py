@@ -131,12 +131,17 @@ def build_dataset_statistics(sequences: pd.DataFrame, splits: pd.DataFrame) -> t
 
 
 def plot_map_curves(**histories: Partitions) -> Figure:
-    """Figure 3: validation and test mAP per epoch of every trained model, per home."""
+    """Figure 3: validation and test mAP per epoch of the teachers and methods (the ablations have
+    Table 4), per home; with several seeds, their mean and a band ± one std."""
     frames = _load_all(histories)
-    labelled = {f"{label} {supervision}" + (f" seed {seed}" if frames["seed"].nunique() > 1 else ""): runs
-                for (label, supervision, seed), runs in frames.groupby(["label", "supervision", "seed"],
-                                                                       sort=False)}
-    return figures.map_curves(labelled, title="Sequence-level mAP per epoch (Figure 3)")
+    frames = frames[frames["group"] != "ablation"]
+    curves = frames.groupby(["label", "supervision", "home", "epoch"], sort=False)[list(figures.HISTORY_METRICS)]
+    table = curves.mean().join(curves.std(), rsuffix="_std").reset_index()
+    labelled = {f"{label} {supervision}": runs
+                for (label, supervision), runs in table.groupby(["label", "supervision"], sort=False)}
+    seeds = frames["seed"].nunique()
+    title = "Sequence-level mAP per epoch (Figure 3)" + (f": mean of {seeds} seeds, band ± std" if seeds > 1 else "")
+    return figures.map_curves(labelled, title=title)
 
 
 def _attention_sequence(sequences: pd.DataFrame, splits: pd.DataFrame, home: str, chosen: str | None) -> str:

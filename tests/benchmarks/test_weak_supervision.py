@@ -1,0 +1,35 @@
+"""benchmarks/weak_supervision.py: the reference levels printed beside the V_S student's mAP."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from project_parameters import CONF
+
+BENCHMARKS = CONF.parent / "benchmarks"
+
+
+@pytest.fixture
+def weak(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.delitem(sys.modules, "weak_supervision", raising=False)
+    import weak_supervision
+
+    return weak_supervision
+
+
+def test_chance_is_the_mean_positive_share_of_the_present_classes(weak):
+    targets = np.array([[1, 0, 0], [0, 0, 0], [1, 1, 0], [0, 0, 0]])  # class 2 never present
+    assert weak.chance_map(targets) == pytest.approx(100 * (2 / 4 + 1 / 4) / 2)
+
+
+def test_timeless_scorer_gives_each_frame_its_sequence_labels(weak):
+    # sequence a: class 0 in frame 0 of 4; sequence b: class 0 in frames 0-1 of 2, class 1 in frame 1.
+    frames = pd.DataFrame({"sequence_id": ["a"] * 4 + ["b"] * 2,
+                           "target.c0": [1, 0, 0, 0, 1, 1], "target.c1": [0, 0, 0, 0, 0, 1]})
+    # class 0: the 6 frames of a and b tie at score 1, 3 positive -> AP = 3/6; class 1: the 2
+    # frames of b tie, 1 positive -> AP = 1/2.
+    assert weak.timeless_map(frames) == pytest.approx(100 * (0.5 + 0.5) / 2)
