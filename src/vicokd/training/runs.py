@@ -29,7 +29,7 @@ from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision
-from vicokd.training.run_table import RunSpec
+from vicokd.training.run_table import RunSpec, output_name
 from vicokd.training.settings import TrainingSettings
 from vicokd.training.workers import worker_pool
 
@@ -147,7 +147,7 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
         result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
                      fingerprint, tracker=tracker, fabric=fabric)
         tracker.set_tags({"fingerprint": fingerprint, "best_epoch": result.best_epoch,
-                          "checkpoint": f"{job.run.name}_model_{job.supervision.name}/"
+                          "checkpoint": f"{output_name(job.run.name, 'model', job.supervision.name)}/"
                                         f"{partition_key(job.home, job.seed)}"})
     if not leader:
         return None

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from kedro.pipeline import Node, Pipeline
 
 from vicokd.pipelines.training.nodes import train_models
-from vicokd.training.run_table import RunSpec
+from vicokd.training.run_table import RunSpec, output_name
 
 #: Catalog datasets every run reads.
 DATA_INPUTS = ("sequences", "splits", "frames", "log_mels", "visual_features", "audio_features",
@@ -24,11 +24,6 @@ SHARED_PARAMETERS = {"training": "params:training", "model": "params:model",
                      "homes": "params:ingestion.homes", "seeds": "params:seeds"}
 #: The outputs of one run at one supervision level, by template name.
 OUTPUTS = ("model", "history", "predictions")
-
-
-def output_name(run: str, kind: str, supervision: str) -> str:
-    """Catalog name of a run's ``model``, ``history`` or ``predictions`` at one supervision level."""
-    return f"{run}_{kind}_{supervision}"
 
 
 def teacher_models(run: RunSpec, runs: Mapping[str, RunSpec]) -> str:
