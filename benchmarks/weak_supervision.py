@@ -25,6 +25,7 @@ from kedro.framework.startup import bootstrap_project
 from vicokd.data.clips import ClipSources, join_splits
 from vicokd.metrics import mean_average_precision
 from vicokd.models import BACKBONES
+from vicokd.reporting.tables import TARGET_PREFIX, evaluate_predictions
 from vicokd.training.runs import TrainingJob, train_model
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -67,27 +68,26 @@ def main() -> None:
                 job = TrainingJob(run, supervision, settings, model, home, args.seed, encoders)
                 trained = train_model(sources, job)
                 test = trained.predictions[trained.predictions["split"] == "test"]
+                maps = evaluate_predictions({job.name: test}).set_index("level")["map"]
                 frames = test[test["level"] == "frame"]
                 clips = test[test["level"] == "sequence"]
-                targets = [c for c in frames.columns if c.startswith("target.")]
                 print(f"{backbone:<11} {home:<6} "
-                      f"{_map(frames):9.1f} {chance_map(frames[targets].to_numpy()):7.1f} "
-                      f"{timeless_map(frames):8.1f} {_map(clips):8.1f} {chance_map(clips[targets].to_numpy()):7.1f}", flush=True)
+                      f"{maps['frame']:9.1f} {chance_map(_targets(frames).to_numpy()):7.1f} "
+                      f"{timeless_map(frames):8.1f} {maps['sequence']:8.1f} "
+                      f"{chance_map(_targets(clips).to_numpy()):7.1f}", flush=True)
 
 
 def timeless_map(frames: pd.DataFrame) -> float:
     """Frame-level macro mAP (percent) of scoring each frame row with its sequence's labels (the
     union of the sequence's frame targets): perfect sequence knowledge, no localisation in time."""
-    targets = frames[[c for c in frames.columns if c.startswith("target.")]]
+    targets = _targets(frames)
     sequence_labels = targets.groupby(frames["sequence_id"]).transform("max")
     return mean_average_precision(sequence_labels.to_numpy(), targets.to_numpy())
 
 
-def _map(rows) -> float:
-    """Macro mAP (percent) of a prediction table's rows."""
-    scores = rows[[c for c in rows.columns if c.startswith("score.")]].to_numpy()
-    targets = rows[[c for c in rows.columns if c.startswith("target.")]].to_numpy()
-    return mean_average_precision(scores, targets)
+def _targets(rows: pd.DataFrame) -> pd.DataFrame:
+    """The prediction table's target columns (``target.<class>``)."""
+    return rows[[c for c in rows.columns if c.startswith(TARGET_PREFIX)]]
 
 
 if __name__ == "__main__":

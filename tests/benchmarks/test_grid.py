@@ -1,8 +1,6 @@
 """benchmarks/grid.py: a cell's conf moves only what the cell writes; the report against the paper."""
 from __future__ import annotations
 
-import sys
-
 import pandas as pd
 import pytest
 import yaml
@@ -11,16 +9,10 @@ from project_parameters import CONF
 from vicokd.configuration import ProjectConfigLoader
 from vicokd.settings import CONFIG_LOADER_ARGS
 
-BENCHMARKS = CONF.parent / "benchmarks"
-
 
 @pytest.fixture
-def grid(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    monkeypatch.delitem(sys.modules, "grid", raising=False)
-    import grid
-
-    return grid
+def grid(import_benchmark):
+    return import_benchmark("grid")
 
 
 def catalog(conf_source, env: str) -> dict:

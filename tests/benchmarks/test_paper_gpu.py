@@ -2,25 +2,19 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 import torch
 
-from project_parameters import CONF, load_parameters, random_model_config
+from project_parameters import load_parameters, random_model_config
 from vicokd.models import build_model
-
-BENCHMARKS = CONF.parent / "benchmarks"
 
 
 @pytest.fixture
-def paper_gpu(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    monkeypatch.delitem(sys.modules, "paper_gpu", raising=False)
-    import paper_gpu
-
+def paper_gpu(import_benchmark):
+    module = import_benchmark("paper_gpu")
     threads = torch.get_num_threads()  # --threads sets them for the whole process
-    yield paper_gpu
+    yield module
     torch.set_num_threads(threads)
 
 

@@ -1,24 +1,14 @@
 """benchmarks/weak_supervision.py: the reference levels printed beside the V_S student's mAP."""
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from project_parameters import CONF
-
-BENCHMARKS = CONF.parent / "benchmarks"
-
 
 @pytest.fixture
-def weak(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    monkeypatch.delitem(sys.modules, "weak_supervision", raising=False)
-    import weak_supervision
-
-    return weak_supervision
+def weak(import_benchmark):
+    return import_benchmark("weak_supervision")
 
 
 def test_chance_is_the_mean_positive_share_of_the_present_classes(weak):

@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import mlflow
 import numpy as np
@@ -116,20 +117,15 @@ class Project:
         (``sqlite:///data/test/mlflow.db``) would keep writing to the first folder's file: each
         session gets its own folder's absolute URI (conf/base/mlflow.yml reads the variable).
         """
-        before = os.environ.get(TRACKING_URI)
-        os.environ[TRACKING_URI] = f"sqlite:///{self.data / 'mlflow.db'}"
-        try:
-            with contextlib.chdir(self.path):
-                bootstrap_project(self.path)  # also drops pipelines registered for another folder
-                with KedroSession.create(self.path, env="test", runtime_params=runtime_params or None) as session:
-                    yield session
-        finally:
-            while mlflow.active_run() is not None:
-                mlflow.end_run()
-            if before is None:
-                os.environ.pop(TRACKING_URI, None)
-            else:
-                os.environ[TRACKING_URI] = before
+        with mock.patch.dict(os.environ, {TRACKING_URI: f"sqlite:///{self.data / 'mlflow.db'}"}):
+            try:
+                with contextlib.chdir(self.path):
+                    bootstrap_project(self.path)  # also drops pipelines registered for another folder
+                    with KedroSession.create(self.path, env="test", runtime_params=runtime_params or None) as session:
+                        yield session
+            finally:
+                while mlflow.active_run() is not None:
+                    mlflow.end_run()
 
     def run(self, pipelines: list[str], runtime_params: dict[str, Any] | None = None, **filters: Any) -> None:
         """``kedro run --env test --pipelines ...`` with ``filters`` (``tags``, ``namespaces``, ...)."""

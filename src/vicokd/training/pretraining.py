@@ -64,7 +64,7 @@ class FrameItems(Dataset):
                 x = x.transpose(0, 1, 4, 2, 3)  # (V, n', H, W, 3) -> (V, n', 3, H, W)
             items.append(x.reshape(-1, *x.shape[2:]))
             targets.append(y.reshape(-1, y.shape[-1]))
-        self.inputs = torch.from_numpy(np.ascontiguousarray(np.concatenate(items)))
+        self.inputs = torch.from_numpy(np.concatenate(items))  # a new, contiguous array
         if masks is None:
             self.inputs = self.inputs.float()
         self.targets = torch.from_numpy(np.concatenate(targets))
