@@ -169,7 +169,8 @@ class PretrainingSettings(Parameters):
     homes: list[str]  # never evaluated: simulated beside the evaluation homes
     frame_step: PositiveInt  # every k-th 2.5-FPS frame of each view (neighbours are near-duplicates)
     directory: str  # an encoder whose `pretrained` folder lies under it is made here
-    training: dict[str, Any]  # overrides of the `training` block
+    training: dict[str, Any]  # overrides of the `training` block, both encoders
+    encoder_training: dict[Modality, dict[str, Any]]  # one encoder's own, on top of `training`
 
 
 def owned_by_pretraining(pretrained: str | None, directory: str | Path) -> bool:
@@ -200,8 +201,9 @@ def prepare_encoders(
     """
     record: dict[str, Any] = {}
     rows = table[table["home"].isin(pretraining.homes)]
-    settings = settings.with_overrides(pretraining.training)
+    shared = settings.with_overrides(pretraining.training)
     for modality in ("visual", "audio"):
+        settings = shared.with_overrides(pretraining.encoder_training.get(modality, {}))
         target = getattr(config, f"{modality}_encoder").pretrained
         if not owned_by_pretraining(target, pretraining.directory):
             build_encoder_from(modality, config)  # an external checkpoint: fail early if it cannot load

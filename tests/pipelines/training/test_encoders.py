@@ -31,6 +31,15 @@ def test_pretraining_is_reused_until_its_inputs_change(trained_project, tmp_path
     assert project.load("encoders") == record
     assert weights.read_bytes() == before
     caplog.clear()
+    with caplog.at_level(logging.INFO, logger="vicokd.training.loop"):  # the AST's own epochs
+        project.run(["pretraining"],
+                    runtime_params={"pretraining": {"encoder_training": {"audio": {"epochs": 2}}}})
+    reused, = _reuses(caplog)
+    assert "pretraining/visual is complete (1 epochs)" in reused  # conf/test: 1 epoch
+    retrained = project.load("encoders")
+    assert retrained["visual"] == record["visual"]
+    assert retrained["audio"]["fingerprint"] != record["audio"]["fingerprint"]
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="vicokd.training.loop"):
         project.run(["pretraining"], runtime_params={"pretraining": {"frame_step": 2}})
     assert not _reuses(caplog)
