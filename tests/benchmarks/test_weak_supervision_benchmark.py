@@ -23,3 +23,14 @@ def test_timeless_scorer_gives_each_frame_its_sequence_labels(weak):
     # class 0: the 6 frames of a and b tie at score 1, 3 positive -> AP = 3/6; class 1: the 2
     # frames of b tie, 1 positive -> AP = 1/2.
     assert weak.timeless_map(frames) == pytest.approx(100 * (0.5 + 0.5) / 2)
+
+
+def test_own_sequence_scorer_gives_each_frame_its_sequence_prediction(weak):
+    frames = pd.DataFrame({"sequence_id": ["a"] * 3 + ["b"] * 2,
+                           "target.c0": [1, 0, 0, 1, 1], "target.c1": [0, 0, 1, 0, 0]})
+    sequences = pd.DataFrame({"sequence_id": ["b", "a"], "score.c0": [0.9, 0.2],
+                              "score.c1": [0.1, 0.6]})
+    # class 0: b's 2 frames (0.9, both positive) rank above a's 3 (0.2, one positive):
+    # AP = (1 + 1 + 3/5) / 3; class 1: a's 3 frames (0.6, one positive) first -> AP = 1/3.
+    expected = ((1 + 1 + 3 / 5) / 3 + 1 / 3) / 2
+    assert weak.own_sequence_map(frames, sequences) == pytest.approx(100 * expected)
