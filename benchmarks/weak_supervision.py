@@ -91,9 +91,10 @@ def timeless_map(frames: pd.DataFrame) -> float:
 def own_sequence_map(frames: pd.DataFrame, sequences: pd.DataFrame) -> float:
     """Frame-level macro mAP (percent) of scoring each frame row with its model's sequence
     prediction (the ``sequence``-level row of the same ``sequence_id``): no localisation in time."""
-    scores = [c for c in sequences.columns if c.startswith(SCORE_PREFIX)]
+    targets = _targets(frames)
+    scores = [SCORE_PREFIX + c.removeprefix(TARGET_PREFIX) for c in targets.columns]  # same classes
     spread = sequences.set_index("sequence_id").loc[frames["sequence_id"], scores]
-    return mean_average_precision(spread.to_numpy(), _targets(frames).to_numpy())
+    return mean_average_precision(spread.to_numpy(), targets.to_numpy())
 
 
 def _targets(rows: pd.DataFrame) -> pd.DataFrame:

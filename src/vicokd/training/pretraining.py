@@ -203,12 +203,12 @@ def prepare_encoders(
     rows = table[table["home"].isin(pretraining.homes)]
     shared = settings.with_overrides(pretraining.training)
     for modality in ("visual", "audio"):
-        settings = shared.with_overrides(pretraining.encoder_training.get(modality, {}))
         target = getattr(config, f"{modality}_encoder").pretrained
         if not owned_by_pretraining(target, pretraining.directory):
             build_encoder_from(modality, config)  # an external checkpoint: fail early if it cannot load
             record[modality] = {"pretrained": target, "made_here": False}
             continue
+        settings = shared.with_overrides(pretraining.encoder_training.get(modality, {}))
         if rows.empty:
             raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by pretraining, "
                              f"but no sequence of pretraining.homes {pretraining.homes} was ingested")
