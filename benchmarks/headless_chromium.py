@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import websockets
 
@@ -113,7 +113,7 @@ class Page:
         self._ids = itertools.count(1)
         self._socket = None
 
-    async def __aenter__(self) -> Page:
+    async def __aenter__(self) -> Self:
         self._socket = await websockets.connect(self.devtools, max_size=256 * 2**20)
         await self.call("Page.enable")
         return self

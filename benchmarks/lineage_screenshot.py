@@ -145,12 +145,13 @@ def main(argv: list[str] | None = None) -> None:
     port = free_port(4141)  # kedro-viz's default port, or the next free one
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
     kedro = Path(sys.executable).with_name("kedro")
-    with tempfile.TemporaryDirectory(prefix="lineage-") as scratch:
-        with serve([str(kedro), "viz", "run", "--no-browser", "--port", str(port)],
-                   f"http://127.0.0.1:{port}/api/main", 300, Path(scratch) / "kedro-viz.log",
-                   cwd=PROJECT, env=env), chromium() as devtools:
-            asyncio.run(capture_all(devtools, f"http://127.0.0.1:{port}", args.pipelines, args.out_dir,
-                                    args.scale, set(args.expand), args.settle))
+    with (tempfile.TemporaryDirectory(prefix="lineage-") as scratch,
+          serve([str(kedro), "viz", "run", "--no-browser", "--port", str(port)],
+                f"http://127.0.0.1:{port}/api/main", 300, Path(scratch) / "kedro-viz.log",
+                cwd=PROJECT, env=env),
+          chromium() as devtools):
+        asyncio.run(capture_all(devtools, f"http://127.0.0.1:{port}", args.pipelines, args.out_dir,
+                                args.scale, set(args.expand), args.settle))
 
 
 if __name__ == "__main__":

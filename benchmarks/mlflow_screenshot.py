@@ -167,12 +167,13 @@ def main(argv: list[str] | None = None) -> None:
     port = free_port()
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
     mlflow = Path(sys.executable).with_name("mlflow")
-    with tempfile.TemporaryDirectory(prefix="mlflow-ui-") as scratch:
-        with serve([str(mlflow), "ui", "--backend-store-uri", uri, "--host", "127.0.0.1",
-                    "--port", str(port)], f"http://127.0.0.1:{port}/health", 300,
-                   Path(scratch) / "mlflow-ui.log", cwd=scratch, env=env), chromium() as devtools:
-            asyncio.run(capture(devtools, f"http://127.0.0.1:{port}", selection, args.columns,
-                                args.metrics, args.out_dir, args.settle))
+    with (tempfile.TemporaryDirectory(prefix="mlflow-ui-") as scratch,
+          serve([str(mlflow), "ui", "--backend-store-uri", uri, "--host", "127.0.0.1",
+                 "--port", str(port)], f"http://127.0.0.1:{port}/health", 300,
+                Path(scratch) / "mlflow-ui.log", cwd=scratch, env=env),
+          chromium() as devtools):
+        asyncio.run(capture(devtools, f"http://127.0.0.1:{port}", selection, args.columns,
+                            args.metrics, args.out_dir, args.settle))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def _sklearn_map(frame: pd.DataFrame) -> float:
 def test_evaluate_matches_sklearn_per_model_level_and_split(predictions):
     metrics = tables.evaluate_predictions(predictions, split="test")
     assert len(metrics) == len(predictions) * 2  # one row per model and level
-    for name, table in predictions.items():
+    for table in predictions.values():
         for level in ("frame", "sequence"):
             rows = table[(table["split"] == "test") & (table["level"] == level)]
             got = metrics[(metrics["run"] == table["run"].iloc[0])

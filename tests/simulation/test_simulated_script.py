@@ -1,4 +1,5 @@
 """Action scripts: every class in many sequences, overlapping actions, consistent object states."""
+import itertools
 from functools import cache
 
 import numpy as np
@@ -38,5 +39,5 @@ def test_some_sequences_of_the_evaluation_homes_have_overlapping_actions(home):
     overlaps = 0
     for s in scripts_of(home):
         spans = sorted((t.start, t.end) for t in s.tricks)
-        overlaps += any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+        overlaps += any(b[0] < a[1] for a, b in itertools.pairwise(spans))
     assert overlaps >= 2

@@ -147,7 +147,7 @@ def saliency_figure(
     Returns:
         A figure with one row per view and, per shown frame, the frame then one overlay per model.
     """
-    views, steps, height, width = frames.shape[:4]
+    views, _, height, width = frames.shape[:4]
     labels = list(maps)
     columns = len(shown) * (1 + len(labels))
     figure, axes = plt.subplots(views, columns, figsize=(1.7 * columns, 1.5 * views + 0.6),

@@ -161,8 +161,8 @@ def missing_models(inventory: pd.DataFrame) -> str:
     missing = inventory[~inventory["present"]]
     if missing.empty:
         return "Every run of the run table has predictions for every home and seed."
-    lines = [f"{len(missing)} expected predictions are not on disk (train them, e.g. "
-             "`kedro run --pipelines distill --namespaces <run>`):", ""]
+    lines = [(f"{len(missing)} expected predictions are not on disk (train them, e.g. "
+              "`kedro run --pipelines distill --namespaces <run>`):"), ""]
     for name, rows in missing.groupby("dataset", sort=False):
         lines.append(f"- `{name}`: {', '.join(rows['partition'])}")
     return "\n".join(lines)

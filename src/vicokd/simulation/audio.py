@@ -118,7 +118,7 @@ def _walls_between(home: Home, a: np.ndarray, b: np.ndarray) -> int:
 
 def microphone_signals(home: Home, script: Script, rng: np.random.Generator) -> np.ndarray:
     """Audio (V, duration · SAMPLE_RATE) float32 in [-1, 1] heard by each camera's microphone."""
-    n = int(round(script.duration * SAMPLE_RATE))
+    n = round(script.duration * SAMPLE_RATE)
     mics = np.array([c.position for c in home.cameras])
     out = np.zeros((len(mics), n))
     ac = np.array([*home.fixtures["ac"][:2], home.fixtures["ac"][2] + 0.15])

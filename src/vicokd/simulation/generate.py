@@ -212,7 +212,7 @@ def target_action(root: Path, request: dict, overwrite: bool) -> str:
     foreign = _files_under(root) - set(written.get("files", [])) - {MARKER}
     if foreign:
         raise TargetFolderError(
-            f"Dataset folder {root} holds files the simulator did not write (e.g. {sorted(foreign)[0]}); "
+            f"Dataset folder {root} holds files the simulator did not write (e.g. {min(foreign)}); "
             "it is left untouched.")
     if {k: written.get(k) for k in request} == request:
         return "reuse"

@@ -6,6 +6,7 @@ sequence is full; activities are chosen to even out class counts over a home's s
 from __future__ import annotations
 
 import copy
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,7 +68,7 @@ class Script:
 
     @property
     def n_frames(self) -> int:
-        return int(round(self.duration * self.fps))
+        return round(self.duration * self.fps)
 
     def frame(self, k: int) -> tuple[tuple[float, float], float, Pose, ObjectState]:
         """Position (x, y), facing (rad), pose and object state at native frame ``k``."""
@@ -106,7 +107,7 @@ class _Builder:
 
     def walk(self, goal: tuple[float, float], kind: str = "walk") -> None:
         route = self.home.route(self.pos, goal)
-        for a, b in zip(route[:-1], route[1:]):
+        for a, b in itertools.pairwise(route):
             length = float(np.hypot(b[0] - a[0], b[1] - a[1]))
             if length < 1e-3:
                 continue

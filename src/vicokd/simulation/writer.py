@@ -29,7 +29,7 @@ class ViewWriters:
         self.containers = [av.open(str(p), mode="w", format="mp4") for p in paths]
         self.video, self.audio = [], []
         for c in self.containers:
-            v = c.add_stream("libx264", rate=int(round(fps)),
+            v = c.add_stream("libx264", rate=round(fps),
                              options={"preset": "ultrafast", "crf": str(crf), "threads": "1"})
             v.width, v.height, v.pix_fmt = width, height, "yuv420p"
             self.video.append(v)
@@ -69,7 +69,7 @@ def write_annotations(home_dir: Path, home: str, records: list[dict], rng: np.ra
     """Write the home's annotation files (a 7:3 train/test split of ``records``); return their names."""
     all_name, train_name, test_name = ANNOTATION_FILES[home]
     order = rng.permutation(len(records))
-    n_train = int(round(TRAIN_SHARE * len(records)))
+    n_train = round(TRAIN_SHARE * len(records))
     train = sorted(order[:n_train].tolist())
     files = {train_name: [records[i] for i in train],
              test_name: [records[i] for i in sorted(order[n_train:].tolist())]}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -18,7 +18,7 @@ class Fingerprint(str):
 
     parts: dict[str, Any]
 
-    def __new__(cls, parts: Mapping[str, Any]) -> Fingerprint:
+    def __new__(cls, parts: Mapping[str, Any]) -> Self:
         plain = json.loads(json.dumps(parts, sort_keys=True, default=str))
         text = json.dumps(plain, sort_keys=True)
         fingerprint = super().__new__(cls, hashlib.sha256(text.encode()).hexdigest()[:16])

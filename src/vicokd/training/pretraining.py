@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -91,7 +91,7 @@ class EncoderClassifier(nn.Module):
 class ClassificationObjective:
     """Binary cross-entropy of the classifier on a batch, as one loss term (``classification``)."""
 
-    weights = {"classification": 1.0}
+    weights: ClassVar[dict[str, float]] = {"classification": 1.0}
 
     def to(self, device: torch.device) -> ClassificationObjective:
         return self

@@ -23,7 +23,7 @@ def person_pixels():
 def fake_home(folder, seed: int = 0):
     """Six sequences over two homes (train 2, val 2, test 2); returns frames store, truth, splits."""
     rng = np.random.default_rng(seed)
-    stride = int(round(NATIVE_FPS / 2.5))
+    stride = round(NATIVE_FPS / 2.5)
     frames, rows, splits = {}, [], []
     for s, split in enumerate(["train", "train", "val", "val", "test", "test"]):
         home = f"Home{s % 2 + 1}"
@@ -38,11 +38,11 @@ def fake_home(folder, seed: int = 0):
                     box = (x / SIZE, y / SIZE, (x + 6) / SIZE, (y + 12) / SIZE)
                     if k % stride == 0:
                         clip[view - 1, k // stride, y:y + 12, x:x + 6] = PERSON_RGB
-                rows.append(dict(home=home, sequence_id=sid, view=view, frame=k, time=k / NATIVE_FPS,
-                                 visible=visible, x1=box[0], y1=box[1], x2=box[2], y2=box[3],
-                                 actions=[]))
+                rows.append({"home": home, "sequence_id": sid, "view": view, "frame": k,
+                             "time": k / NATIVE_FPS, "visible": visible, "x1": box[0],
+                             "y1": box[1], "x2": box[2], "y2": box[3], "actions": []})
         frames[sid] = clip
-        splits.append(dict(sequence_id=sid, home=home, split=split))
+        splits.append({"sequence_id": sid, "home": home, "split": split})
     store = ArrayStoreDataset(str(folder / "frames"))
     store.save(frames)
     return store, pd.DataFrame(rows), pd.DataFrame(splits)

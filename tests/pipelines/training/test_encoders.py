@@ -50,7 +50,7 @@ def test_cached_features_give_the_outputs_of_pixels_and_audio(trained_project, i
     visual, audio = trained_project.load("visual_features"), trained_project.load("audio_features")
     assert set(visual) == {sid for sid in inputs["frames"] if sid.split("/")[0] in HOMES}
     assert not set(visual) & {sid for sid in inputs["frames"] if sid.split("/")[0] in PRETRAINING_HOMES}
-    sequence_id = sorted(visual)[0]
+    sequence_id = min(visual)
     frames = torch.from_numpy(inputs["frames"][sequence_id]).permute(0, 1, 4, 2, 3)[None]  # (1,V,n,3,H,W)
     log_mels = torch.from_numpy(inputs["log_mels"][sequence_id].astype(np.float32))[None]
     cached_visual = torch.from_numpy(np.asarray(visual[sequence_id], np.float32))[None]

@@ -134,8 +134,8 @@ def test_resume_continues_from_the_saved_epoch(trained_project, tmp_path, monkey
     def recorded_fit(*args, **kwargs):
         return fit(*args, on_epoch_end=epochs_run.append, **kwargs)
 
-    options = dict(runtime_params={"training": {"epochs": 2}, "ingestion": {"homes": ["Home1"]}},
-                   namespaces=["student"], tags=["V_S"])
+    options = {"runtime_params": {"training": {"epochs": 2}, "ingestion": {"homes": ["Home1"]}},
+               "namespaces": ["student"], "tags": ["V_S"]}
     monkeypatch.setattr(training_runs, "fit", interrupted_fit)
     with pytest.raises(KeyboardInterrupt):
         project.run(["distill"], **options)
