@@ -139,7 +139,13 @@ class Project:
             for name, data in datasets.items():
                 catalog.save(name, data)
 
+    @contextlib.contextmanager
+    def catalog(self, **runtime_params: Any):
+        """The project's catalog in one session, for many loads (a session costs about a second)."""
+        with self.session(**runtime_params) as session:
+            yield session.load_context().catalog
+
     def load(self, name: str, **runtime_params: Any) -> Any:
         """Load one catalog dataset (or ``params:`` entry, validated as Kedro validates it)."""
-        with self.session(**runtime_params) as session:
-            return session.load_context().catalog.load(name)
+        with self.catalog(**runtime_params) as catalog:
+            return catalog.load(name)

@@ -61,21 +61,26 @@ def test_teacher_checkpoints_rebuild_the_models(trained_project):
 
 
 def test_students_distil_the_teacher_on_disk_and_carry_their_identity(trained_project):
-    teacher = trained_project.load("teacher_model_AV_F")["Home1/seed0"]()
+    with trained_project.catalog() as catalog:
+        _check_students_of_every_run(catalog)
+
+
+def _check_students_of_every_run(catalog) -> None:
+    teacher = catalog.load("teacher_model_AV_F")["Home1/seed0"]()
     for run in (*METHODS, *ABLATIONS):
         for supervision in ("V_F", "V_S"):
-            student = trained_project.load(f"{run}_model_{supervision}")["Home1/seed0"]()
+            student = catalog.load(f"{run}_model_{supervision}")["Home1/seed0"]()
             assert student["with_audio"] is False
             assert (student["metadata"]["run"], student["metadata"]["supervision"]) == (run, supervision)
             assert student["metadata"]["teacher"] == "teacher"
             home = "Home1" if run in ABLATIONS else "Home2"  # the ablations train in Home1 only
-            predictions = trained_project.load(f"{run}_predictions_{supervision}")
+            predictions = catalog.load(f"{run}_predictions_{supervision}")
             assert ("Home2/seed0" in predictions) == (run not in ABLATIONS)
             identity = predictions[f"{home}/seed0"]()[
                 ["run", "supervision", "home", "seed", "backbone", "group"]].drop_duplicates()
             assert identity.values.tolist() == [
                 [run, supervision, home, 0, "multitsf", "ablation" if run in ABLATIONS else "method"]]
-            history = trained_project.load(f"{run}_history_{supervision}")[f"{home}/seed0"]()
+            history = catalog.load(f"{run}_history_{supervision}")[f"{home}/seed0"]()
             assert history["run"].unique().tolist() == [run]
             assert ("loss.frame" in history.columns) == (supervision == "V_F")
     assert student["metadata"]["fingerprint"] != teacher["metadata"]["fingerprint"]
@@ -164,15 +169,15 @@ class RecordingStore(Mapping):
 
 
 def test_sequence_supervision_reads_no_training_frame_labels(trained_project, inputs, tmp_path):
-    parameters = trained_project.load("parameters")
+    with trained_project.catalog() as catalog:
+        parameters, visual, audio, encoders, teacher = (catalog.load(name) for name in (
+            "parameters", "visual_features", "audio_features", "encoders", "teacher_model_AV_F"))
     store = RecordingStore(inputs["frame_labels"])
-    sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]),
-                          trained_project.load("visual_features"), trained_project.load("audio_features"),
+    sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]), visual, audio,
                           inputs["visibility_masks"], inputs["person_confidence"], store)
     settings = parameters["training"].with_overrides({"checkpoint_dir": str(tmp_path)})
     job = TrainingJob(parameters["runs"]["vicokd"], parameters["supervision_levels"]["V_S"], settings,
-                      parameters["model"], "Home1", 0, trained_project.load("encoders"),
-                      trained_project.load("teacher_model_AV_F")["Home1/seed0"]())
+                      parameters["model"], "Home1", 0, encoders, teacher["Home1/seed0"]())
     with contextlib.chdir(trained_project.path):  # the model's encoder folders are project-relative
         trained = train_model(sources, job)
     splits = inputs["splits"].set_index("sequence_id")["split"]
@@ -186,9 +191,10 @@ def test_sequence_supervision_reads_no_training_frame_labels(trained_project, in
 
 
 def test_models_trained_in_worker_processes_equal_those_trained_in_process(trained_project, inputs, tmp_path):
-    parameters = trained_project.load("parameters")
-    sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]),
-                          trained_project.load("visual_features"), trained_project.load("audio_features"),
+    with trained_project.catalog() as catalog:
+        parameters, visual, audio, encoders = (catalog.load(name) for name in (
+            "parameters", "visual_features", "audio_features", "encoders"))
+    sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]), visual, audio,
                           inputs["visibility_masks"], inputs["person_confidence"], inputs["frame_labels"])
     trained = {}
     for jobs in (1, 2):
@@ -197,7 +203,7 @@ def test_models_trained_in_worker_processes_equal_those_trained_in_process(train
         with contextlib.chdir(trained_project.path):
             trained[jobs] = train_run(sources, parameters["runs"]["student"],
                                       parameters["supervision_levels"]["V_S"], settings,
-                                      parameters["model"], HOMES, [0], trained_project.load("encoders"))
+                                      parameters["model"], HOMES, [0], encoders)
     checkpoints = {jobs: checkpoints for jobs, (checkpoints, _, _) in trained.items()}
     assert set(checkpoints[2]) == {f"{home}/seed0" for home in HOMES}
     for key, checkpoint in checkpoints[1].items():
