@@ -17,20 +17,15 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
+from on_disk import load_on_disk
 
-from vicokd.data.clips import ClipSources, join_splits
 from vicokd.metrics import mean_average_precision
 from vicokd.models import BACKBONES
 from vicokd.reporting.tables import SCORE_PREFIX, TARGET_PREFIX, evaluate_predictions
 from vicokd.training.runs import TrainingJob, train_model
-
-PROJECT = Path(__file__).resolve().parents[1]
 
 
 def chance_map(targets: np.ndarray) -> float:
@@ -46,16 +41,8 @@ def main() -> None:
     parser.add_argument("--homes", nargs="+", default=None)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    bootstrap_project(PROJECT)
-    with KedroSession.create(PROJECT, env=args.env) as session:
-        context = session.load_context()
-        catalog, params = context.catalog, context.params
-        sequences = catalog.load("sequences")
-        sources = ClipSources(join_splits(sequences, catalog.load("splits")),
-                              catalog.load("visual_features"), catalog.load("audio_features"),
-                              catalog.load("visibility_masks"), catalog.load("person_confidence"),
-                              catalog.load("frame_labels"))
-        encoders = catalog.load("encoders")
+    on_disk = load_on_disk(args.env)
+    params, sources, encoders = on_disk.params, on_disk.sources, on_disk.encoders
     run = params["runs"][params["baseline"]]
     supervision = params["supervision_levels"]["V_S"]
     homes = args.homes or params["ingestion"].homes
