@@ -1,6 +1,8 @@
 """benchmarks/training_length.py: the per-home summary of the models trained at one length."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -12,5 +14,8 @@ def test_summary_is_the_mean_over_seeds_per_home_with_the_validation_spread(impo
                          "test frame mAP": [10.0, 20.0, 5.0]})
     summary = length.summarise(rows)
     assert list(summary.columns) == list(length.COLUMNS)
-    assert summary.loc["Home1"].tolist() == pytest.approx([6.0, 65.0, 5.0, 45.0, 15.0])
-    assert summary.loc["Home2"].tolist() == pytest.approx([10.0, 50.0, 0.0, 45.0, 5.0])
+    # Home1: seeds at 60 and 70 -> sample std sqrt(((60-65)^2 + (70-65)^2) / 1) = sqrt(50)
+    assert summary.loc["Home1"].tolist() == pytest.approx([6.0, 65.0, 50 ** 0.5, 45.0, 15.0])
+    home2 = summary.loc["Home2"]  # one seed: no spread
+    assert home2.drop("± std").tolist() == pytest.approx([10.0, 50.0, 45.0, 5.0])
+    assert math.isnan(home2["± std"])
