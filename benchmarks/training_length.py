@@ -20,6 +20,7 @@ import tempfile
 import pandas as pd
 from on_disk import OnDisk, load_on_disk
 
+from vicokd.pipelines.training.pipeline import teacher_models
 from vicokd.reporting.tables import evaluate_predictions
 from vicokd.training.run_table import RunSpec
 from vicokd.training.runs import train_run
@@ -35,19 +36,15 @@ def train_for(on_disk: OnDisk, run: RunSpec, supervision: str, epochs: int,
     run = run.model_copy(update={"training": {**run.training, "epochs": epochs}})
     settings = params["training"].with_overrides({"checkpoint_dir": checkpoint_dir, "progress": False,
                                                   "resume": False})
-    teacher = None
-    if run.distils:
-        teacher_run = params["runs"][run.teacher]
-        teacher = on_disk.catalog.load(f"{teacher_run.name}_model_{teacher_run.supervisions[0]}")
+    teacher = on_disk.catalog.load(teacher_models(run, params["runs"])) if run.distils else None
     _, histories, predictions = train_run(
         on_disk.sources, run, params["supervision_levels"][supervision], settings, params["model"],
         params["ingestion"].homes, params["seeds"], on_disk.encoders, teacher)
     rows = []
     for key, history in histories.items():
         best = history.loc[history["val_seq_map"].idxmax()]
-        table = predictions[key]
-        test = evaluate_predictions({key: table[table["split"] == "test"]}).set_index("level")["map"]
-        rows.append({"home": key.split("/")[0], "best epoch": best["epoch"],
+        test = evaluate_predictions({key: predictions[key]}, split="test").set_index("level")["map"]
+        rows.append({"home": best["home"], "best epoch": best["epoch"],
                      "val seq mAP": best["val_seq_map"], "test seq mAP": test["sequence"],
                      "test frame mAP": test["frame"]})
     return pd.DataFrame(rows)

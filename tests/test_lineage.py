@@ -23,8 +23,8 @@ def viz_build(tmp_path_factory) -> Path:
     shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
     (root / "src").mkdir()  # kedro wants the source folder; vicokd itself is imported from the venv
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
-    result = subprocess.run([str(KEDRO), "viz", "build"], check=False, cwd=root, env=env, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run([str(KEDRO), "viz", "build"], check=False, cwd=root, env=env,
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return root / "build" / "api"
 

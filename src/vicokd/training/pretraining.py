@@ -208,7 +208,7 @@ def prepare_encoders(
             build_encoder_from(modality, config)  # an external checkpoint: fail early if it cannot load
             record[modality] = {"pretrained": target, "made_here": False}
             continue
-        settings = shared.with_overrides(pretraining.encoder_training.get(modality, {}))
+        encoder_settings = shared.with_overrides(pretraining.encoder_training.get(modality, {}))
         if rows.empty:
             raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by pretraining, "
                              f"but no sequence of pretraining.homes {pretraining.homes} was ingested")
@@ -218,13 +218,14 @@ def prepare_encoders(
                  for split in ("train", "val")}
         architecture = getattr(config, f"{modality}_encoder").model_dump(exclude={"pretrained"})
         fingerprint = run_fingerprint(
-            modality=modality, architecture=architecture, settings=settings.fingerprint_fields(),
-            seed=seed, frame_step=pretraining.frame_step, homes=pretraining.homes,
+            modality=modality, architecture=architecture,
+            settings=encoder_settings.fingerprint_fields(), seed=seed, frame_step=pretraining.frame_step, homes=pretraining.homes,
             train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
             ingestion=table.attrs.get("ingestion_id"))
-        run_dir = Path(settings.checkpoint_dir) / "pretraining" / modality
+        run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
         with run_lock(run_dir):
-            pretrained = pretrain_encoder(modality, config, items, settings, run_dir, seed, fingerprint)
+            pretrained = pretrain_encoder(modality, config, items, encoder_settings, run_dir, seed,
+                                          fingerprint)
         with staged_folder(Path(target)) as staging:
             pretrained.model.save_pretrained(staging)
         record[modality] = {"pretrained": target, "made_here": True, "fingerprint": fingerprint,
