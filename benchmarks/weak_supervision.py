@@ -1,17 +1,18 @@
 """Sequence labels alone (V_S) against chance, per backbone, on the project's own data on disk.
 
-    python benchmarks/weak_supervision.py [--env base] [--homes Home1 Home2] [--seed 0]
+    python benchmarks/weak_supervision.py [--env base] [--homes Home1 Home2] [--seeds 0 1 2]
 
-Trains the plain student at V_S (the run table's ``baseline`` run) once per backbone for each home,
-with the environment's settings, on the stores a `kedro run` left under the data root (cached
-features, masks, splits), and prints its frame-level and sequence-level test mAP beside the chance
-levels: a random scorer's expected AP of a class is its share of positives, so chance macro mAP is
+Trains the plain student at V_S (the run table's ``baseline`` run) per backbone, home and seed
+(default: the environment's ``seeds``), with the environment's settings, on the stores a `kedro run`
+left under the data root (cached features, masks, splits), and prints its frame-level and
+sequence-level test mAP beside the chance levels: a random scorer's expected AP of a class is its share of positives, so chance macro mAP is
 the mean share over the classes present. Beside the frame-level figure, the frame-level mAP of a
 scorer that knows every test sequence's labels but not when they happen (each frame scored with its
 sequence's labels): what sequence labels alone can teach about frames without localising them;
 and the frame-level mAP of scoring each frame with the model's own sequence prediction: what the
 model knows about the sequence, spread over its frames (a frame figure above it is localisation).
-Nothing is written to the catalog (run folders go to a temporary directory).
+Each trained figure is the mean ± std (ddof=1, as Table 2) over the seeds, the frame-level one also
+as a multiple of chance. Nothing is written to the catalog (run folders go to a temporary directory).
 """
 from __future__ import annotations
 
@@ -35,36 +36,59 @@ def chance_map(targets: np.ndarray) -> float:
     return 100.0 * float(shares[shares > 0].mean())
 
 
+FIGURES = ("frame mAP", "own seq", "seq mAP")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", default=None)
     parser.add_argument("--homes", nargs="+", default=None)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", nargs="+", type=int, default=None)
     args = parser.parse_args()
     on_disk = load_on_disk(args.env)
     params, sources, encoders = on_disk.params, on_disk.sources, on_disk.encoders
     run = params["runs"][params["baseline"]]
     supervision = params["supervision_levels"]["V_S"]
     homes = args.homes or params["ingestion"].homes
-    print(f"{'backbone':<11} {'home':<6} {'frame mAP':>9} {'chance':>7} {'timeless':>8} "
-          f"{'own seq':>7} {'seq mAP':>8} {'chance':>7}")
+    seeds = args.seeds or params["seeds"]
+    rows = []
     with tempfile.TemporaryDirectory() as runs:
         settings = params["training"].with_overrides({**run.training, "checkpoint_dir": runs,
                                                       "progress": False})
         for backbone in BACKBONES:
             model = params["model"].model_copy(update={"backbone": backbone})
             for home in homes:
-                job = TrainingJob(run, supervision, settings, model, home, args.seed, encoders)
-                trained = train_model(sources, job)
-                test = trained.predictions[trained.predictions["split"] == "test"]
-                maps = evaluate_predictions({job.name: test}).set_index("level")["map"]
-                frames = test[test["level"] == "frame"]
-                clips = test[test["level"] == "sequence"]
-                print(f"{backbone:<11} {home:<6} "
-                      f"{maps['frame']:9.1f} {chance_map(_targets(frames).to_numpy()):7.1f} "
-                      f"{timeless_map(frames):8.1f} {own_sequence_map(frames, clips):7.1f} "
-                      f"{maps['sequence']:8.1f} "
-                      f"{chance_map(_targets(clips).to_numpy()):7.1f}", flush=True)
+                for seed in seeds:
+                    job = TrainingJob(run, supervision, settings, model, home, seed, encoders)
+                    test = train_model(sources, job).predictions
+                    rows.append({"backbone": backbone, "home": home, "seed": seed,
+                                 **score_against_references(test[test["split"] == "test"])})
+                    print(" ".join(f"{key} {value:.1f}" if isinstance(value, float) else
+                                   f"{key} {value}" for key, value in rows[-1].items()), flush=True)
+    print(summarise(pd.DataFrame(rows)).to_string(float_format="%.1f"))
+
+
+def score_against_references(test: pd.DataFrame) -> dict[str, float]:
+    """One model's test predictions → its frame- and sequence-level mAP and the reference levels."""
+    maps = evaluate_predictions({"model": test}).set_index("level")["map"]
+    frames = test[test["level"] == "frame"]
+    clips = test[test["level"] == "sequence"]
+    return {"frame mAP": maps["frame"], "frame chance": chance_map(_targets(frames).to_numpy()),
+            "timeless": timeless_map(frames), "own seq": own_sequence_map(frames, clips),
+            "seq mAP": maps["sequence"], "seq chance": chance_map(_targets(clips).to_numpy())}
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per backbone and home: the trained figures' mean and ± std over seeds (ddof=1), the frame
+    figure as a multiple of chance, and the seed-independent reference levels."""
+    grouped = rows.groupby(["backbone", "home"], sort=False)
+    summary = grouped[["frame chance", "timeless", "seq chance"]].first()
+    means, stds = grouped[list(FIGURES)].mean(), grouped[list(FIGURES)].std()
+    for figure in FIGURES:
+        summary[figure], summary[f"{figure} ±"] = means[figure], stds[figure]
+    summary["× chance"] = summary["frame mAP"] / summary["frame chance"]
+    return summary[["frame mAP", "frame mAP ±", "× chance", "frame chance", "own seq", "own seq ±",
+                    "timeless", "seq mAP", "seq mAP ±", "seq chance"]]
 
 
 def timeless_map(frames: pd.DataFrame) -> float:

@@ -34,3 +34,17 @@ def test_own_sequence_scorer_gives_each_frame_its_sequence_prediction(weak):
     # AP = (1 + 1 + 3/5) / 3; class 1: a's 3 frames (0.6, one positive) first -> AP = 1/3.
     expected = ((1 + 1 + 3 / 5) / 3 + 1 / 3) / 2
     assert weak.own_sequence_map(frames, sequences) == pytest.approx(100 * expected)
+
+
+def test_summary_is_mean_and_sample_std_over_seeds_with_the_multiple_of_chance(weak):
+    seeds = pd.DataFrame({"backbone": ["multitsf"] * 3, "home": ["Home1"] * 3, "seed": [0, 1, 2],
+                          "frame mAP": [6.0, 8.0, 10.0], "frame chance": [4.0] * 3,
+                          "timeless": [15.0] * 3, "own seq": [5.0, 5.0, 8.0],
+                          "seq mAP": [40.0, 50.0, 60.0], "seq chance": [30.0] * 3})
+    row = weak.summarise(seeds).loc[("multitsf", "Home1")]
+    assert row["frame mAP"] == pytest.approx(8.0)
+    assert row["frame mAP ±"] == pytest.approx(2.0)  # sqrt((4 + 0 + 4) / 2)
+    assert row["× chance"] == pytest.approx(2.0)
+    assert row["own seq ±"] == pytest.approx(np.sqrt((1 + 1 + 4) / 2))
+    assert row["seq mAP ±"] == pytest.approx(10.0)
+    assert (row["frame chance"], row["timeless"], row["seq chance"]) == (4.0, 15.0, 30.0)
