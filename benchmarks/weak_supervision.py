@@ -5,14 +5,15 @@
 Trains the plain student at V_S (the run table's ``baseline`` run) per backbone, home and seed
 (default: the environment's ``seeds``), with the environment's settings, on the stores a `kedro run`
 left under the data root (cached features, masks, splits), and prints its frame-level and
-sequence-level test mAP beside the chance levels: a random scorer's expected AP of a class is its share of positives, so chance macro mAP is
-the mean share over the classes present. Beside the frame-level figure, the frame-level mAP of a
-scorer that knows every test sequence's labels but not when they happen (each frame scored with its
-sequence's labels): what sequence labels alone can teach about frames without localising them;
-and the frame-level mAP of scoring each frame with the model's own sequence prediction: what the
-model knows about the sequence, spread over its frames (a frame figure above it is localisation).
-Each trained figure is the mean ± std (ddof=1, as Table 2) over the seeds, the frame-level one also
-as a multiple of chance. Nothing is written to the catalog (run folders go to a temporary directory).
+sequence-level test mAP beside the chance levels: a random scorer's expected AP of a class is its
+share of positives, so chance macro mAP is the mean share over the classes present. Beside the
+frame-level figure, the frame-level mAP of a scorer that knows every test sequence's labels but not
+when they happen (each frame scored with its sequence's labels): what sequence labels alone can
+teach about frames without localising them; and the frame-level mAP of scoring each frame with the
+model's own sequence prediction: what the model knows about the sequence, spread over its frames (a
+frame figure above it is localisation). Each trained figure is the mean ± std (ddof=1, as Table 2)
+over the seeds, the frame-level one also as a multiple of chance. Nothing is written to the catalog
+(run folders go to a temporary directory).
 """
 from __future__ import annotations
 
@@ -60,17 +61,18 @@ def main() -> None:
             for home in homes:
                 for seed in seeds:
                     job = TrainingJob(run, supervision, settings, model, home, seed, encoders)
-                    test = train_model(sources, job).predictions
+                    predictions = train_model(sources, job).predictions
                     rows.append({"backbone": backbone, "home": home, "seed": seed,
-                                 **score_against_references(test[test["split"] == "test"])})
+                                 **score_against_references(predictions)})
                     print(" ".join(f"{key} {value:.1f}" if isinstance(value, float) else
                                    f"{key} {value}" for key, value in rows[-1].items()), flush=True)
     print(summarise(pd.DataFrame(rows)).to_string(float_format="%.1f"))
 
 
-def score_against_references(test: pd.DataFrame) -> dict[str, float]:
-    """One model's test predictions → its frame- and sequence-level mAP and the reference levels."""
-    maps = evaluate_predictions({"model": test}).set_index("level")["map"]
+def score_against_references(predictions: pd.DataFrame) -> dict[str, float]:
+    """One model's predictions → its test frame- and sequence-level mAP and the reference levels."""
+    maps = evaluate_predictions({"model": predictions}, split="test").set_index("level")["map"]
+    test = predictions[predictions["split"] == "test"]
     frames = test[test["level"] == "frame"]
     clips = test[test["level"] == "sequence"]
     return {"frame mAP": maps["frame"], "frame chance": chance_map(_targets(frames).to_numpy()),

@@ -219,7 +219,8 @@ def prepare_encoders(
         architecture = getattr(config, f"{modality}_encoder").model_dump(exclude={"pretrained"})
         fingerprint = run_fingerprint(
             modality=modality, architecture=architecture,
-            settings=encoder_settings.fingerprint_fields(), seed=seed, frame_step=pretraining.frame_step, homes=pretraining.homes,
+            settings=encoder_settings.fingerprint_fields(), seed=seed,
+            frame_step=pretraining.frame_step, homes=pretraining.homes,
             train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
             ingestion=table.attrs.get("ingestion_id"))
         run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
