@@ -1,9 +1,9 @@
 """The ``reporting:`` parameter block."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import NonNegativeInt, PositiveInt
+from pydantic import Field, NonNegativeInt, PositiveInt
 
 from vicokd.parameters import Parameters
 
@@ -17,10 +17,19 @@ class AttentionSettings(Parameters):
     models: dict[str, str]  # run -> supervision level drawn, in this order
 
 
+class IntervalSettings(Parameters):
+    """The bootstrap behind every interval (vicokd.reporting.intervals); its generator is seeded
+    from the ``seed`` parameter."""
+
+    replicates: PositiveInt  # bootstrap replicates
+    confidence: Annotated[float, Field(gt=0.0, lt=1.0)]  # e.g. 0.95: the central 95 % interval
+
+
 class ReportingSettings(Parameters):
     """What the tables score and how they are written."""
 
     split: Literal["val", "test"]  # the split the tables score
     digits: NonNegativeInt  # decimals in the markdown tables
+    intervals: IntervalSettings
     attention: AttentionSettings
     links: dict[str, str]  # report title -> file of data/08_reporting that summary.md links

@@ -1,7 +1,12 @@
-"""Nodes of the ``reporting`` pipeline: catalog datasets in, vicokd.reporting library, reports out."""
+"""Nodes of the ``reporting`` pipeline: catalog datasets in, vicokd.reporting library, reports out.
+
+Every node but :func:`publish_reports` computes into memory; that one returns every report to its
+file, so a failure anywhere leaves the previous reports as they were (all reports or none).
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -12,14 +17,18 @@ from vicokd.data.annotations import CLASSES
 from vicokd.data.ingest import IngestionParameters
 from vicokd.detection.yolo_export import truth_on_frames
 from vicokd.models import ModelConfig
-from vicokd.reporting import figures, human_centric, summary, tables
+from vicokd.reporting import claims, figures, human_centric, intervals, summary, tables
 from vicokd.reporting.attention import attention_maps
+from vicokd.reporting.intervals import Model, Replicates
+from vicokd.reporting.paper import paper_results
 from vicokd.reporting.settings import ReportingSettings
 from vicokd.training.run_table import RunSpec, output_name
 from vicokd.training.settings import TrainingSettings
 
 #: Partitions of one run's outputs at one supervision level: ``<home>/seed<k> -> loader``.
 Partitions = Mapping[str, Callable[[], Any]]
+#: Prefix of a report computed but not yet written (``conf/base/catalog_reporting_pending.yml``).
+PENDING = "pending_"
 
 
 def _load_all(partitioned: Mapping[str, Partitions]) -> pd.DataFrame:
@@ -28,10 +37,14 @@ def _load_all(partitioned: Mapping[str, Partitions]) -> pd.DataFrame:
                       for _, load in sorted(partitions.items())], ignore_index=True)
 
 
-def evaluate_models(reporting: ReportingSettings, runs: dict[str, Any], homes: list[str],
-                    seeds: list[int], **outputs: Partitions) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Macro mAP and per-class AP of every trained model on ``reporting.split``, in run-table order,
-    and the inventory of what is on disk.
+def _run_table(runs: Mapping[str, Any]) -> dict[str, RunSpec]:
+    """The run table's rows as :class:`RunSpec` (they arrive as mappings, or validated already)."""
+    return {name: RunSpec.model_validate(row) for name, row in runs.items()}
+
+
+def collect_predictions(runs: dict[str, Any], homes: list[str], seeds: list[int],
+                        **outputs: Partitions) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Every trained model's prediction table, and the inventory of what is on disk.
 
     ``outputs``: each run's predictions (``predictions__<dataset>``) and history
     (``history__<dataset>``) at one supervision level, ``<home>/seed<k> -> loader`` (empty when that
@@ -40,29 +53,54 @@ def evaluate_models(reporting: ReportingSettings, runs: dict[str, Any], homes: l
     is written.
 
     Returns:
-        The metrics (only of models on disk) and ``dataset, partition, present`` for every
-        expected home and seed (the run's homes of ``homes`` × ``seeds``; ``runs``: the run
-        table) of every prediction dataset.
+        ``<dataset>/<home>/seed<k> -> prediction table`` and, per model the run table expects (the
+        run's homes of ``homes`` × ``seeds``), whether its predictions and history are on disk.
     """
+    run_table = _run_table(runs)
+    found: dict[str, dict[tuple[str, str], list[str]]] = {"predictions": {}, "history": {}}
+    for run in run_table.values():
+        for supervision in run.supervisions:
+            for kind, on_disk in found.items():
+                partitions = outputs[f"{kind}__{output_name(run.name, kind, supervision)}"]
+                on_disk[(run.name, supervision)] = sorted(partitions)
     predictions = {k.removeprefix("predictions__"): v for k, v in outputs.items() if k.startswith("predictions__")}
-    run_table = [RunSpec.model_validate(row) for row in runs.values()]  # rows, or RunSpecs already
-    trained_homes = {output_name(run.name, "predictions", supervision): run.trained_homes(homes)
-                     for run in run_table for supervision in run.supervisions}
-    histories = [v for k, v in outputs.items() if k.startswith("history__")]
     loaded = {f"{name}/{key}": load() for name, partitions in predictions.items()
               for key, load in sorted(partitions.items())}
     versions = {(h["run"].iloc[0], h["supervision"].iloc[0], h["home"].iloc[0], int(h["seed"].iloc[0])):
                 h["model_version"].iloc[0]
-                for history in histories for h in (load() for load in history.values())}
+                for name, history in outputs.items() if name.startswith("history__")
+                for h in (load() for load in history.values())}
     for source, table in loaded.items():
         summary.check_published_together(table, versions, source)
-    return (tables.evaluate_predictions(loaded, split=reporting.split),
-            summary.inventory(predictions, trained_homes, seeds))
+    expected = {(run.name, supervision): run.trained_homes(homes)
+                for run in run_table.values() for supervision in run.supervisions}
+    return loaded, summary.inventory(expected, seeds, found)
+
+
+def evaluate_models(predictions: dict[str, pd.DataFrame], reporting: ReportingSettings) -> pd.DataFrame:
+    """Macro mAP and per-class AP of every model on ``reporting.split``, at every level."""
+    return tables.evaluate_predictions(predictions, split=reporting.split)
+
+
+def bootstrap_models(predictions: dict[str, pd.DataFrame], reporting: ReportingSettings,
+                     seed: int) -> Replicates:
+    """Bootstrap replicates of every model's mAP on ``reporting.split`` at the tables' levels, the
+    generator seeded from ``seed`` (the data's seed)."""
+    settings = reporting.intervals
+    return intervals.bootstrap(predictions, tables.TABLE_LEVELS, settings.replicates,
+                               settings.confidence, seed, split=reporting.split)
 
 
 def summarise_training(**histories: Partitions) -> pd.DataFrame:
     """Best epoch (on validation mAP), its val/test mAPs and training seconds per trained model."""
     return summary.training_summary(_load_all(histories))
+
+
+def _interval_note(reporting: ReportingSettings) -> str:
+    settings = reporting.intervals
+    return (f"[low, high]: {settings.confidence:.0%} bootstrap interval over the {reporting.split} "
+            f"sequences and the training seeds ({settings.replicates} replicates; docs/reporting.md); "
+            "seeds: models on disk per home.")
 
 
 def _render(table: pd.DataFrame, labels: Mapping[str, str], title: str, note: str,
@@ -71,16 +109,18 @@ def _render(table: pd.DataFrame, labels: Mapping[str, str], title: str, note: st
     return tables.to_markdown(table, title, note, reporting.digits), table
 
 
-def build_methods_table(model_metrics: pd.DataFrame, baseline: str,
+def build_methods_table(model_metrics: pd.DataFrame, model_replicates: Replicates, baseline: str,
                         reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
     """Table 1 (markdown, csv): the teacher and every method × supervision per home, Δ to the
-    baseline run (the plain student)."""
+    baseline run (the plain student), each with its interval."""
     note = (f"Macro mAP (%) on the {reporting.split} split, mean over seeds: sequence level (the paper's "
             "metric: the sequence prediction against the sequence labels, scored as the authors' code "
             "scores it) and frame level beside it; Δ = difference to the plain student of the same "
-            "supervision. Every model is the epoch with the best validation sequence-level mAP.")
-    table = tables.comparison_table(model_metrics, tables.method_runs(model_metrics),
-                                    reference=baseline)
+            "supervision, paired by seed. Every model is the epoch with the best validation "
+            f"sequence-level mAP. {_interval_note(reporting)}")
+    methods = model_metrics.loc[model_metrics["group"] == "method", "run"]
+    table = tables.comparison_table(model_metrics, model_replicates, tables.method_runs(model_metrics),
+                                    references={run: baseline for run in methods})
     return _render(table, tables.run_labels(model_metrics), "Table 1: methods", note, reporting)
 
 
@@ -89,29 +129,43 @@ def build_seeds_table(model_metrics: pd.DataFrame, reporting: ReportingSettings)
     runs = tables.method_runs(model_metrics)
     table = tables.relabel(tables.seeds_table(model_metrics, runs), tables.run_labels(model_metrics))
     seeds = model_metrics["seed"].nunique()
-    note = (f"Sequence-level macro mAP (%) on the {reporting.split} split over {seeds} seed(s)"
+    note = (f"Sequence-level macro mAP (%) on the {reporting.split} split over the seeds on disk (n); "
+            "— : the run has no model in that home"
             + ("; a single seed has no spread (std —)." if seeds < 2 else "."))
     return tables.seeds_markdown(table, "Table 2: spread over seeds", note, reporting.digits), table
 
 
-def build_teacher_table(model_metrics: pd.DataFrame, reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
-    """Table 3 (markdown, csv): every teacher run, Δ to the first (the plain teacher)."""
+def _own_bases(model_metrics: pd.DataFrame, runs: list[str]) -> dict[str, str]:
+    """Each run of ``runs`` → the run it is built on (its ``base``) when that is in ``runs``, else the
+    first of ``runs``."""
+    bases = dict(zip(model_metrics["run"], model_metrics["base"]))
+    return {run: bases[run] if bases.get(run) in runs else runs[0] for run in runs}
+
+
+def build_teacher_table(model_metrics: pd.DataFrame, model_replicates: Replicates,
+                        reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
+    """Table 3 (markdown, csv): every teacher run, Δ to the teacher it is built on (the plain
+    teacher)."""
     runs = tables.teacher_runs(model_metrics)
-    note = f"Macro mAP (%) on the {reporting.split} split; Δ = difference to the plain teacher."
-    table = tables.comparison_table(model_metrics, runs, reference=runs[0] if runs else None)
+    note = (f"Macro mAP (%) on the {reporting.split} split; Δ = difference to the plain teacher, paired "
+            f"by seed. {_interval_note(reporting)}")
+    table = tables.comparison_table(model_metrics, model_replicates, runs,
+                                    references=_own_bases(model_metrics, runs) if runs else {})
     return _render(table, tables.run_labels(model_metrics), "Table 3: teacher + view-aware consistency",
                    note, reporting)
 
 
-def build_ablation_table(model_metrics: pd.DataFrame, reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
-    """Table 4 (markdown, csv): the run the ablations override (ViCoKD) and every ablation, Δ to it,
-    in the homes the ablations are trained in."""
+def build_ablation_table(model_metrics: pd.DataFrame, model_replicates: Replicates,
+                         reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
+    """Table 4 (markdown, csv): the run the ablations override (ViCoKD) and every ablation, Δ to the
+    run it ablates, in the homes the ablations are trained in."""
     runs = tables.ablation_runs(model_metrics)
-    note = f"Macro mAP (%) on the {reporting.split} split; Δ = difference to the full ViCoKD."
+    note = (f"Macro mAP (%) on the {reporting.split} split; Δ = difference to the run each ablation "
+            f"ablates (the full ViCoKD), paired by seed. {_interval_note(reporting)}")
     ablated = model_metrics["run"].isin(runs[1:])
     homes = model_metrics.loc[ablated, "home"].unique() if ablated.any() else model_metrics["home"].unique()
-    table = tables.comparison_table(model_metrics[model_metrics["home"].isin(homes)], runs,
-                                    reference=runs[0] if runs else None)
+    table = tables.comparison_table(model_metrics[model_metrics["home"].isin(homes)], model_replicates,
+                                    runs, references=_own_bases(model_metrics, runs) if runs else {})
     return _render(table, tables.run_labels(model_metrics), "Table 4: ablations of ViCoKD", note,
                    reporting)
 
@@ -128,6 +182,22 @@ def build_dataset_statistics(sequences: pd.DataFrame, splits: pd.DataFrame) -> t
     table = summary.dataset_statistics(sequences, splits)
     note = "Frames are 2.5-FPS frames; labels counts sequence-level labels."
     return tables.to_markdown(table, "Dataset statistics", note), table
+
+
+def build_claims(model_metrics: pd.DataFrame, model_replicates: Replicates, runs: dict[str, Any],
+                 baseline: str, homes: list[str], reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
+    """The claims table (markdown, csv): every claim of the paper the run table can test, the
+    paper's figure for the run's backbone, ours with its interval, and a verdict."""
+    run_table = _run_table(runs)
+    derived = [claim for backbone in dict.fromkeys(model_metrics["backbone"])
+               for claim in claims.derive_claims(run_table, baseline, homes, backbone)]
+    table = claims.claims_table(derived, model_replicates, paper_results())
+    note = (f"{claims.counts_sentence(table)}. Δ in sequence-level mAP points on the {reporting.split} "
+            "split, paired by seed; paper: the paper's figures for this backbone (— : not reported). "
+            "Verdict: agrees / disagrees when the interval lies entirely on the paper's side of 0 / "
+            "the other side (the claim's direction where the paper has no figure), undecided when it "
+            f"contains 0, missing when a model is not on disk. {_interval_note(reporting)}")
+    return tables.to_markdown(table, "Claims of the paper", note, reporting.digits), table
 
 
 def plot_map_curves(**histories: Partitions) -> Figure:
@@ -156,6 +226,16 @@ def _attention_sequence(sequences: pd.DataFrame, splits: pd.DataFrame, home: str
     return str(candidates["sequence_id"].iloc[int(np.argmax(counts))])
 
 
+def _first_shared_partitions(models: Mapping[str, Partitions]) -> dict[str, str]:
+    """Per home, the first ``<home>/seed<k>`` every model of ``models`` has on disk (a home where
+    one of them is missing is left out: the inventory names what is missing)."""
+    shared = set.intersection(*(set(partitions) for partitions in models.values())) if models else set()
+    first: dict[str, str] = {}
+    for key in sorted(shared):
+        first.setdefault(key.split("/")[0], key)
+    return first
+
+
 def plot_attention_maps(
     sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
     log_mels: Mapping[str, np.ndarray], training: TrainingSettings,
@@ -165,9 +245,7 @@ def plot_attention_maps(
     ``reporting.attention.models`` (``models``: their checkpoints, in that order), first seed."""
     settings = reporting.attention
     plots = {}
-    keys = sorted(next(iter(models.values())))
-    for home in dict.fromkeys(key.split("/")[0] for key in keys):
-        key = next(k for k in keys if k.startswith(f"{home}/"))
+    for home, key in _first_shared_partitions(models).items():
         sequence_id = _attention_sequence(sequences, splits, home, settings.sequence_id)
         checkpoints = {}
         for partitions in models.values():
@@ -184,42 +262,72 @@ def plot_attention_maps(
 
 
 def write_summary(
-    table1_methods: str, training_summary: pd.DataFrame, dataset_statistics: str, mask_quality_table: str,
+    table1_methods_csv: pd.DataFrame, claims_csv: pd.DataFrame, model_replicates: Replicates,
+    training_summary: pd.DataFrame, dataset_statistics_csv: pd.DataFrame, mask_quality_table: str,
     simulation_overlap: dict, model_metrics: pd.DataFrame, model_inventory: pd.DataFrame,
     model: ModelConfig, training: TrainingSettings, ingestion: IngestionParameters, baseline: str,
     reporting: ReportingSettings,
-) -> str:
-    """summary.md: settings, machine, what ran, Table 1, the teacher check, training time, data and
-    mask quality, links."""
+) -> tuple[str, dict[str, Any]]:
+    """summary.md and its record (``report_record.json``: date, commit, machine, settings).
+
+    summary.md: a one-line headline (the claims' verdict counts; per home the best student against
+    the teacher, Δ with its interval), where and from which code it comes, the settings, what is
+    missing, Table 1 at sequence level, the claims per statement, the teacher check, training
+    time, data and mask quality in a few lines, and links; per-model figures stay in the CSVs.
+    """
+    digits = reporting.digits
+    record = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "commit": summary.code_version(), "machine": summary.machine_info()}
     settings = {
-        "backbone": model.backbone,
-        "frames per clip (T)": training.num_frames,
-        "image size": ingestion.image_size,
-        "epochs": _epochs_by_role(training_summary),
-        "batch size": training.batch_size,
+        "backbone": model.backbone, "T": training.num_frames,
+        "image size": "×".join(str(side) for side in ingestion.image_size),
+        "epochs": _epochs_by_role(training_summary), "batch size": training.batch_size,
         "learning rate": training.learning_rate,
         "seeds": ", ".join(str(s) for s in sorted(model_metrics["seed"].unique())),
-        "homes": ", ".join(ingestion.homes),
-        "data": ingestion.dataset_root,
+        "homes": ", ".join(ingestion.homes), "data": f"`{ingestion.dataset_root}`",
         "evaluated split": reporting.split,
+        "intervals": f"{reporting.intervals.confidence:.0%} over test sequences and seeds "
+                     f"({reporting.intervals.replicates} bootstrap replicates)",
     }
+    teacher = _baseline_teacher(model_metrics, baseline)
+    best = summary.best_students(model_metrics, model_replicates, teacher, digits)
+    headline = (f"**{claims.counts_sentence(claims_csv)}** ([claims](claims.md)). "
+                + ("Best student against the teacher — " + "; ".join(best) + "." if best else ""))
     seconds = float(training_summary["seconds"].sum())
-    overlap = pd.DataFrame.from_dict(simulation_overlap, orient="index").rename_axis("home").reset_index()
+    width, n = tables.median_half_width(table1_methods_csv)
+    overlap = {home: values.get("share_seen_by_2_or_more_views") for home, values in simulation_overlap.items()}
     sections = {
-        "Results": _body(table1_methods),
         "Missing": summary.missing_models(model_inventory),
-        "Teacher check (validation, before distilling)": _body(tables.to_markdown(
-            summary.teacher_check(training_summary, baseline), "",
-            "Validation sequence-level mAP (%) of the teacher and of the plain student at their "
-            "selected epochs; a negative margin means distillation starts from a teacher that is "
-            "not better than the student alone.", reporting.digits)),
-        "Training time": f"{seconds / 60:.1f} min of training over all models and homes.\n"
-                         + _body(tables.to_markdown(training_summary, "", digits=reporting.digits)),
-        "Data": _body(dataset_statistics),
-        "View overlap of the synthetic home": _body(tables.to_markdown(overlap, "", digits=3)),
+        "Table 1, sequence level": _body(tables.to_markdown(
+            summary.headline_columns(table1_methods_csv), "",
+            f"Median half-width of the Δ intervals: {width:.{digits}f} points (over {n}).", digits)),
+        "Claims per statement ([claims.md](claims.md) lists each)": _body(tables.to_markdown(
+            summary.claims_by_statement(claims_csv), "")),
+        "Training": (f"{seconds / 60:.1f} min of training over {len(training_summary)} models (per "
+                     "model: [training_summary.csv](training_summary.csv)). "
+                     + summary.teacher_check_line(summary.teacher_check(training_summary, baseline), digits)),
+        "Sequences per split": _body(tables.to_markdown(summary.split_sizes(dataset_statistics_csv), ""))
+        + "\nShare of person frames seen by two or more views: "
+        + ", ".join(f"{home} {share:.0%}" for home, share in overlap.items() if share is not None) + ".",
         "Mask quality": _body(mask_quality_table),
     }
-    return summary.render_summary(sections, settings, summary.machine_info(), model_metrics, reporting.links)
+    record["settings"] = settings
+    return summary.render_summary(headline, record, settings, sections, reporting.links), record
+
+
+def _baseline_teacher(model_metrics: pd.DataFrame, baseline: str) -> Model | None:
+    """The teacher model the baseline is compared against (its run at its first supervision)."""
+    teachers = model_metrics.loc[model_metrics["run"] == baseline, "teacher"].dropna()
+    if teachers.empty:
+        return None
+    rows = model_metrics[model_metrics["run"] == teachers.iloc[0]]
+    return None if rows.empty else Model(*rows.iloc[0][["backbone", "run", "supervision"]])
+
+
+def publish_reports(**reports: Any) -> dict[str, Any]:
+    """Every report, computed in memory by the other nodes (``pending_<report>``), returned to its
+    file dataset (``<report>``) at once: nothing is written before everything is computed."""
+    return {name.removeprefix(PENDING): value for name, value in reports.items()}
 
 
 def _epochs_by_role(training_summary: pd.DataFrame) -> str:
@@ -250,9 +358,7 @@ def plot_saliency_maps(
     every test sequence, per home (markdown, csv; empty without ground truth)."""
     settings = reporting.attention
     plots, shares = {}, []
-    keys = sorted(next(iter(models.values())))
-    for home in dict.fromkeys(key.split("/")[0] for key in keys):
-        key = next(k for k in keys if k.startswith(f"{home}/"))
+    for home, key in _first_shared_partitions(models).items():
         checkpoints = {}
         for partitions in models.values():
             checkpoint = partitions[key]()
