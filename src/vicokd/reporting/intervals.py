@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from vicokd.data.annotations import CLASSES
 
@@ -213,35 +214,43 @@ def bootstrap(predictions: Mapping[str, pd.DataFrame], levels: Iterable[str], re
         ValueError: a table does not cover every ``split`` sequence of its home that other tables
             have (paired resampling needs one set of sequences per home).
     """
-    score_columns = [f"score.{c}" for c in CLASSES]
-    target_columns = [f"target.{c}" for c in CLASSES]
     levels = list(levels)
     chosen = {name: table[(table["split"] == split) & table["level"].isin(levels)]
               for name, table in predictions.items()}
-    home_sequences: dict[str, list[str]] = {}
+    home_sequences: dict[str, set[str]] = {}
     for table in chosen.values():
         for home, rows in table.groupby("home"):
-            home_sequences.setdefault(home, [])
-            home_sequences[home] = sorted(set(home_sequences[home]) | set(rows["sequence_id"]))
+            home_sequences.setdefault(home, set()).update(rows["sequence_id"])
+    index = {home: {sequence_id: i for i, sequence_id in enumerate(sorted(ids))}
+             for home, ids in home_sequences.items()}
     weights = {home: np.vstack([np.ones(len(ids), dtype=np.int64),
                                 sequence_counts(seed, home, len(ids), replicates)])
-               for home, ids in home_sequences.items()}
+               for home, ids in index.items()}
     models: dict[tuple[Model, str, str], SeedDraws] = {}
-    keys = ["backbone", "run", "supervision", "home", "seed", "level"]
-    for name, table in chosen.items():
-        for (backbone, run, supervision, home, model_seed, level), rows in table.groupby(keys, sort=False):
-            index = {sequence_id: i for i, sequence_id in enumerate(home_sequences[home])}
-            absent = set(index) - set(rows["sequence_id"])
-            if absent:
-                raise ValueError(
-                    f"Prediction table {name}: {run} {supervision} {home} seed {model_seed} has no "
-                    f"{level}-level {split} rows for {len(absent)} of the {len(index)} {split} "
-                    f"sequences other models of {home} have (e.g. {sorted(absent)[:3]}): the "
-                    "predictions are of another split; retrain or remove them.")
-            values = replicate_map(rows[score_columns].to_numpy(), rows[target_columns].to_numpy(),
-                                   rows["sequence_id"].map(index).to_numpy(), weights[home])
-            found = models.setdefault((Model(backbone, run, supervision), home, level), SeedDraws())
-            found.points[int(model_seed)] = float(values[0])
-            found.draws[int(model_seed)] = values[1:]
-    return Replicates(models, {h: len(ids) for h, ids in home_sequences.items()}, replicates,
-                      confidence, seed)
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: threads cost more than they give
+        for name, table in chosen.items():
+            for key, rows in table.groupby(["backbone", "run", "supervision", "home", "seed", "level"],
+                                           sort=False):
+                backbone, run, supervision, home, model_seed, level = key
+                values = _replicate_rows(name, key, rows, index[home], weights[home], split)
+                found = models.setdefault((Model(backbone, run, supervision), home, level), SeedDraws())
+                found.points[int(model_seed)] = float(values[0])
+                found.draws[int(model_seed)] = values[1:]
+    return Replicates(models, {home: len(ids) for home, ids in index.items()}, replicates, confidence, seed)
+
+
+def _replicate_rows(name: str, key: tuple, rows: pd.DataFrame, index: Mapping[str, int],
+                    weights: np.ndarray, split: str) -> np.ndarray:
+    """:func:`replicate_map` of one model's rows at one level (``key``: its identity and level),
+    which must cover every sequence of ``index`` (the home's)."""
+    absent = set(index) - set(rows["sequence_id"])
+    if absent:
+        _, run, supervision, home, model_seed, level = key
+        raise ValueError(
+            f"Prediction table {name}: {run} {supervision} {home} seed {model_seed} has no {level}-level "
+            f"{split} rows for {len(absent)} of the {len(index)} {split} sequences other models of "
+            f"{home} have (e.g. {sorted(absent)[:3]}): the predictions are of another split; retrain "
+            "or remove them.")
+    return replicate_map(rows[[f"score.{c}" for c in CLASSES]].to_numpy(),
+                         rows[[f"target.{c}" for c in CLASSES]].to_numpy(),
+                         rows["sequence_id"].map(index).to_numpy(), weights)
