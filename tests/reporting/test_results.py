@@ -77,7 +77,7 @@ def test_the_readme_block_is_what_the_writer_writes_and_nothing_else_changes(tmp
     assert "- Teacher > Student, Home1, V_F: +3.0 [+1.0, +5.0] (agrees; paper +3.0)" in text
     assert "- CoKD > Student, Home1, V_F: −3.0 [−5.0, −1.0] (disagrees; paper +3.0)" in text
     assert "Undecided: 1 claims, whose interval contains 0" in text
-    assert "Fewest validation sequences with a positive of any class: Home1 1, Home2 3." in text  # not Home3
+    assert "Fewest positive validation sequences of any class: Home1 1, Home2 3." in text  # not Home3
     for title in ("### Claims of the paper", "### Table 1: methods", "### Table 3: teacher", "### Table 4: ablations"):
         assert title in text
 

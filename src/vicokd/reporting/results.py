@@ -127,7 +127,7 @@ def support_text(reports: Reports) -> list[str]:
                 f"{width:.1f} points (over {n}).")
     fewest = fewest_validation_positives(reports.split_counts, _evaluated_homes(reports))
     if fewest:
-        evidence += (" Fewest validation sequences with a positive of any class: "
+        evidence += (" Fewest positive validation sequences of any class: "
                      + ", ".join(f"{home} {count}" for home, count in fewest.items()) + ".")
     return [*lines, "", evidence]
 
