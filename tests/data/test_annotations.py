@@ -168,3 +168,17 @@ def test_read_home_notes_a_file_without_records(tmp_path):
         (str(home / "train_data.json"), "annotation file holds no records"),
         (str(home / "test_data.json"), "annotation file holds no records"),
     ]
+
+
+def test_read_home_reads_files_that_start_with_a_utf8_bom(tmp_path):
+    """Windows editors save JSON with a byte order mark; the records are read as without it."""
+    home = tmp_path / "Home1"
+    home.mkdir()
+    with_bom = b"\xef\xbb\xbf" + json.dumps([record("01", "00", 1, [SITDOWN])]).encode()
+    (home / "all_labels.json").write_bytes(with_bom)
+    (home / "train.json").write_bytes(with_bom)
+    specs, problems, notes = read_home(tmp_path, "Home1")
+    assert [(s.sequence_id, s.dataset_split, s.labels) for s in specs] == [
+        ("Home1/01/00-Part1", "train", ("Sitdown",))
+    ]
+    assert problems == [] and notes == []

@@ -167,13 +167,14 @@ def home_annotation_files(home_dir: Path) -> tuple[Path | None, dict[str, list[P
 
 
 def read_records(path: Path) -> list[Any]:
-    """The records of one annotation file (a JSON list; its items are not checked here).
+    """The records of one annotation file (a JSON list; its items are not checked here), read as
+    UTF-8 with or without a byte order mark (as Windows editors save it).
 
     Raises RecordingError naming ``path`` when it cannot be read, is empty, is not JSON or is not
     a list.
     """
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise RecordingError(path, f"unreadable annotation file ({error})") from error
     if not text.strip():
