@@ -113,12 +113,22 @@ def test_bad_inputs_are_left_out_with_a_warning_naming_file_and_problem(ingested
     assert (missing, "view file is missing") in problems
     all_labels = str(fake_dataset / "Home1/all_labels.json")
     reasons = [item["problem"] for item in report.skipped if item["file"] == all_labels]
-    assert len(reasons) == 3
+    assert len(reasons) == 4
     assert any("unknown label(s) ['Dance']" in r for r in reasons)
+    duplicate = [item for item in report.skipped if item["kind"] == "duplicate_record"]
+    assert duplicate == [
+        {
+            "file": all_labels,
+            "kind": "duplicate_record",
+            "problem": "Home1/02/00-Part1 (record [6]): a second record of this sequence; it has "
+            f"other tricks than record [2] of {all_labels}, which is kept",
+        }
+    ]
+    assert any("Home1/02/00-Part1 (record [6]): a second record" in m for m in warnings)
     assert any("Home1/02/02-Part1 (record [4]): trick [0] times" in r for r in reasons)
     assert any("Home1/03/00-Part1" in r and "beyond the video" in r for r in reasons)
     assert any(corrupt in message and "corrupt" in message for message in warnings)
-    assert len(warnings) == len(report.skipped) == 5
+    assert len(warnings) == len(report.skipped) == 6
     assert report.warnings == []
 
 
@@ -127,14 +137,23 @@ def test_strict_mode_raises_on_the_first_bad_sequence(fake_dataset):
         ingest_dataset(fake_dataset, ["Home2"], STRICT, lambda s: None)
 
 
+def test_strict_mode_refuses_a_second_record_of_a_sequence_before_decoding(tmp_path):
+    path = tmp_path / "Home1" / "all_labels.json"
+    write_json(path, [record("01", "00", 1, []), record("01", "00", 1, [])])  # no mp4 needed
+    with pytest.raises(RecordingError, match=r"all_labels.json: Home1/01/00-Part1 \(record \[1\]\): "
+                       r"a second record of this sequence; it repeats record \[0\] of .*all_labels"):
+        ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)
+
+
 def test_a_home_without_sequences_is_a_warning_naming_it(tmp_path):
     write_json(tmp_path / "Home1" / "all_labels.json", [])
     report = ingest_dataset(tmp_path, ["Home1"], SETTINGS, lambda s: None)
     assert report.kept == [] and report.skipped == []
     assert report.warnings == [
-        {"file": str(tmp_path / "Home1" / "all_labels.json"),
+        {"file": str(tmp_path / "Home1" / "all_labels.json"), "kind": "empty_annotation_file",
          "problem": "annotation file holds no records"},
-        {"file": str(tmp_path / "Home1"), "problem": "its annotations list no sequence"},
+        {"file": str(tmp_path / "Home1"), "kind": "no_usable_sequence",
+         "problem": "its annotations list no sequence"},
     ]
     with pytest.raises(RecordingError, match="Home1: its annotations list no sequence"):
         ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)
@@ -145,7 +164,7 @@ def test_a_home_whose_sequences_all_fail_is_a_warning_naming_it(tmp_path):
     report = ingest_dataset(tmp_path, ["Home2"], SETTINGS, lambda s: None)
     assert [item["problem"] for item in report.skipped] == ["view file is missing"]
     assert report.warnings == [
-        {"file": str(tmp_path / "Home2"),
+        {"file": str(tmp_path / "Home2"), "kind": "no_usable_sequence",
          "problem": "all 1 of its sequences were left out: it has no sequence"},
     ]
 
@@ -156,10 +175,11 @@ def test_malformed_records_never_crash_and_name_the_file(tmp_path):
     write_json(path, [nan_start, "oops"])
     report = ingest_dataset(tmp_path, ["Home1"], SETTINGS, lambda s: None)
     assert report.skipped == [
-        {"file": str(path), "problem": "Home1/01/00-Part1 (record [0]): trick [0] start is nan, "
-                                       "not a finite number of seconds"},
-        {"file": str(path), "problem": "record [1] is 'oops' (str), not an object with "
-                                       "video_url_1..5 and tricks"},
+        {"file": str(path), "kind": "malformed_record",
+         "problem": "Home1/01/00-Part1 (record [0]): trick [0] start is nan, "
+                    "not a finite number of seconds"},
+        {"file": str(path), "kind": "malformed_record",
+         "problem": "record [1] is 'oops' (str), not an object with video_url_1..5 and tricks"},
     ]
     with pytest.raises(RecordingError, match=r"all_labels.json: Home1/01/00-Part1 \(record \[0\]\)"):
         ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)

@@ -55,18 +55,18 @@ def decode_view(
     """
     path = Path(path)
     if not path.is_file():
-        raise RecordingError(path, "view file is missing")
+        raise RecordingError(path, "view file is missing", "missing_view")
     height, width = (int(s) for s in image_size)
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
-                raise RecordingError(path, "no video stream")
+                raise RecordingError(path, "no video stream", "unreadable_mp4")
             video = container.streams.video[0]
             video.thread_type = "AUTO"
             audio = container.streams.audio[0] if container.streams.audio else None
             rate = video.average_rate or video.guessed_rate
             if not rate:
-                raise RecordingError(path, "video stream has no frame rate")
+                raise RecordingError(path, "video stream has no frame rate", "unreadable_mp4")
             native_fps = float(rate)
             stride = sampling_stride(native_fps, sample_fps)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
@@ -90,11 +90,13 @@ def decode_view(
                 chunks.extend(r.to_ndarray()[0] for r in resampler.resample(None))
             expected = video.frames
     except av.FFmpegError as error:
-        raise RecordingError(path, f"unreadable or corrupt mp4 ({error})") from error
+        problem = f"unreadable or corrupt mp4 ({error})"
+        raise RecordingError(path, problem, "unreadable_mp4") from error
     if decoded == 0:
-        raise RecordingError(path, "no video frame could be decoded")
+        raise RecordingError(path, "no video frame could be decoded", "unreadable_mp4")
     if expected and decoded < expected - TRUNCATION_SLACK:
-        raise RecordingError(path, f"truncated: decoded {decoded} of {expected} frames")
+        problem = f"truncated: decoded {decoded} of {expected} frames"
+        raise RecordingError(path, problem, "truncated_mp4")
     waveform = None
     if audio is not None:
         waveform = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)

@@ -199,16 +199,21 @@ def _ingest_all(
         yield from pool.map(work, specs)
 
 
+def _entry(problem: RecordingError) -> dict[str, str]:
+    """A report entry: the file, the kind of problem (a key of PROBLEM_KINDS) and the problem."""
+    return {"file": problem.path, "kind": problem.kind, "problem": problem.problem}
+
+
 def _skip(report: IngestionReport, problem: RecordingError, strict: bool) -> None:
     if strict:
         raise problem
     logger.warning("Leaving out: %s", problem)
-    report.skipped.append({"file": problem.path, "problem": problem.problem})
+    report.skipped.append(_entry(problem))
 
 
 def _warn(report: IngestionReport, note: RecordingError) -> None:
     logger.warning("%s", note)
-    report.warnings.append({"file": note.path, "problem": note.problem})
+    report.warnings.append(_entry(note))
 
 
 def ingest_dataset(
@@ -233,7 +238,9 @@ def ingest_dataset(
         for note in annotations.notes:
             _warn(report, note)
         if not annotations.sequences:
-            empty = RecordingError(Path(dataset_root) / home, "its annotations list no sequence")
+            empty = RecordingError(
+                Path(dataset_root) / home, "its annotations list no sequence", "no_usable_sequence"
+            )
             if settings.strict:
                 raise empty
             _warn(report, empty)
@@ -253,6 +260,6 @@ def ingest_dataset(
     for home, listed in listed_per_home.items():
         if not kept_per_home[home]:
             problem = f"all {listed} of its sequences were left out: it has no sequence"
-            _warn(report, RecordingError(Path(dataset_root) / home, problem))
+            _warn(report, RecordingError(Path(dataset_root) / home, problem, "no_usable_sequence"))
     report.seconds = time.perf_counter() - start
     return report

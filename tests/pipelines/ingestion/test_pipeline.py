@@ -127,13 +127,14 @@ def test_pipeline_writes_table_stores_and_report(tmp_path, recordings, spool_dir
     assert report["skipped"] == [
         {
             "file": str(recordings / "Home2/01/03-View2-Part1.mp4"),
+            "kind": report["skipped"][0]["kind"],
             "problem": report["skipped"][0]["problem"],
         }
     ]
     assert report["warnings"] == [
-        {"file": str(recordings / "Home2/train_data.json"),
+        {"file": str(recordings / "Home2/train_data.json"), "kind": "empty_annotation_file",
          "problem": "annotation file holds no records"},
-        {"file": str(recordings / "Home2"),
+        {"file": str(recordings / "Home2"), "kind": "no_usable_sequence",
          "problem": "all 1 of its sequences were left out: it has no sequence"},
     ]
     assert report["decode_frames_per_second"] > 0
