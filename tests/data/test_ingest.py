@@ -2,12 +2,15 @@
 
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from data.fake_home import record, view_colour, write_json
+from vicokd.data import ingest
 from vicokd.data.annotations import CLASSES, RecordingError
+from vicokd.data.decoding import decode_view
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
 
 SETTINGS = IngestionSettings(image_size=(16, 20), sample_rate=16000, num_mel_bins=128,
@@ -130,6 +133,10 @@ def test_bad_inputs_are_left_out_with_a_warning_naming_file_and_problem(ingested
     assert any(corrupt in message and "corrupt" in message for message in warnings)
     assert len(warnings) == len(report.skipped) == 6
     assert report.warnings == []
+    assert report.as_dict()["skipped_by_kind"] == {
+        "malformed_record": 2, "duplicate_record": 1, "unreadable_mp4": 1, "missing_view": 1,
+        "trick_beyond_video": 1,
+    }
 
 
 def test_strict_mode_raises_on_the_first_bad_sequence(fake_dataset):
@@ -145,41 +152,72 @@ def test_strict_mode_refuses_a_second_record_of_a_sequence_before_decoding(tmp_p
         ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)
 
 
-def test_a_home_without_sequences_is_a_warning_naming_it(tmp_path):
+@pytest.mark.parametrize("settings", [SETTINGS, STRICT], ids=["lenient", "strict"])
+def test_a_home_with_an_empty_record_list_stops_ingestion_naming_it(tmp_path, settings):
     write_json(tmp_path / "Home1" / "all_labels.json", [])
-    report = ingest_dataset(tmp_path, ["Home1"], SETTINGS, lambda s: None)
-    assert report.kept == [] and report.skipped == []
-    assert report.warnings == [
-        {"file": str(tmp_path / "Home1" / "all_labels.json"), "kind": "empty_annotation_file",
-         "problem": "annotation file holds no records"},
-        {"file": str(tmp_path / "Home1"), "kind": "no_usable_sequence",
-         "problem": "its annotations list no sequence"},
-    ]
-    with pytest.raises(RecordingError, match="Home1: its annotations list no sequence"):
-        ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)
+    with pytest.raises(RecordingError) as error:
+        ingest_dataset(tmp_path, ["Home1"], settings, lambda s: None)
+    assert str(error.value).startswith(
+        f"{tmp_path / 'Home1'}: no usable sequence among 0 records: 1 empty annotation file"
+    )
+    assert error.value.kind == "no_usable_sequence"
 
 
-def test_a_home_whose_sequences_all_fail_is_a_warning_naming_it(tmp_path):
-    write_json(tmp_path / "Home2" / "test_data.json", [record("01", "00", 1, [])])  # no mp4 files
-    report = ingest_dataset(tmp_path, ["Home2"], SETTINGS, lambda s: None)
-    assert [item["problem"] for item in report.skipped] == ["view file is missing"]
-    assert report.warnings == [
-        {"file": str(tmp_path / "Home2"), "kind": "no_usable_sequence",
-         "problem": "all 1 of its sequences were left out: it has no sequence"},
-    ]
+def test_a_home_whose_records_leave_nothing_stops_before_anything_is_decoded(
+    tmp_path, monkeypatch
+):
+    """Home1's record is good, but nothing may be decoded: Home2, read next, has no usable one."""
+    monkeypatch.setattr(ingest, "decode_view", _never_called)
+    write_json(tmp_path / "Home1" / "all_labels.json", [record("01", "00", 1, [])])
+    bad_label = record("01", "01", 1, [{"start": 0, "end": 1, "labels": ["Dance"]}])
+    write_json(tmp_path / "Home2" / "train_data.json", ["oops", bad_label])
+    (tmp_path / "Home2" / "test_data.json").write_text("[{")
+    with pytest.raises(RecordingError) as error:
+        ingest_dataset(tmp_path, ["Home1", "Home2"], SETTINGS, lambda s: None)
+    assert str(error.value).startswith(
+        f"{tmp_path / 'Home2'}: no usable sequence among 2 records: 1 unreadable annotation "
+        "file, 2 malformed records (each named in a warning above)"
+    )
 
 
-def test_malformed_records_never_crash_and_name_the_file(tmp_path):
+def _never_called(*args, **kwargs):
+    raise AssertionError("a view was decoded")
+
+
+def test_a_home_whose_sequences_all_fail_stops_right_after_its_decoding(tmp_path, monkeypatch):
+    """Home2 (read first) lists two sequences without mp4 files; Home1, next, is never decoded."""
+    decoded = []
+
+    def counting(path, *args, **kwargs):
+        decoded.append(Path(path).relative_to(tmp_path).as_posix())
+        return decode_view(path, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "decode_view", counting)
+    write_json(tmp_path / "Home2" / "test_data.json", [record("01", "00", 1, []),
+                                                       record("01", "01", 1, [])])
+    write_json(tmp_path / "Home1" / "all_labels.json", [record("01", "00", 1, [])])
+    kept = []
+    with pytest.raises(RecordingError) as error:
+        ingest_dataset(tmp_path, ["Home2", "Home1"], SETTINGS, kept.append)
+    assert str(error.value).startswith(
+        f"{tmp_path / 'Home2'}: no usable sequence among 2 records: 2 missing view files"
+    )
+    assert decoded == ["Home2/01/00-View1-Part1.mp4", "Home2/01/01-View1-Part1.mp4"]
+    assert kept == []
+
+
+def test_malformed_records_never_crash_and_name_the_file(tmp_path, caplog):
     path = tmp_path / "Home1" / "all_labels.json"
     nan_start = record("01", "00", 1, [{"start": float("nan"), "end": 1.0, "labels": ["Eat"]}])
     write_json(path, [nan_start, "oops"])
-    report = ingest_dataset(tmp_path, ["Home1"], SETTINGS, lambda s: None)
-    assert report.skipped == [
-        {"file": str(path), "kind": "malformed_record",
-         "problem": "Home1/01/00-Part1 (record [0]): trick [0] start is nan, "
-                    "not a finite number of seconds"},
-        {"file": str(path), "kind": "malformed_record",
-         "problem": "record [1] is 'oops' (str), not an object with video_url_1..5 and tricks"},
+    with pytest.raises(RecordingError, match="Home1: no usable sequence among 2 records: "
+                                             "2 malformed records"):
+        ingest_dataset(tmp_path, ["Home1"], SETTINGS, lambda s: None)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        f"Leaving out: {path}: Home1/01/00-Part1 (record [0]): trick [0] start is nan, not a "
+        + "finite number of seconds",
+        f"Leaving out: {path}: record [1] is 'oops' (str), not an object with video_url_1..5 "
+        + "and tricks",
     ]
     with pytest.raises(RecordingError, match=r"all_labels.json: Home1/01/00-Part1 \(record \[0\]\)"):
         ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)

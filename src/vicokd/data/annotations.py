@@ -55,8 +55,13 @@ PROBLEM_KINDS: dict[str, tuple[str, str]] = {
 
 
 def count_kinds(counts: dict[str, int]) -> str:
-    """``{"malformed_record": 7, "no_audio": 1}`` → ``7 malformed records, 1 view without audio``."""
-    return ", ".join(f"{n} {PROBLEM_KINDS[kind][n != 1]}" for kind, n in counts.items() if n)
+    """``{"no_audio": 1, "malformed_record": 7}`` → ``7 malformed records, 1 view without audio``
+    (in the order of PROBLEM_KINDS)."""
+    return ", ".join(
+        f"{counts[kind]} {words[counts[kind] != 1]}"
+        for kind, words in PROBLEM_KINDS.items()
+        if counts.get(kind)
+    )
 
 
 class RecordingError(ValueError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,6 +29,7 @@ from vicokd.data.annotations import (
     RecordingError,
     SequenceSpec,
     check_trick_times,
+    count_kinds,
     frame_labels,
     read_home,
 )
@@ -105,8 +106,9 @@ class IngestedSequence:
 @dataclass
 class IngestionReport:
     """What ingestion kept and left out (``skipped``), what else looked wrong without leaving
-    anything out (``warnings``: a file without records, a home without sequences), and how fast it
-    decoded."""
+    anything out (``warnings``: a file without records), and how fast it decoded. Each skipped or
+    warning entry names the file, the ``kind`` of problem (a key of PROBLEM_KINDS) and the problem;
+    ``problems_per_home`` counts them by kind for each home."""
 
     kept: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
@@ -114,12 +116,43 @@ class IngestionReport:
     seconds: float = 0.0
     native_frames: int = 0
     bytes_read: int = 0
+    problems_per_home: defaultdict[str, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+
+    def leave_out(self, home: str, problem: RecordingError, strict: bool) -> None:
+        """Log ``problem`` and list it as skipped; in strict mode raise it instead."""
+        if strict:
+            raise problem
+        logger.warning("Leaving out: %s", problem)
+        self.skipped.append(_entry(problem))
+        self.problems_per_home[home][problem.kind] += 1
+
+    def warn(self, home: str, note: RecordingError) -> None:
+        """Log ``note`` and list it as a warning (nothing is left out)."""
+        logger.warning("%s", note)
+        self.warnings.append(_entry(note))
+        self.problems_per_home[home][note.kind] += 1
+
+    def no_usable_sequence(
+        self, dataset_root: str | Path, home: str, records: int
+    ) -> RecordingError:
+        """The error for a ``home`` whose ``records`` annotation records leave nothing to train."""
+        reasons = count_kinds(self.problems_per_home[home])
+        return RecordingError(
+            Path(dataset_root) / home,
+            f"no usable sequence among {records} record{'s' * (records != 1)}: {reasons} (each "
+            "named in a warning above). A home without data cannot be trained: mend its files, or "
+            "leave it out of ingestion.homes (pretraining.homes for a pretraining home)",
+            "no_usable_sequence",
+        )
 
     def as_dict(self) -> dict[str, Any]:
         seconds = max(self.seconds, 1e-9)
         return {
             "kept": len(self.kept),
             "skipped": self.skipped,
+            "skipped_by_kind": dict(Counter(entry["kind"] for entry in self.skipped)),
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
             "native_frames_decoded": self.native_frames,
@@ -127,6 +160,11 @@ class IngestionReport:
             "decode_frames_per_second": round(self.native_frames / seconds, 1),
             "decode_megabytes_per_second": round(self.bytes_read / 1e6 / seconds, 3),
         }
+
+
+def _entry(problem: RecordingError) -> dict[str, str]:
+    """A report entry: the file, the kind of problem (a key of PROBLEM_KINDS) and the problem."""
+    return {"file": problem.path, "kind": problem.kind, "problem": problem.problem}
 
 
 def with_extra_homes(homes: Iterable[str], extra_homes: Iterable[str]) -> list[str]:
@@ -199,23 +237,6 @@ def _ingest_all(
         yield from pool.map(work, specs)
 
 
-def _entry(problem: RecordingError) -> dict[str, str]:
-    """A report entry: the file, the kind of problem (a key of PROBLEM_KINDS) and the problem."""
-    return {"file": problem.path, "kind": problem.kind, "problem": problem.problem}
-
-
-def _skip(report: IngestionReport, problem: RecordingError, strict: bool) -> None:
-    if strict:
-        raise problem
-    logger.warning("Leaving out: %s", problem)
-    report.skipped.append(_entry(problem))
-
-
-def _warn(report: IngestionReport, note: RecordingError) -> None:
-    logger.warning("%s", note)
-    report.warnings.append(_entry(note))
-
-
 def ingest_dataset(
     dataset_root: str | Path,
     homes: Iterable[str],
@@ -225,41 +246,41 @@ def ingest_dataset(
     """Ingest every sequence of ``homes`` under ``dataset_root``, handing each to ``keep`` in order.
 
     Bad records, files and sequences are logged and listed in the report's ``skipped``; files
-    without records and homes left without sequences in its ``warnings``. In strict mode a bad
-    record, file or sequence, or a home whose annotations list no sequence, raises RecordingError.
+    without records in its ``warnings``. In strict mode a bad record, file or sequence raises
+    RecordingError. In either mode a home left without a usable sequence raises RecordingError
+    naming the home and counting the reasons by kind: before anything is decoded when its records
+    leave none, else as soon as its last sequence has been decoded.
     """
     start = time.perf_counter()
     report = IngestionReport()
     specs: list[SequenceSpec] = []
+    records: dict[str, int] = {}
     for home in homes:
         annotations = read_home(dataset_root, home)
         for problem in annotations.problems:
-            _skip(report, problem, settings.strict)
+            report.leave_out(home, problem, settings.strict)
         for note in annotations.notes:
-            _warn(report, note)
+            report.warn(home, note)
         if not annotations.sequences:
-            empty = RecordingError(
-                Path(dataset_root) / home, "its annotations list no sequence", "no_usable_sequence"
-            )
-            if settings.strict:
-                raise empty
-            _warn(report, empty)
+            raise report.no_usable_sequence(dataset_root, home, annotations.records)
+        records[home] = annotations.records
         specs.extend(annotations.sequences)
     results = _ingest_all(specs, str(dataset_root), settings)
+    to_decode = Counter(spec.home for spec in specs)
     kept_per_home: Counter[str] = Counter()
-    for result in tqdm(results, total=len(specs), desc="ingestion", unit="sequence"):
+    for spec, result in zip(
+        specs, tqdm(results, total=len(specs), desc="ingestion", unit="sequence"), strict=True
+    ):
+        to_decode[spec.home] -= 1
         if isinstance(result, RecordingError):
-            _skip(report, result, settings.strict)
-            continue
-        keep(result)
-        report.kept.append(result.row["sequence_id"])
-        kept_per_home[result.row["home"]] += 1
-        report.native_frames += result.native_frames
-        report.bytes_read += result.bytes_read
-    listed_per_home = Counter(spec.home for spec in specs)
-    for home, listed in listed_per_home.items():
-        if not kept_per_home[home]:
-            problem = f"all {listed} of its sequences were left out: it has no sequence"
-            _warn(report, RecordingError(Path(dataset_root) / home, problem, "no_usable_sequence"))
+            report.leave_out(spec.home, result, settings.strict)
+        else:
+            keep(result)
+            report.kept.append(spec.sequence_id)
+            kept_per_home[spec.home] += 1
+            report.native_frames += result.native_frames
+            report.bytes_read += result.bytes_read
+        if not to_decode[spec.home] and not kept_per_home[spec.home]:
+            raise report.no_usable_sequence(dataset_root, spec.home, records[spec.home])
     report.seconds = time.perf_counter() - start
     return report
