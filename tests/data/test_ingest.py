@@ -75,7 +75,6 @@ def test_sequence_rows(ingested):
         and kept["Home1/02/00-Part1"].row["dataset_split"] == "test"
     )
     assert kept["Home1/01/00-Part2"].row["n_frames"] == 10
-    assert kept["Home1/01/00-Part2"].row["has_audio"] == [True, False, True, True, True]
     assert kept["Home2/01/00-Part1"].row["labels"] == ["Enter"]
 
 
@@ -89,8 +88,7 @@ def test_arrays_share_the_frame_axis_and_keep_view_order(ingested):
     assert sequence.frame_labels.shape == (9, 16) and sequence.frame_labels.dtype == np.uint8
     grey = sequence.frames.reshape(5, -1).mean(axis=1)
     np.testing.assert_allclose(grey, [view_colour(v) for v in range(1, 6)], atol=4)
-    silent = ingested[0]["Home1/01/00-Part2"].audio_features
-    assert not silent[1].any() and silent[0].any()
+    assert all(view.any() for view in sequence.audio_features)  # every view has its audio
 
 
 def test_frame_labels_at_the_boundaries(ingested):
@@ -117,6 +115,11 @@ def test_bad_inputs_are_left_out_with_a_warning_naming_file_and_problem(ingested
     all_labels = str(fake_dataset / "Home1/all_labels.json")
     reasons = [item["problem"] for item in report.skipped if item["file"] == all_labels]
     assert len(reasons) == 4
+    silent = str(fake_dataset / "Home1/03/01-View2-Part1.mp4")
+    assert [item for item in report.skipped if item["file"] == silent] == [
+        {"file": silent, "kind": "no_audio",
+         "problem": "no audio stream (every view needs its audio)"}
+    ]
     assert any("unknown label(s) ['Dance']" in r for r in reasons)
     duplicate = [item for item in report.skipped if item["kind"] == "duplicate_record"]
     assert duplicate == [
@@ -131,17 +134,29 @@ def test_bad_inputs_are_left_out_with_a_warning_naming_file_and_problem(ingested
     assert any("Home1/02/02-Part1 (record [4]): trick [0] times" in r for r in reasons)
     assert any("Home1/03/00-Part1" in r and "beyond the video" in r for r in reasons)
     assert any(corrupt in message and "corrupt" in message for message in warnings)
-    assert len(warnings) == len(report.skipped) == 6
+    assert len(warnings) == len(report.skipped) == 7
     assert report.warnings == []
     assert report.as_dict()["skipped_by_kind"] == {
         "malformed_record": 2, "duplicate_record": 1, "unreadable_mp4": 1, "missing_view": 1,
-        "trick_beyond_video": 1,
+        "trick_beyond_video": 1, "no_audio": 1,
     }
 
 
 def test_strict_mode_raises_on_the_first_bad_sequence(fake_dataset):
     with pytest.raises(RecordingError, match="Home2/01/02-View5-Part1.mp4: view file is missing"):
         ingest_dataset(fake_dataset, ["Home2"], STRICT, lambda s: None)
+
+
+def test_strict_mode_refuses_a_view_without_audio_naming_its_mp4(fake_dataset, tmp_path):
+    silent = record("03", "01", 1, [])
+    write_json(tmp_path / "Home1" / "all_labels.json", [silent])
+    for view in range(1, 6):  # the fixture's mp4 files, View2 without an audio stream
+        (tmp_path / "Home1" / silent[f"video_url_{view}"]).parent.mkdir(exist_ok=True)
+        (tmp_path / "Home1" / silent[f"video_url_{view}"]).symlink_to(
+            fake_dataset / "Home1" / silent[f"video_url_{view}"]
+        )
+    with pytest.raises(RecordingError, match=r"Home1/03/01-View2-Part1.mp4: no audio stream"):
+        ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)
 
 
 def test_strict_mode_refuses_a_second_record_of_a_sequence_before_decoding(tmp_path):

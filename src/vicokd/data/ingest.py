@@ -204,7 +204,6 @@ def _ingest_sequence(
         "n_frames": n_frames,
         "labels": list(spec.labels),
         "tricks": json.dumps(list(spec.tricks)),
-        "has_audio": [view.audio is not None for view in views],
         "dataset_split": spec.dataset_split,
     }
     return IngestedSequence(

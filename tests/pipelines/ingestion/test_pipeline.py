@@ -110,12 +110,11 @@ def test_pipeline_writes_table_stores_and_report(tmp_path, recordings, spool_dir
         "n_frames",
         "labels",
         "tricks",
-        "has_audio",
     ):
         assert column in sequences
     assert sequences["n_frames"].tolist() == [10, 10, 5]  # 40 (20) frames at 10 fps, stride 4
     assert list(sequences["labels"].iloc[1]) == ["Drink", "Eat"]
-    assert list(sequences["has_audio"].iloc[0]) == [True] * 5
+    assert "has_audio" not in sequences  # a view without audio is left out, never kept silent
     frames, audio, labels = (catalog.load(name) for name in STORES)
     assert sorted(frames) == sorted(audio) == sorted(labels) == sorted(sequences["sequence_id"])
     assert frames["Home1/01/00-Part2"].shape == (5, 10, 32, 32, 3)  # conf/test image_size
