@@ -7,14 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.fake_home import record, view_colour, write_json
+from data.fake_home import record, view_colour, write_json, write_view
 from vicokd.data import ingest
 from vicokd.data.annotations import CLASSES, RecordingError
 from vicokd.data.decoding import decode_view
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
 
 SETTINGS = IngestionSettings(image_size=(16, 20), sample_rate=16000, num_mel_bins=128,
-                             time_tolerance=0.4, strict=False, num_workers=0)
+                             time_tolerance=0.4, view_length_tolerance=0.5, strict=False,
+                             num_workers=0)
 STRICT = SETTINGS.model_copy(update={"image_size": (8, 8), "strict": True})
 
 
@@ -157,6 +158,40 @@ def test_strict_mode_refuses_a_view_without_audio_naming_its_mp4(fake_dataset, t
         )
     with pytest.raises(RecordingError, match=r"Home1/03/01-View2-Part1.mp4: no audio stream"):
         ingest_dataset(tmp_path, ["Home1"], STRICT, lambda s: None)
+
+
+@pytest.fixture(scope="module")
+def cut_views(tmp_path_factory):
+    """Home1: three sequences of five 30-frame views at 5 fps (6 s), each with View3 cut to 8, 26
+    or 28 frames; their trick ends at 5.5 s, beyond the 8-frame view (1.6 s)."""
+    root = tmp_path_factory.mktemp("cut_views")
+    tricks = [{"start": 0.0, "end": 5.5, "labels": ["Eat"]}]
+    records = [record("01", f"0{i}", 1, tricks) for i in range(3)]
+    for rec, cut in zip(records, (8, 26, 28), strict=True):
+        for view in range(1, 6):
+            path = root / "Home1" / rec[f"video_url_{view}"]
+            write_view(path, cut if view == 3 else 30, 5, view_colour(view))
+    write_json(root / "Home1" / "all_labels.json", records)
+    return root
+
+
+def test_a_view_cut_short_is_a_media_problem_naming_the_mp4_and_both_lengths(cut_views):
+    kept = []
+    report = ingest_dataset(cut_views, ["Home1"], SETTINGS, kept.append)
+    problem = (
+        "the view is {} s long, {}-View1-Part1.mp4 6.00 s: cut short (the views of a sequence "
+        "may differ by view_length_tolerance_s = 0.5 s)"
+    )
+    assert report.skipped == [
+        {"file": str(cut_views / "Home1/01/00-View3-Part1.mp4"), "kind": "short_view",
+         "problem": problem.format("1.60", "00")},
+        {"file": str(cut_views / "Home1/01/01-View3-Part1.mp4"), "kind": "short_view",
+         "problem": problem.format("5.20", "01")},
+    ]
+    # 28 of 30 frames is 0.4 s short, within the tolerance: the shortest view sets the length
+    assert [(s.row["sequence_id"], s.row["n_frames"]) for s in kept] == [("Home1/01/02-Part1", 14)]
+    with pytest.raises(RecordingError, match=r"01/00-View3-Part1.mp4: the view is 1.60 s long"):
+        ingest_dataset(cut_views, ["Home1"], STRICT, lambda s: None)
 
 
 def test_strict_mode_refuses_a_second_record_of_a_sequence_before_decoding(tmp_path):

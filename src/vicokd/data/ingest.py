@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -34,7 +34,7 @@ from vicokd.data.annotations import (
     read_home,
 )
 from vicokd.data.audio_features import ChunkedLogMel
-from vicokd.data.decoding import decode_view
+from vicokd.data.decoding import DecodedView, decode_view
 from vicokd.parameters import Parameters
 from vicokd.processes import spawned_pool
 
@@ -44,13 +44,15 @@ logger = logging.getLogger(__name__)
 class IngestionSettings(Parameters):
     """How to decode: frames of ``image_size`` ``(H, W)``, mono audio at ``sample_rate`` Hz turned
     into ``num_mel_bins`` log-mel bins, ``time_tolerance`` seconds a trick may end after its video,
-    ``strict``: a bad sequence raises instead of being left out, ``num_workers`` decoding
-    processes (0: in this process)."""
+    ``view_length_tolerance`` seconds the views of a sequence may differ in length, ``strict``: a
+    bad sequence raises instead of being left out, ``num_workers`` decoding processes (0: in this
+    process)."""
 
     image_size: tuple[PositiveInt, PositiveInt]
     sample_rate: PositiveInt
     num_mel_bins: PositiveInt
     time_tolerance: NonNegativeFloat
+    view_length_tolerance: NonNegativeFloat
     strict: bool
     num_workers: NonNegativeInt
 
@@ -70,6 +72,7 @@ class IngestionParameters(Parameters):
     image_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]  # [H, W] of the frames
     strict: bool  # a bad sequence stops ingestion instead of being left out
     time_tolerance_s: NonNegativeFloat  # a trick may end this long after its video
+    view_length_tolerance_s: NonNegativeFloat  # the views of a sequence may differ this much
     num_workers: NonNegativeInt  # decoding processes (0: decode in the Kedro process)
     audio: AudioParameters
 
@@ -81,6 +84,7 @@ class IngestionParameters(Parameters):
             sample_rate=self.audio.sample_rate,
             num_mel_bins=self.audio.num_mel_bins,
             time_tolerance=self.time_tolerance_s,
+            view_length_tolerance=self.view_length_tolerance_s,
             strict=self.strict,
             num_workers=self.num_workers,
         )
@@ -184,10 +188,9 @@ def ingest_sequence(
 def _ingest_sequence(
     spec: SequenceSpec, root: Path, settings: IngestionSettings
 ) -> IngestedSequence:
-    views = [
-        decode_view(root / path, settings.image_size, settings.sample_rate)
-        for path in spec.view_paths
-    ]
+    paths = [root / path for path in spec.view_paths]
+    views = [decode_view(path, settings.image_size, settings.sample_rate) for path in paths]
+    check_view_lengths(paths, views, settings.view_length_tolerance)
     n_frames = min(view.frames.shape[0] for view in views)
     duration = min(view.duration for view in views)
     check_trick_times(spec, duration, settings.time_tolerance)
@@ -212,8 +215,26 @@ def _ingest_sequence(
         audio_features=np.stack([features(view.audio, n_frames) for view in views]),
         frame_labels=frame_labels(spec.tricks, n_frames, SAMPLE_FPS),
         native_frames=sum(view.native_frames for view in views),
-        bytes_read=sum((root / path).stat().st_size for path in spec.view_paths),
+        bytes_read=sum(path.stat().st_size for path in paths),
     )
+
+
+def check_view_lengths(
+    paths: Sequence[Path], views: Sequence[DecodedView], tolerance: float
+) -> None:
+    """Raise RecordingError naming the shortest view's mp4 (``paths[i]`` decoded as ``views[i]``)
+    when it is more than ``tolerance`` seconds shorter than the longest: a file cut short, not a
+    fault of the annotation."""
+    durations = [view.duration for view in views]
+    short, long = int(np.argmin(durations)), int(np.argmax(durations))
+    if durations[long] - durations[short] > tolerance:
+        raise RecordingError(
+            paths[short],
+            f"the view is {durations[short]:.2f} s long, {paths[long].name} "
+            f"{durations[long]:.2f} s: cut short (the views of a sequence may differ by "
+            f"view_length_tolerance_s = {tolerance} s)",
+            "short_view",
+        )
 
 
 def _try_ingest(
