@@ -14,6 +14,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -35,8 +36,8 @@ from vicokd.data.annotations import (
 )
 from vicokd.data.audio_features import ChunkedLogMel
 from vicokd.data.decoding import DecodedView, decode_view
+from vicokd.data.worker_pool import Announce, map_in_workers
 from vicokd.parameters import Parameters
-from vicokd.processes import spawned_pool
 
 logger = logging.getLogger(__name__)
 
@@ -178,18 +179,30 @@ def with_extra_homes(homes: Iterable[str], extra_homes: Iterable[str]) -> list[s
 
 
 def ingest_sequence(
-    spec: SequenceSpec, dataset_root: str | Path, settings: IngestionSettings
+    spec: SequenceSpec,
+    dataset_root: str | Path,
+    settings: IngestionSettings,
+    announce: Announce | None = None,
 ) -> IngestedSequence:
-    """Decode and featurise one sequence; raises RecordingError on bad input."""
+    """Decode and featurise one sequence; raises RecordingError on bad input. ``announce(path)``,
+    when given, is called before each view is decoded, and ``announce(None)`` after the last."""
     with threadpool_limits(1, user_api="blas"):  # small matrix products: BLAS threads only contend
-        return _ingest_sequence(spec, Path(dataset_root), settings)
+        return _ingest_sequence(spec, Path(dataset_root), settings, announce or _quiet)
+
+
+def _quiet(file: str | None) -> None:
+    """Announces nothing."""
 
 
 def _ingest_sequence(
-    spec: SequenceSpec, root: Path, settings: IngestionSettings
+    spec: SequenceSpec, root: Path, settings: IngestionSettings, announce: Announce
 ) -> IngestedSequence:
     paths = [root / path for path in spec.view_paths]
-    views = [decode_view(path, settings.image_size, settings.sample_rate) for path in paths]
+    views = []
+    for path in paths:
+        announce(str(path))
+        views.append(decode_view(path, settings.image_size, settings.sample_rate))
+    announce(None)
     check_view_lengths(paths, views, settings.view_length_tolerance)
     n_frames = min(view.frames.shape[0] for view in views)
     duration = min(view.duration for view in views)
@@ -238,23 +251,48 @@ def check_view_lengths(
 
 
 def _try_ingest(
-    spec: SequenceSpec, dataset_root: str, settings: IngestionSettings
+    spec: SequenceSpec,
+    announce: Announce | None,
+    dataset_root: str,
+    settings: IngestionSettings,
 ) -> IngestedSequence | RecordingError:
+    """The sequence, or the RecordingError that leaves it out (handed back, not raised, so a worker
+    process returns it like any result)."""
     try:
-        return ingest_sequence(spec, dataset_root, settings)
+        return ingest_sequence(spec, dataset_root, settings, announce)
     except RecordingError as problem:
         return problem
+
+
+def _worker_died(spec: SequenceSpec, file: str | None, dataset_root: str) -> RecordingError:
+    """The problem of a sequence whose decoding worker process died while ingesting it alone,
+    reading ``file`` (None: between files)."""
+    if file is not None:
+        return RecordingError(
+            file,
+            f"the decoding worker process died while decoding it (its sequence "
+            f"{spec.sequence_id} is left out)",
+            "worker_crash",
+        )
+    return RecordingError(
+        Path(dataset_root) / spec.view_paths[0],
+        f"the decoding worker process died while ingesting {spec.sequence_id}, the sequence of "
+        "this view, between reading its files (it is left out)",
+        "worker_crash",
+    )
 
 
 def _ingest_all(
     specs: list[SequenceSpec], dataset_root: str, settings: IngestionSettings
 ) -> Iterator[IngestedSequence | RecordingError]:
-    work = partial(_try_ingest, dataset_root=str(dataset_root), settings=settings)
+    """Each sequence ingested or the problem that leaves it out, in order: in this process, or in
+    ``settings.num_workers`` spawned processes whose death costs only the sequence that kills one
+    (see vicokd.data.worker_pool)."""
+    work = partial(_try_ingest, dataset_root=dataset_root, settings=settings)
     if settings.num_workers <= 0:
-        yield from map(work, specs)
-        return
-    with spawned_pool(settings.num_workers) as pool:
-        yield from pool.map(work, specs)
+        return (work(spec, None) for spec in specs)
+    died = partial(_worker_died, dataset_root=dataset_root)
+    return map_in_workers(work, specs, settings.num_workers, died)
 
 
 def ingest_dataset(
@@ -285,22 +323,21 @@ def ingest_dataset(
             raise report.no_usable_sequence(dataset_root, home, annotations.records)
         records[home] = annotations.records
         specs.extend(annotations.sequences)
-    results = _ingest_all(specs, str(dataset_root), settings)
     to_decode = Counter(spec.home for spec in specs)
     kept_per_home: Counter[str] = Counter()
-    for spec, result in zip(
-        specs, tqdm(results, total=len(specs), desc="ingestion", unit="sequence"), strict=True
-    ):
-        to_decode[spec.home] -= 1
-        if isinstance(result, RecordingError):
-            report.leave_out(spec.home, result, settings.strict)
-        else:
-            keep(result)
-            report.kept.append(spec.sequence_id)
-            kept_per_home[spec.home] += 1
-            report.native_frames += result.native_frames
-            report.bytes_read += result.bytes_read
-        if not to_decode[spec.home] and not kept_per_home[spec.home]:
-            raise report.no_usable_sequence(dataset_root, spec.home, records[spec.home])
+    with closing(_ingest_all(specs, str(dataset_root), settings)) as results:  # stops workers
+        progress = tqdm(results, total=len(specs), desc="ingestion", unit="sequence")
+        for spec, result in zip(specs, progress, strict=True):
+            to_decode[spec.home] -= 1
+            if isinstance(result, RecordingError):
+                report.leave_out(spec.home, result, settings.strict)
+            else:
+                keep(result)
+                report.kept.append(spec.sequence_id)
+                kept_per_home[spec.home] += 1
+                report.native_frames += result.native_frames
+                report.bytes_read += result.bytes_read
+            if not to_decode[spec.home] and not kept_per_home[spec.home]:
+                raise report.no_usable_sequence(dataset_root, spec.home, records[spec.home])
     report.seconds = time.perf_counter() - start
     return report
