@@ -226,3 +226,30 @@ def test_read_home_reads_files_that_start_with_a_utf8_bom(tmp_path):
         ("Home1/01/00-Part1", "train", ("Sitdown",))
     ]
     assert problems == [] and notes == []
+
+
+def _with_channels(rec: dict) -> dict:
+    """``rec`` as the real Home2 files write it: every segment carries ``"channel": 0``."""
+    return {**rec, "tricks": [{**trick, "channel": 0} for trick in rec["tricks"]]}
+
+
+def test_real_home2_files_all_labels_beside_the_split_files_and_channel_keys(tmp_path):
+    """Records come from all_labels.json, split membership from train_data/test_data.json; the
+    segments' extra "channel" key is ignored; no record counts as a duplicate."""
+    home = tmp_path / "Home2"
+    home.mkdir()
+    train = _with_channels(record("01", "00", 1, [SITDOWN]))
+    test = _with_channels(record("02", "00", 1, [{"start": 1.0, "end": 2.5, "labels": ["Eat"]}]))
+    unlisted = _with_channels(record("03", "00", 2, []))
+    (home / "all_labels.json").write_text(json.dumps([train, test, unlisted]))
+    (home / "train_data.json").write_text(json.dumps([train]))
+    (home / "test_data.json").write_text(json.dumps([test]))
+    specs, problems, notes, records = read_home(tmp_path, "Home2")
+    assert problems == [] and notes == [] and records == 3
+    assert [(s.sequence_id, s.dataset_split, s.labels, s.tricks) for s in specs] == [
+        ("Home2/01/00-Part1", "train", ("Sitdown",), (SITDOWN,)),
+        ("Home2/02/00-Part1", "test", ("Eat",), ({"start": 1.0, "end": 2.5, "labels": ["Eat"]},)),
+        ("Home2/03/00-Part2", None, (), ()),
+    ]
+    labels = frame_labels(specs[1].tricks, 8)
+    assert labels[:, CLASSES.index("Eat")].tolist() == [0, 0, 1, 1, 1, 1, 1, 0]  # 2.5..6.25 → 2..6
