@@ -21,7 +21,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 #: ``.<name>.<host>.<pid>.<token>.tmp``
@@ -35,7 +35,7 @@ def host_name() -> str:
 
 def timestamped_id() -> str:
     """A unique id that sorts by creation time (UTC), e.g. ``20260115T101500123456Z-3f2a9c1b``."""
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
 
 
 def staging_path(target: Path) -> Path:
