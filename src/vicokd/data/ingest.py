@@ -1,10 +1,15 @@
 """Turning a MultiSensor-Home style dataset into per-sequence arrays, decoding every view once.
 
 For each annotated sequence: decode its five views (frames at 2.5 FPS and 16 kHz mono audio in one
-pass), keep ``n_frames`` = the fewest 2.5-FPS frames over views, and compute audio features and frame
-labels on that frame axis. A sequence with a bad input (missing/corrupt/truncated view, bad record,
-times beyond the video) is left out with a warning naming the file and the problem, or raises in
-strict mode; a file without records or a home left without sequences is a warning.
+pass), check that they are about as long as each other, keep ``n_frames`` = the fewest 2.5-FPS
+frames over views, and compute audio features and frame labels on that frame axis.
+
+A sequence with a bad input is left out with a warning naming the file and the problem, of a kind
+listed in ``PROBLEM_KINDS`` (a malformed or second record; a missing, unreadable, truncated or
+audio-less view; a view cut short; a trick beyond its video; a worker process that died decoding
+it), or raises in strict mode. A file without records is a warning. A home left without a usable
+sequence raises in either mode, naming the home and counting the reasons by kind: a home without
+data cannot be trained.
 """
 
 from __future__ import annotations
