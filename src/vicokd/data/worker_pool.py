@@ -3,10 +3,10 @@
 A worker can die without a Python exception (FFmpeg crashing on a bad file, the kernel's
 out-of-memory killer); ``ProcessPoolExecutor`` then fails every item still pending with
 ``BrokenProcessPool``. Here each item is a future of its own, and each worker notes in a file of
-its own (``<progress folder>/<pid>``) which item, and which file of it, it is working on. When a pool
-breaks, the results already made are kept, the items the dead workers held are run again one at a
-time (so the item that kills its worker is told apart from those a dying pool took down with it),
-and a new pool takes the rest.
+its own (``<progress folder>/<pid>``) which item, and which file of it, it is working on. When a
+pool breaks, the results already made are kept, the items the dead workers held are run again one
+at a time (so the item that kills its worker is told apart from those a dying pool took down with
+it), and a new pool takes the rest.
 """
 
 from __future__ import annotations
