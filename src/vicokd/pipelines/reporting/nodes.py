@@ -6,7 +6,7 @@ file, so a failure anywhere leaves the previous reports as they were (all report
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -276,7 +276,7 @@ def write_summary(
     time, data and mask quality in a few lines, and links; per-model figures stay in the CSVs.
     """
     digits = reporting.digits
-    record = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    record = {"generated": datetime.now(UTC).isoformat(timespec="seconds"),
               "commit": summary.code_version(), "machine": summary.machine_info()}
     settings = {
         "backbone": model.backbone, "T": training.num_frames,
