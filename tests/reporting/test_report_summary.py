@@ -62,8 +62,9 @@ def test_inventory_names_each_missing_slice_with_its_seeds_and_outputs(make_pred
     assert "- `cokd` V_S in Home1: seeds 0, 1 (no predictions and no history)" in text
     assert "no_fd" not in text
     assert "and 1 more (model_inventory.csv)" in summary.missing_models(inventory, shown=2)
+    assert "`cokd` V_S in Home2" not in summary.missing_models(inventory, shown=2)
     complete = summary.inventory({("no_fd", "V_S"): ["Home1"]}, [0, 1], found)
-    assert summary.missing_models(complete).startswith("Every run of the run table has its predictions")
+    assert summary.missing_models(complete).startswith("Every run of the run table has predictions for every")
 
 
 def test_outputs_must_share_a_version(make_predictions):
@@ -120,3 +121,10 @@ def test_teacher_check_line_counts_and_names_where_the_teacher_is_behind():
         "the teacher beats the plain student in 2 of 3 (home, seed, supervision); not in Home1 seed 1 V_F (-1.2).")
     assert summary.teacher_check_line(check[check["margin"] > 0], 1).endswith(
         "in 2 of 2 (home, seed, supervision); smallest margin Home1 seed 0 V_F (+3.0).")
+
+
+def test_split_sizes_per_home_in_one_line():
+    statistics = pd.DataFrame({"home": ["H1", "H1", "H1", "H2", "H2", "H2"],
+                               "split": ["train", "val", "test", "train", "val", "test"],
+                               "sequences": [33, 6, 21, 34, 8, 18]})
+    assert summary.split_sizes(statistics) == "H1 33/6/21, H2 34/8/18"

@@ -171,14 +171,15 @@ def inventory(expected: Mapping[tuple[str, str], Sequence[str]], seeds: Sequence
     return pd.DataFrame(rows, columns=["run", "supervision", "home", "seed", *found])
 
 
-def missing_models(inventory: pd.DataFrame, shown: int = 8) -> str:
+def missing_models(inventory: pd.DataFrame, shown: int = 4) -> str:
     """A markdown list of the slices (run, supervision, home) with a seed the inventory expects but
     is not (entirely) on disk, naming the seeds and outputs missing (the first ``shown`` slices, then
     how many more); or a sentence saying everything is there."""
     kinds = [c for c in inventory.columns if c not in ("run", "supervision", "home", "seed")]
     missing = inventory[~inventory[kinds].all(axis=1)]
     if missing.empty:
-        return "Every run of the run table has its predictions and history for every home and seed."
+        return ("Every run of the run table has predictions for every home and seed. Each has its "
+                "history.")
     lines = [(f"{len(missing)} expected models are not (entirely) on disk; the tables and claims use "
               "the seeds present (train them, e.g. `kedro run --pipelines distill --namespaces <run>`):"), ""]
     slices = list(missing.groupby(["run", "supervision", "home"], sort=False))
@@ -272,8 +273,9 @@ def claims_by_statement(claims: pd.DataFrame) -> pd.DataFrame:
     return counts.rename_axis(columns=None).reset_index()
 
 
-def split_sizes(statistics: pd.DataFrame) -> pd.DataFrame:
-    """Sequences per home and split from :func:`dataset_statistics` (one row per home)."""
+def split_sizes(statistics: pd.DataFrame) -> str:
+    """``Home1 33/6/21, Home2 34/8/18``: train/val/test sequences per home from
+    :func:`dataset_statistics`."""
     table = statistics.pivot(index="home", columns="split", values="sequences")
-    return table[[s for s in ("train", "val", "test") if s in table.columns]].rename_axis(
-        columns=None).reset_index()
+    splits = [s for s in ("train", "val", "test") if s in table.columns]
+    return ", ".join(f"{home} " + "/".join(str(int(row[s])) for s in splits) for home, row in table.iterrows())

@@ -118,7 +118,7 @@ def test_claims_figures_and_summary_on_disk(reported):
     assert lines[2].startswith(f"**Of {len(claims)} claims of the paper tested, ")
     assert "Best student against the teacher — Home1: " in lines[2]
     assert "| ViCoKD | V_F |" in summary and "T 4;" in summary and "torch" in summary
-    assert "Every run of the run table has its predictions and history" in summary
+    assert "Every run of the run table has predictions for every home and seed. Each has its history." in summary
     record = json.loads((report / "report_record.json").read_text())
     assert record["commit"] in summary and record["settings"]["seeds"] == "0"
     own = {"table1_methods.md", "table2_seeds.md", "table3_teacher.md", "table4_ablations.md", "per_class_ap.md",

@@ -306,9 +306,9 @@ def write_summary(
         "Training": (f"{seconds / 60:.1f} min of training over {len(training_summary)} models (per "
                      "model: [training_summary.csv](training_summary.csv)). "
                      + summary.teacher_check_line(summary.teacher_check(training_summary, baseline), digits)),
-        "Sequences per split": _body(tables.to_markdown(summary.split_sizes(dataset_statistics_csv), ""))
-        + "\nShare of person frames seen by two or more views: "
-        + ", ".join(f"{home} {share:.0%}" for home, share in overlap.items() if share is not None) + ".",
+        "Data": f"Sequences train/val/test: {summary.split_sizes(dataset_statistics_csv)}. Share of "
+                "person frames seen by two or more views: "
+                + ", ".join(f"{home} {share:.0%}" for home, share in overlap.items() if share is not None) + ".",
         "Mask quality": _body(mask_quality_table),
     }
     record["settings"] = settings
