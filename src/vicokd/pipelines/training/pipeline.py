@@ -28,10 +28,7 @@ OUTPUTS = ("model", "history", "predictions")
 
 def teacher_models(run: RunSpec, runs: Mapping[str, RunSpec]) -> str:
     """Catalog name of the checkpoints ``run`` distils from (its teacher run's only supervision)."""
-    teacher = runs.get(run.teacher)
-    if teacher is None or teacher.group != "teacher" or len(teacher.supervisions) != 1:
-        raise ValueError(f"runs.{run.name}: teacher {run.teacher!r} must be a run of group 'teacher' "
-                         f"with one supervision level")
+    teacher = runs[run.teacher]
     return output_name(teacher.name, "model", teacher.supervisions[0])
 
 
@@ -75,8 +72,6 @@ def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec], baseline: str) -> Pi
 
 
 def create_pipeline(runs: Mapping[str, RunSpec], baseline: str) -> Pipeline:
-    """Every run of ``runs`` (the resolved run table), in table order; ``baseline`` names the plain
-    student."""
-    if baseline not in runs:
-        raise ValueError(f"baseline {baseline!r} is not a run of the run table")
+    """Every run of ``runs`` (the validated run table: ``run_table.validate_run_table``), in table
+    order; ``baseline`` names the plain student."""
     return sum((run_pipeline(run, runs, baseline) for run in runs.values()), Pipeline([]))
