@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from vicokd.training.run_names import partition_key
+
 
 def machine_info() -> dict[str, Any]:
     """Platform, Python, CPU count, torch version and the accelerator torch sees."""
@@ -149,7 +151,7 @@ def inventory(datasets: Mapping[str, Mapping[str, Any]], homes: Mapping[str, Seq
     partitions beyond the expected ones are listed too)."""
     rows = []
     for name, partitions in datasets.items():
-        expected = [f"{home}/seed{seed}" for home in homes[name] for seed in seeds]
+        expected = [partition_key(home, seed) for home in homes[name] for seed in seeds]
         for key in [*expected, *sorted(set(partitions) - set(expected))]:
             rows.append({"dataset": name, "partition": key, "present": key in partitions})
     return pd.DataFrame(rows, columns=["dataset", "partition", "present"])

@@ -188,8 +188,3 @@ def _pydantic_problem(error: Mapping[str, Any]) -> str:
 def name_rows(table: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each row of a named table (``supervision_levels``) with its ``name`` set."""
     return {name: {**(row or {}), "name": name} for name, row in table.items()}
-
-
-def output_name(run: str, kind: str, supervision: str) -> str:
-    """Catalog name of a run's ``model``, ``history`` or ``predictions`` at one supervision level."""
-    return f"{run}_{kind}_{supervision}"
