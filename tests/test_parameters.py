@@ -22,7 +22,9 @@ from pipelines.synthetic_project import Project
 from vicokd import configuration
 from vicokd.data.ingest import IngestionParameters
 from vicokd.data.splitting import StratificationParameters
+from vicokd.parameters import one_line_list
 from vicokd.simulation.generate import SimulationParameters, SimulationSettings
+from vicokd.training.recipes import FeatureName
 from vicokd.training.run_table import RunSpec
 
 
@@ -73,7 +75,10 @@ def test_the_environments_load_into_typed_blocks(project):
 #: (--params, the key the error names, the key whose sources it lists, what it says)
 BAD_VALUES = [
     ("training.epochs=ten", "training", "training", "epochs\n  Input should be a valid integer"),
-    ("ingestion.homes=Home1", "ingestion", "ingestion", "homes\n  Input should be a valid list"),
+    ("ingestion.homes=Home1++Home2", "ingestion", "ingestion",
+     "homes\n  Value error, 'Home1++Home2' has an empty item"),
+    ("seeds=3-x", "seeds", "seeds", "'3-x' is not a list of integers: write one (4), a range (3-5)"),
+    ("seeds=5-3", "seeds", "seeds", "'5-3': the range 5-3 is empty"),
     ("seed=abc", "seed", "seed", "Input should be a valid integer"),
     ("simulation.overwrite='false'", "simulation", "simulation",
      "overwrite\n  Input should be a valid boolean"),
@@ -140,11 +145,11 @@ def test_a_top_level_key_no_pipeline_reads_is_an_error(project):
 def test_a_plain_typed_input_is_checked_when_no_model_covers_its_block(project):
     """``features`` reads ``ingestion.homes: list[str]`` and nothing of it validates the whole block."""
     with (pytest.raises(ParameterValidationError) as error,
-          session(project, "test", ("ingestion.homes=Home1",)) as kedro_session):
+          session(project, "test", ("ingestion.homes=3",)) as kedro_session):
         kedro_session.run(pipeline_names=["features"])
     message = str(error.value)
     assert "- Parameter 'ingestion.homes': 1 validation error for list[str]" in message
-    assert "Input should be a valid list [type=list_type, input_value='Home1'" in message
+    assert "Input should be a valid list [type=list_type, input_value=3" in message
     assert sources(message, "ingestion.homes") == ["base/parameters_ingestion.yml", "--params"]
 
 
@@ -244,3 +249,36 @@ def test_run_table_overrides_reach_the_pipelines_and_the_nodes_alike(project):
     assert "vicokd.train_V_S" in training_nodes and "teacher.train_AV_F" in training_nodes
     assert student.supervisions == logitkd.supervisions == ["V_S"]
     assert logitkd.recipe.logit.temperature == 2.0
+
+
+@pytest.mark.parametrize(("value", "annotation", "expected"), [
+    ("3-5", list[int], [3, 4, 5]),
+    ("0-2+7", list[int], [0, 1, 2, 7]),
+    (4, list[int], [4]),
+    (" 11 + 12 ", list[int], [11, 12]),
+    ("Home1+Home2", list[str], ["Home1", "Home2"]),
+    ("Home1", list[str] | None, ["Home1"]),
+    ("f_attn+f_av", list[FeatureName], ["f_attn", "f_av"]),
+    ([0, 2], list[int], [0, 2]),  # a list stays itself
+    (None, list[str] | None, None),
+    ("3-5", str, "3-5"),  # not a list: left to the type
+    ("3-5", tuple[int, int], "3-5"),
+])
+def test_a_list_on_one_line(value, annotation, expected):
+    assert one_line_list(value, annotation) == expected
+
+
+def test_lists_on_one_line_reach_typed_blocks_and_plain_inputs(project):
+    loaded = parameters(project, "test", "seeds=1-2", "ingestion.homes=Home2",
+                        "runs.no_fd.homes=Home1+Home2")
+    assert loaded["seeds"] == [1, 2]  # a plain list[int] input
+    assert loaded["ingestion"].homes == ["Home2"]
+    assert loaded["runs"]["no_fd"].homes == ["Home1", "Home2"]
+
+
+def test_a_row_given_on_the_command_line_is_a_run_of_its_own(project):
+    with session(project, "test", ("runs.mykd.base=vicokd",)) as kedro_session:
+        mykd = kedro_session.load_context().params["runs"]["mykd"]
+        assert {node.name for node in pipelines["distill"].filter(node_namespaces=["mykd"]).nodes} == {
+            "mykd.train_V_F", "mykd.train_V_S"}
+    assert (mykd.name, mykd.base, mykd.label) == ("mykd", "vicokd", "ViCoKD")

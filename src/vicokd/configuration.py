@@ -14,7 +14,8 @@
   block that fails Kedro's validation is reported with the configuration files that define it, and
   a top-level key that no pipeline reads (a typo, ``foo=1``) is an error rather than silently
   ignored. Kedro validates only ``params:`` inputs typed with a model; the context also validates,
-  just as strictly, those typed with a plain type (``seed: int``, ``homes: list[str]``).
+  just as strictly, those typed with a plain type (``seed: int``, ``homes: list[str]``), and hands
+  the nodes a list written on one line (``seeds=3-5``, ``vicokd.parameters``) as the list it is.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from kedro.pipeline import Pipeline
 from kedro.validation import ParameterValidationError, TypeExtractor
 from pydantic import TypeAdapter, ValidationError
 
+from vicokd.parameters import one_line_list
 from vicokd.training.run_table import RunTableError, name_rows, validate_run_table
 
 PARAMETERS = "parameters"
@@ -157,19 +159,29 @@ def plain_parameter_types(scope: Mapping[str, Pipeline]) -> dict[str, Any]:
             for key, hint in hinted_parameters(node) if key.split(".")[0] not in modelled}
 
 
-def plain_type_errors(parameters: Mapping[str, Any], types: Mapping[str, Any]) -> dict[str, str]:
-    """Pydantic's message for each key of ``types`` whose value in ``parameters`` is not strictly
-    of its type (nothing is coerced: ``"10"`` is not an ``int``, ``"false"`` not a ``bool``)."""
-    errors = {}
+def plain_typed_values(parameters: Mapping[str, Any],
+                       types: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The value of each key of ``types`` in ``parameters`` strictly of its type (nothing is
+    coerced: ``"10"`` is not an ``int``, ``"false"`` not a ``bool``; a list may be written on one
+    line, ``vicokd.parameters``), and pydantic's message for each key whose value is not."""
+    values, errors = {}, {}
     for key, hint in types.items():
         value = _lookup(parameters, key)
         if value is _ABSENT:
             continue  # Kedro reports a missing input itself
         try:
-            TypeAdapter(hint).validate_python(value, strict=True)
-        except ValidationError as error:
+            values[key] = TypeAdapter(hint).validate_python(one_line_list(value, hint), strict=True)
+        except (ValidationError, ValueError) as error:
             errors[key] = str(error)
-    return errors
+    return values, errors
+
+
+def _assign(parameters: dict[str, Any], key: str, value: Any) -> None:
+    """Set the dotted ``key`` of nested dicts ``parameters`` to ``value``."""
+    *blocks, last = key.split(".")
+    for block in blocks:
+        parameters = parameters[block]
+    parameters[last] = value
 
 
 class ProjectContext(KedroContext):
@@ -194,7 +206,7 @@ class ProjectContext(KedroContext):
                     f"- '{key}' ({where_defined(self.config_loader, key)})" for key in unknown))
         names = self._pipelines_to_validate  # the pipelines of the run (None: all), as Kedro scopes
         scope = dict(pipelines) if names is None else {name: pipelines[name] for name in names}
-        plain = plain_type_errors(raw, plain_parameter_types(scope))
+        values, plain = plain_typed_values(raw, plain_parameter_types(scope))
         try:
             validated = super()._get_validated_params()
             problems, keys = [], []
@@ -204,6 +216,8 @@ class ProjectContext(KedroContext):
             keys = [key.split(".")[0]
                     for key in re.findall(r"^- Parameter '([^']+)'", str(error), re.MULTILINE)]
         if not (problems or plain):
+            for key, value in values.items():
+                _assign(validated, key, value)
             return validated
         raise validation_error(
             self.config_loader,
