@@ -112,8 +112,8 @@ def run(env: str, pipelines: list[str], conf_source: Path | None = None,
 def settings_of(params: dict[str, Any]) -> dict[str, Any]:
     """The settings shown beside the table."""
     training, model, ingestion = params["training"], params["model"], params["ingestion"]
-    longer = ", ".join(f"{name} {row['training']['epochs']}" for name, row in params["runs"].items()
-                       if "epochs" in (row.get("training") or {}))
+    longer = ", ".join(f"{name} {run.training['epochs']}" for name, run in params["runs"].items()
+                       if "epochs" in run.training)
     encoders = {f"{modality} encoder": f"{encoder['pretrained'] or 'random init'}, "
                                        f"{'fine-tuned' if encoder['trainable'] else 'frozen'}"
                 for modality, encoder in (("visual", model["visual_encoder"]),

@@ -15,6 +15,7 @@ import pandas as pd
 from vicokd.reporting.claims import VERDICTS
 from vicokd.reporting.intervals import Model, Replicates
 from vicokd.reporting.tables import format_estimate
+from vicokd.training.run_names import partition_key
 
 
 def machine_info() -> dict[str, Any]:
@@ -160,7 +161,7 @@ def inventory(expected: Mapping[tuple[str, str], Sequence[str]], seeds: Sequence
     """
     rows = []
     for (run, supervision), homes in expected.items():
-        keys = [f"{home}/seed{seed}" for home in homes for seed in seeds]
+        keys = [partition_key(home, seed) for home in homes for seed in seeds]
         on_disk = set().union(*(set(partitions.get((run, supervision), ())) for partitions in found.values()))
         for key in [*keys, *sorted(on_disk - set(keys))]:
             home, seed = key.split("/")

@@ -22,7 +22,8 @@ from vicokd.reporting.attention import attention_maps
 from vicokd.reporting.intervals import Model, Replicates
 from vicokd.reporting.paper import paper_results
 from vicokd.reporting.settings import ReportingSettings
-from vicokd.training.run_table import RunSpec, output_name
+from vicokd.training.run_names import dataset_name
+from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
 
 #: Partitions of one run's outputs at one supervision level: ``<home>/seed<k> -> loader``.
@@ -61,7 +62,7 @@ def collect_predictions(runs: dict[str, Any], homes: list[str], seeds: list[int]
     for run in run_table.values():
         for supervision in run.supervisions:
             for kind, on_disk in found.items():
-                partitions = outputs[f"{kind}__{output_name(run.name, kind, supervision)}"]
+                partitions = outputs[f"{kind}__{dataset_name(run.name, kind, supervision)}"]
                 on_disk[(run.name, supervision)] = sorted(partitions)
     predictions = {k.removeprefix("predictions__"): v for k, v in outputs.items() if k.startswith("predictions__")}
     loaded = {f"{name}/{key}": load() for name, partitions in predictions.items()
