@@ -240,7 +240,8 @@ def ingest_dataset(
         specs.extend(annotations.sequences)
     results = _ingest_all(specs, str(dataset_root), settings)
     kept_per_home: Counter[str] = Counter()
-    for result in tqdm(results, total=len(specs), desc="ingestion", unit="sequence"):
+    for result in tqdm(results, total=len(specs), desc="ingestion", unit="sequence",
+                       disable=None):  # a bar on a terminal only
         if isinstance(result, RecordingError):
             _skip(report, result, settings.strict)
             continue

@@ -21,6 +21,7 @@ from vicokd.data.clips import ClipSources
 from vicokd.datasets.locking import run_lock
 from vicokd.datasets.staging import timestamped_id
 from vicokd.models import ModelConfig, build_model, model_signature
+from vicokd.progress import stage
 from vicokd.tracking import ParentRun, active_parent, track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.distributed import launch
@@ -34,6 +35,9 @@ from vicokd.training.settings import TrainingSettings
 from vicokd.training.workers import worker_pool
 
 log = logging.getLogger(__name__)
+
+#: The progress stage (:mod:`vicokd.progress`) that counts the trained models of a Kedro run.
+TRAINING_STAGE = "training"
 
 #: Columns that identify one trained model in histories and predictions.
 IDENTITY = ("run", "label", "group", "base", "teacher", "supervision", "backbone", "home", "seed")
@@ -235,13 +239,21 @@ def train_run(
     else:
         results = (train_model(sources, job) for job in jobs)
     outputs: tuple[dict, dict, dict] = ({}, {}, {})
-    for job, trained in zip(jobs, results):
-        if trained is None:
-            continue
-        key = partition_key(job.home, job.seed)
-        for store, value in zip(outputs, (trained.checkpoint, trained.history, trained.predictions)):
-            store[key] = value
+    with stage(TRAINING_STAGE, len(jobs), "model", settings.progress, log_items=True) as progress:
+        for job, trained in zip(jobs, results):
+            progress.advance(job.name)
+            if trained is None:
+                continue
+            key = partition_key(job.home, job.seed)
+            for store, value in zip(outputs, (trained.checkpoint, trained.history,
+                                              trained.predictions)):
+                store[key] = value
     return outputs
+
+
+def models_to_train(run: RunSpec, homes: Iterable[str], seeds: Iterable[int]) -> int:
+    """How many models :func:`train_run` trains for ``run`` at one supervision level."""
+    return len(run.trained_homes(homes)) * len(list(seeds))
 
 
 def check_teacher_margin(teacher: Mapping[str, Any], baseline: Mapping[str, Any], run: str) -> float:
