@@ -28,7 +28,8 @@ LONG = "Saved " + "/".join(["data/06_models/runs/vicokd/V_S/Home1/seed0"] * 6) +
 @pytest.fixture
 def restored_logging():
     """Every logger's handlers, level and propagation as they were before the test."""
-    loggers = [logging.getLogger(), *(logger for logger in logging.Logger.manager.loggerDict.values()
+    named = logging.Logger.manager.loggerDict.values()
+    loggers = [logging.getLogger(), *(logger for logger in named
                                       if isinstance(logger, logging.Logger))]
     state = [(logger, list(logger.handlers), logger.level, logger.propagate) for logger in loggers]
     yield
@@ -167,7 +168,8 @@ def test_the_training_stage_counts_every_model_of_the_pipeline():
     pipeline = create_pipeline(runs, baseline="student")
     catalog = DataCatalog({"params:ingestion.homes": MemoryDataset(["Home1", "Home2"]),
                            "params:seeds": MemoryDataset([0, 1, 2]),
-                           **{f"params:runs.{name}": MemoryDataset(row) for name, row in rows.items()}})
+                           **{f"params:runs.{name}": MemoryDataset(row)
+                              for name, row in rows.items()}})
     # teacher: 2 homes × 3 seeds; student: 2 levels × 2 homes × 3 seeds; ablation: 1 home × 3 seeds
     assert training_stage_size(pipeline, catalog) == 6 + 12 + 3
     assert training_stage_size(pipeline.only_nodes_with_tags("ablation"), catalog) == 3
