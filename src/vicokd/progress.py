@@ -25,6 +25,9 @@ from tqdm.auto import tqdm
 
 log = logging.getLogger(__name__)
 
+#: The stage that counts the models a Kedro run trains (its training nodes, their worker pools).
+TRAINING_STAGE = "training"
+
 #: Stages announced by :func:`plan_stage` (their arguments), and those of them opened, by name.
 _PLANNED: dict[str, dict[str, Any]] = {}
 _OPEN: dict[str, Progress] = {}

@@ -21,7 +21,7 @@ from vicokd.data.clips import ClipSources
 from vicokd.datasets.locking import run_lock
 from vicokd.datasets.staging import timestamped_id
 from vicokd.models import ModelConfig, build_model, model_signature
-from vicokd.progress import stage
+from vicokd.progress import TRAINING_STAGE, stage
 from vicokd.tracking import ParentRun, active_parent, track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.distributed import launch
@@ -36,8 +36,8 @@ from vicokd.training.workers import worker_pool
 
 log = logging.getLogger(__name__)
 
-#: The progress stage (:mod:`vicokd.progress`) that counts the trained models of a Kedro run.
-TRAINING_STAGE = "training"
+#: The selected epoch's scores: in the checkpoint's metadata, and as ``best_*`` in MLflow.
+SCORES = ("val_map", "test_map", "val_seq_map", "test_seq_map")
 
 #: Columns that identify one trained model in histories and predictions.
 IDENTITY = ("run", "label", "group", "base", "teacher", "supervision", "backbone", "home", "seed")
@@ -150,6 +150,8 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
                       parent=job.tracking) as tracker):
         result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
                      fingerprint, tracker=tracker, fabric=fabric)
+        best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
+        tracker.log_selected(result.best_epoch, {key: float(best[key]) for key in SCORES})
         tracker.set_tags({"fingerprint": fingerprint, "best_epoch": result.best_epoch,
                           "checkpoint": f"{output_name(job.run.name, 'model', job.supervision.name)}/"
                                         f"{partition_key(job.home, job.seed)}"})
@@ -163,11 +165,9 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
          for split in ("val", "test")],
         ignore_index=True,
     )
-    best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
     metadata = {
         **job.identity, **version, "recipe": job.run.recipe.model_dump(), "fingerprint": str(fingerprint),
-        "best_epoch": result.best_epoch,
-        **{key: float(best[key]) for key in ("val_map", "test_map", "val_seq_map", "test_seq_map")},
+        "best_epoch": result.best_epoch, **{key: float(best[key]) for key in SCORES},
     }
     checkpoint = make_checkpoint(model, result.state_dict, metadata)
     history = result.history.assign(**job.identity, **version)
@@ -249,11 +249,6 @@ def train_run(
                                               trained.predictions)):
                 store[key] = value
     return outputs
-
-
-def models_to_train(run: RunSpec, homes: Iterable[str], seeds: Iterable[int]) -> int:
-    """How many models :func:`train_run` trains for ``run`` at one supervision level."""
-    return len(run.trained_homes(homes)) * len(list(seeds))
 
 
 def check_teacher_margin(teacher: Mapping[str, Any], baseline: Mapping[str, Any], run: str) -> float:
