@@ -65,6 +65,15 @@ def test_the_file_log_gets_plain_unwrapped_lines(tmp_path, restored_logging):
     assert lines[2].endswith("WARNING vicokd.test: coloured warning")
 
 
+def test_the_log_files_folder_is_made_when_missing(tmp_path, restored_logging):
+    config = _project_logging(tmp_path)
+    config["handlers"]["file"]["filename"] = str(tmp_path / "logs" / "vicokd.log")
+    logging.config.dictConfig(config)  # a project copy without logs/: the file opens lazily
+    readable_logs()
+    logging.getLogger("vicokd.test").warning("first line")
+    assert (tmp_path / "logs" / "vicokd.log").read_text().endswith("vicokd.test: first line\n")
+
+
 def test_a_rich_console_that_is_not_a_terminal_becomes_a_plain_one(restored_logging):
     stream = io.StringIO()
     root = logging.getLogger("vicokd.test.console")

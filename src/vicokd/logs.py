@@ -6,7 +6,8 @@ lines in ``logs/vicokd.log``. Two things a YAML file cannot express are done her
 - :func:`readable_logs` (called by ``settings.py``): when the console is not a terminal (the output
   is redirected to a file), Kedro's rich handler gives way to a plain one in the log file's format,
   since rich would wrap every line at 80 columns and pad it with spaces; plain handlers drop
-  terminal colour codes (MLflow colours its warnings, ultralytics its prefixes).
+  terminal colour codes (MLflow colours its warnings, ultralytics its prefixes); the log file's
+  folder is made when missing (``logs/`` of the project folder).
 - :func:`worker_logging`: the ``initializer`` and ``initargs`` of a process pool whose workers log
   through this process's handlers. A spawned worker inherits no logging configuration; here each
   worker puts its records on a queue, and a thread of this process hands them to the logger of the
@@ -21,6 +22,7 @@ import multiprocessing
 import re
 from logging.handlers import QueueHandler, QueueListener
 from multiprocessing.context import BaseContext
+from pathlib import Path
 from typing import Any
 
 from rich.logging import RichHandler
@@ -54,15 +56,18 @@ def _file_format(root: logging.Logger) -> logging.Formatter:
 
 
 def readable_logs(root: logging.Logger | None = None) -> None:
-    """Plain console lines when the console is not a terminal, and no terminal codes in plain lines.
+    """Plain console lines when the console is not a terminal, no terminal codes in plain lines,
+    and a folder for each log file.
 
     Each rich handler of ``root`` (default: the root logger) whose console is not a terminal is
     replaced by a ``logging.StreamHandler`` on the same stream, at the same level, in the log
-    file's format; every plain handler gets :func:`strip_terminal_codes`. Calling it again changes
-    nothing.
+    file's format; every plain handler gets :func:`strip_terminal_codes`; the folder of each file
+    handler's file is made (files open at their first record). Calling it again changes nothing.
     """
     root = root or logging.getLogger()
     for handler in list(root.handlers):
+        if isinstance(handler, logging.FileHandler):
+            Path(handler.baseFilename).parent.mkdir(parents=True, exist_ok=True)
         if isinstance(handler, RichHandler) and not handler.console.is_terminal:
             plain = logging.StreamHandler(handler.console.file)
             plain.setLevel(handler.level)

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,15 +27,19 @@ from vicokd.datasets.locking import run_lock
 from vicokd.datasets.staging import staged_folder
 from vicokd.metrics import mean_average_precision
 from vicokd.models import ModelConfig
-from vicokd.models.encoders import AudioEncoder, VisualEncoder
+from vicokd.models.encoders import (
+    AudioEncoder,
+    Modality,
+    VisualEncoder,
+    build_encoder,
+    build_encoder_from,
+)
 from vicokd.parameters import Parameters
 from vicokd.progress import stage
 from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Step
 from vicokd.training.settings import TrainingSettings
-
-Modality = Literal["visual", "audio"]
 
 
 class FrameItems(Dataset):
@@ -124,15 +128,6 @@ class PretrainedEncoder:
     model: PreTrainedModel
     best_epoch: int
     val_map: float
-
-
-def build_encoder(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
-    """The ``modality`` encoder of ``config``'s architecture, randomly initialised and trainable."""
-    if modality == "visual":
-        return VisualEncoder(config.visual_encoder.model_copy(
-            update={"pretrained": None, "trainable": True}), config.dim)
-    return AudioEncoder(config.audio_encoder.model_copy(
-        update={"pretrained": None, "trainable": True}), config.dim)
 
 
 def pretrain_encoder(
@@ -250,9 +245,3 @@ def prepare_encoders(
                                 "val_items": len(items["val"])}
     return record
 
-
-def build_encoder_from(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
-    """The ``modality`` encoder exactly as ``config`` describes it (pretrained weights loaded)."""
-    if modality == "visual":
-        return VisualEncoder(config.visual_encoder, config.dim)
-    return AudioEncoder(config.audio_encoder, config.dim)
