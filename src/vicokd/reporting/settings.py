@@ -13,7 +13,7 @@ class AttentionSettings(Parameters):
 
     sequence_id: str | None  # null: the test sequence of each home with the most labelled actions
     query_frames: PositiveInt  # query frames of the cross-modal attention figure
-    shown_frames: PositiveInt  # frames of the saliency figure (those most views see the person in)
+    shown_frames: PositiveInt  # saliency figure: frames where its class is active, scored highest
     models: dict[str, str]  # run -> supervision level drawn, in this order
 
 

@@ -202,17 +202,20 @@ def build_claims(model_metrics: pd.DataFrame, model_replicates: Replicates, runs
 
 
 def plot_map_curves(**histories: Partitions) -> Figure:
-    """Figure 3: validation and test mAP per epoch of the teachers and methods (the ablations have
-    Table 4), per home; with several seeds, their mean and a band ± one std."""
+    """Figure 3: validation and test mAP per epoch of Table 1's models (the teacher the methods
+    distil from, drawn in every panel, and every comparison method), one panel per home,
+    supervision level and split; with several seeds, their mean and a band ± one std."""
     frames = _load_all(histories)
-    frames = frames[frames["group"] != "ablation"]
-    curves = frames.groupby(["label", "supervision", "home", "epoch"], sort=False)[list(figures.HISTORY_METRICS)]
-    table = curves.mean().join(curves.std(), rsuffix="_std").reset_index()
-    labelled = {f"{label} {supervision}": runs
-                for (label, supervision), runs in table.groupby(["label", "supervision"], sort=False)}
+    frames = frames[frames["run"].isin(tables.method_runs(frames))]
+    curves = frames.groupby(["label", "supervision", "home", "epoch"],
+                            sort=False)[list(figures.HISTORY_METRICS)]
+    table = (curves.mean().join(curves.std(), rsuffix="_std").reset_index()
+             .rename(columns={"label": "method"}))
+    references = list(dict.fromkeys(frames.loc[frames["group"] == "teacher", "label"]))
     seeds = frames["seed"].nunique()
-    title = "Sequence-level mAP per epoch (Figure 3)" + (f": mean of {seeds} seeds, band ± std" if seeds > 1 else "")
-    return figures.map_curves(labelled, title=title)
+    title = ("Sequence-level mAP per epoch (Figure 3)"
+             + (f": mean of {seeds} seeds, band ± std" if seeds > 1 else ""))
+    return figures.map_curves(table, references, title=title)
 
 
 def _attention_sequence(sequences: pd.DataFrame, splits: pd.DataFrame, home: str, chosen: str | None) -> str:
@@ -257,8 +260,8 @@ def plot_attention_maps(
         )
         shown = sorted(set(np.linspace(0, len(indices) - 1, settings.query_frames).round().astype(int)))
         plots[f"{home}.png"] = figures.attention_figure(
-            weights, clip, shown, title=f"{sequence_id}: cross-modal attention (frame indices {indices[shown].tolist()})"
-        )
+            weights, clip, shown, title=f"{sequence_id}: cross-modal attention (2.5-FPS frames)",
+            frame_numbers=indices.tolist())
     return plots
 
 
@@ -354,9 +357,11 @@ def plot_saliency_maps(
 ) -> tuple[dict[str, Figure], str, pd.DataFrame]:
     """Figure 4 as the paper draws it, ``{home}.png``: each view's frames of one test sequence with
     the spatial saliency (Grad-CAM on the ViT's patch tokens) of each model of
-    ``reporting.attention.models`` (first seed) and the true person box; and, beyond the paper, the
-    share of each model's saliency inside the true person box over every visible (view, frame) of
-    every test sequence, per home (markdown, csv; empty without ground truth)."""
+    ``reporting.attention.models`` (first seed) and the true person box, at the frames where the
+    explained class (the clip's most frequent) is active that the models score highest, one colour
+    scale per model; and, beyond the paper, the share of each model's saliency inside the true
+    person box over every visible (view, frame) of every test sequence, per home (markdown, csv;
+    empty without ground truth)."""
     settings = reporting.attention
     plots, shares = {}, []
     for home, key in _first_shared_partitions(models).items():
@@ -370,25 +375,46 @@ def plot_saliency_maps(
         for sequence_id in sorted(test):
             indices, clip, audio = human_centric.clip_inputs(frames[sequence_id], log_mels[sequence_id],
                                                              training.num_frames)
-            class_index = human_centric.explained_class(frame_labels[sequence_id])
+            labels = np.asarray(frame_labels[sequence_id])[indices]  # (T, C): the frames seen
+            class_index = human_centric.explained_class(labels)
             maps = human_centric.saliency_maps(checkpoints, clip, audio, class_index)
             truth = _truth_on_clip(person_truth, sequence_id, frames[sequence_id].shape[1], indices)
             if truth is not None:
                 shares.append(human_centric.human_centric_shares(maps, *truth).assign(
                     home=home, sequence_id=sequence_id))
             if sequence_id == shown_sequence:
-                visible = truth[0] if truth is not None else np.ones(clip.shape[:2], bool)
-                plots[f"{home}.png"] = figures.saliency_figure(
-                    clip.permute(0, 1, 3, 4, 2).numpy(), maps,
-                    human_centric.shown_frames(visible, settings.shown_frames),
-                    truth[1] if truth is not None else None,
-                    title=f"{sequence_id}: Grad-CAM of {CLASSES[class_index]} (white: true person box)")
+                plots[f"{home}.png"] = _saliency_plot(checkpoints, clip, audio, maps, labels,
+                                                      class_index, indices, truth, sequence_id,
+                                                      settings.shown_frames)
     table = _share_table(shares)
     note = ("Share (%) of each model's Grad-CAM saliency inside the true person box, mean over every "
             "(view, frame) of the test sequences where the simulator says the person is visible; "
             "`uniform` is the box's mean area, what a map spread evenly would score.")
     return plots, tables.to_markdown(table, "Human-centric saliency (Figure 4, measured)", note,
                                      reporting.digits), table
+
+
+#: What Figure 4 asks the reader to look at.
+SALIENCY_CAPTION = (
+    "Frames where the explained class is happening, those the models score highest (p: each "
+    "model's probability of the class at that frame). Each model has one colour scale over all its "
+    "views: a view it draws no evidence from stays blue. Look for whether the red falls on the "
+    "person (white box), and whether a model draws on views where no one is visible.")
+
+
+def _saliency_plot(checkpoints: Mapping[str, Mapping[str, Any]], clip: Any, audio: Any,
+                   maps: Mapping[str, np.ndarray], labels: np.ndarray, class_index: int,
+                   indices: np.ndarray, truth: tuple[np.ndarray, np.ndarray] | None,
+                   sequence_id: str, count: int) -> Figure:
+    """Figure 4 of one clip: ``count`` frames where ``class_index`` is active (``labels`` ``(T, C)``)
+    that the models score highest, each model's maps on one colour scale."""
+    scores = human_centric.class_scores(checkpoints, clip, audio, class_index)
+    shown = human_centric.shown_frames(labels[:, class_index] > 0,
+                                       np.mean(list(scores.values()), axis=0), count)
+    return figures.saliency_figure(
+        clip.permute(0, 1, 3, 4, 2).numpy(), maps, shown, truth[1] if truth is not None else None,
+        title=f"{sequence_id}: Grad-CAM of {CLASSES[class_index]} (white: true person box)",
+        frame_numbers=indices.tolist(), scores=scores, caption=SALIENCY_CAPTION)
 
 
 def _truth_on_clip(person_truth: pd.DataFrame, sequence_id: str, n_frames: int,
