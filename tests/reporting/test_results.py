@@ -63,16 +63,13 @@ def test_the_readme_block_is_what_the_writer_writes_and_nothing_else_changes(tmp
     block = results.readme_block(results.Reports(reports), results_link=str(page))
     assert readme.read_text() == README.format(block=block)  # only the block changed
     # The README holds the verdict counts and a link; the tables stay in docs/results.md.
-    assert block.splitlines() == [
-        results.START,
-        f"<!-- written by `python -m vicokd.reporting.results` from {reports}: regenerate, do not edit -->",
-        "**Of 3 claims of the paper tested, 1 agree, 1 disagrees and 1 is undecided** (seeds 0, 1, 2; "
-        "intervals 95% over test sequences and seeds; commit `abc123def456`, 2026-12-03 09:24 UTC, "
-        "Linux-test (2 CPUs, cpu)); the median half-width of the sequence-level Δ intervals of Table 1 "
-        "is 4.0 mAP points (over 2).",  # (7 − (−1)) / 2 in both homes
-        "Every table with its intervals, the claims one by one and what they support: "
-        f"[{page}]({page}).",
-        results.END]
+    counts = ("**Of 3 claims of the paper tested, 1 agree, 1 disagrees and 1 is undecided** (seeds 0, 1, 2; "
+              "intervals 95% over test sequences and seeds; commit `abc123def456`, 2026-12-03 09:24 UTC, "
+              "Linux-test (2 CPUs, cpu)); the median half-width of the sequence-level Δ intervals of "
+              "Table 1 is 4.0 mAP points (over 2).")  # (7 − (−1)) / 2 in both homes
+    link = f"Every table with its intervals, the claims one by one and what they support: [{page}]({page})."
+    source = f"<!-- written by `python -m vicokd.reporting.results` from {reports}: regenerate, do not edit -->"
+    assert block.splitlines() == [results.START, source, counts, link, results.END]
 
     text = page.read_text()
     assert "commit `abc123def456`, 2026-12-03 09:24 UTC, Linux-test (2 CPUs, cpu)" in text
