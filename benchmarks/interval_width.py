@@ -55,13 +55,33 @@ def median_half_width(tables: dict[str, pd.DataFrame], replicates: int, seed: in
 
 def keep(tables: dict[str, pd.DataFrame], sequences: set[str] | None = None,
          seeds: tuple[int, ...] | None = None) -> dict[str, pd.DataFrame]:
-    return {name: t[(sequences is None or t["sequence_id"].isin(sequences))
-                    & (seeds is None or t["seed"].isin(seeds))] for name, t in tables.items()}
+    """``tables`` restricted to ``sequences`` and ``seeds`` (None: all)."""
+    kept = {}
+    for name, table in tables.items():
+        if sequences is not None:
+            table = table[table["sequence_id"].isin(sequences)]
+        if seeds is not None:
+            table = table[table["seed"].isin(seeds)]
+        kept[name] = table
+    return kept
 
 
 def features(n: float, k: int) -> list[float]:
     """The model's terms in M, I, S (see the module docstring)."""
     return [(k - 1) / k**2, (k - 1) / (k**2 * n) + 1 / (k * n), 1 / n]
+
+
+def fit(observed: list[tuple[float, int, float]]) -> np.ndarray:
+    """``(M, I, S)`` by least squares on hw² from ``(test-sequence factor, seeds, half-width)``."""
+    x = np.array([features(n, k) for n, k, _ in observed])
+    return np.linalg.lstsq(x, np.array([w**2 for *_, w in observed]), rcond=None)[0]
+
+
+def predict(coef: np.ndarray, n: float, k: int, shrink: bool = False) -> float:
+    """The model's half-width at ``n``× the test sequences and ``k`` seeds; ``shrink``: the seeds'
+    spread M divided by ``n`` (models trained on ``n``× the data)."""
+    m, i, s = coef
+    return float(np.sqrt(np.dot(features(n, k), [m / n if shrink else m, i, s])))
 
 
 def main() -> None:
@@ -91,16 +111,13 @@ def main() -> None:
             observed.append((share, k, float(np.mean(medians))))
             print(f"test sequences {share:4.0%}, seeds {k}: median half-width {observed[-1][2]:.2f} "
                   f"(mean of {len(medians)})", flush=True)
-    x = np.array([features(n, k) for n, k, _ in observed])
-    coef = np.linalg.lstsq(x, np.array([w**2 for *_, w in observed]), rcond=None)[0]
-    fitted = np.sqrt(np.clip(x @ coef, 0, None))
-    print(f"fit: M {coef[0]:.1f}, I {coef[1]:.1f}, S {coef[2]:.1f}; largest miss "
-          f"{np.max(np.abs(fitted - [w for *_, w in observed])):.2f} points")
+    coef = fit(observed)
+    miss = max(abs(predict(coef, n, k) - w) for n, k, w in observed)
+    print(f"fit: M {coef[0]:.1f}, I {coef[1]:.1f}, S {coef[2]:.1f}; largest miss {miss:.2f} points")
     for spec in args.predict:
         n, k = float(spec.split(":")[0]), int(spec.split(":")[1])
-        kept = np.sqrt(np.dot(features(n, k), coef))
-        shrunk = np.sqrt(np.dot(features(n, k), coef * [1 / n, 1, 1]))
-        print(f"{n:.2f}x the test sequences, {k} seeds: {kept:.2f} (M kept), {shrunk:.2f} (M / n)")
+        print(f"{n:.2f}x the test sequences, {k} seeds: {predict(coef, n, k):.2f} (M kept), "
+              f"{predict(coef, n, k, shrink=True):.2f} (M / n)")
 
 
 if __name__ == "__main__":
