@@ -13,6 +13,7 @@ from kedro.pipeline import Pipeline
 from vicokd.configuration import RUNS, run_table_parameters
 from vicokd.pipelines import (
     features,
+    inference,
     ingestion,
     masking,
     pretraining,
@@ -40,6 +41,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "teacher": trained.only_nodes_with_tags("teacher"),
         "distill": trained.only_nodes_with_tags("distill"),
         "reporting": reporting.create_pipeline(runs, parameters["reporting"]["attention"]["models"]),
+        "inference": inference.create_pipeline(runs),
     }
     flow = ("simulation", "ingestion", "stratification", "masking", "pretraining", "features",
             "training", "reporting")

@@ -1,0 +1,41 @@
+"""``inference`` pipeline: the student chosen by ``inference.model`` over every recording under
+``inference.recordings`` (``kedro run --pipelines inference --params inference.recordings=<folder>``).
+
+It calibrates the model on its home's validation split (window and per-class thresholds, stored
+beside the models), exports it (``data/06_models/exported``) and writes per recording its frame
+scores, action segments and timeline picture. See docs/inference.md.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kedro.pipeline import Node, Pipeline
+
+from vicokd.pipelines.inference import nodes
+from vicokd.training.run_table import RunSpec, output_name
+
+
+def model_inputs(runs: Mapping[str, RunSpec]) -> dict[str, str]:
+    """Every run's checkpoints at every supervision level, as node inputs by keyword."""
+    return {name: name for run in runs.values() for name in
+            (output_name(run.name, "model", supervision) for supervision in run.supervisions)}
+
+
+def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
+    """The inference nodes; ``runs`` (the resolved run table) names the checkpoints to choose from."""
+    return Pipeline([
+        Node(nodes.select_model, {"inference": "params:inference", "homes": "params:ingestion.homes",
+                                  **model_inputs(runs)},
+             "inference_checkpoint", name="select_inference_model"),
+        Node(nodes.calibrate_model,
+             ["inference_checkpoint", "sequences", "splits", "frames", "log_mels", "frame_labels",
+              "params:inference", "params:training.num_frames"],
+             ["model_calibrations", "inference_calibration"], name="calibrate_model"),
+        Node(nodes.export_model, ["inference_checkpoint", "inference_calibration", "params:inference",
+                                  "params:ingestion"],
+             "exported_students", name="export_model"),
+        Node(nodes.run_inference, ["inference_checkpoint", "inference_calibration", "params:inference",
+                                   "params:ingestion"],
+             ["inference_frame_scores", "inference_segments", "inference_timelines",
+              "inference_report"], name="run_inference"),
+    ], tags=["inference"])
