@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from vicokd.data.annotations import RecordingError
 from vicokd.data.ingest import IngestionSettings
 from vicokd.inference.export import FrameScorer
-from vicokd.inference.recordings import decode_recordings, find_recordings
+from vicokd.inference.recordings import FoundRecordings, decode_recordings
 from vicokd.inference.segments import annotation_segments, frame_segments
 from vicokd.inference.timeline import timeline_figure
 from vicokd.inference.windows import score_recording
@@ -45,10 +45,10 @@ def frame_score_table(recording: str, scores: np.ndarray, classes: list[str], fp
 
 
 def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, Any],
-                     recordings: str | Path, settings: IngestionSettings,
+                     found: FoundRecordings, recordings: str | Path, settings: IngestionSettings,
                      batch_size: int) -> InferenceOutputs:
-    """Run the student of ``checkpoint`` over every recording under ``recordings``
-    (:func:`~vicokd.inference.recordings.find_recordings`) with the window and thresholds of its
+    """Run the student of ``checkpoint`` over the recordings ``found`` under the folder
+    ``recordings`` (:func:`~vicokd.inference.recordings.find_recordings`) with the window and thresholds of its
     ``calibration`` (:func:`~vicokd.inference.calibration.calibrate`), decoding as ingestion does
     with ``settings``; ``batch_size`` windows per forward pass. No audio and no masks are read.
 
@@ -58,7 +58,6 @@ def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, An
     if checkpoint["with_audio"]:
         raise ValueError(f"{calibration['model']} hears audio: inference runs visual-only students "
                          "(choose a V_F or V_S model in inference.model)")
-    found = find_recordings(recordings)
     scorer = FrameScorer(model_from_checkpoint(checkpoint))
     classes, fps = list(calibration["classes"]), float(calibration["sample_fps"])
     thresholds = [calibration["thresholds"][c] for c in classes]

@@ -2,7 +2,8 @@
 
 A 2.5-FPS frame ``f`` is a sample at ``f / fps`` seconds; a run of frames ``a..b`` whose score of a
 class reaches its threshold becomes the segment ``[(a - ½) / fps, (b + ½) / fps]`` (each frame stands
-for the interval centred on it), clipped to the recording, scored by the mean score of its frames.
+for the interval centred on it; no segment starts before 0 s), scored by the mean score of its
+frames.
 Imports nothing of the project: the exported model's loader uses it.
 """
 from __future__ import annotations
@@ -59,12 +60,11 @@ def frame_segments(scores: np.ndarray, thresholds: Sequence[float], classes: Seq
                    fps: float) -> pd.DataFrame:
     """The segments (module docstring) of ``scores`` ``(n, C)``: columns ``class, start, end,
     score`` (seconds), sorted by start then class."""
-    n_frames = scores.shape[0]
     rows = []
     for c, name in enumerate(classes):
         for first, last in _runs(scores[:, c] >= thresholds[c]):
             rows.append({"class": name, "start": max(0.0, (first - 0.5) / fps),
-                         "end": min(n_frames / fps, (last + 0.5) / fps),
+                         "end": (last + 0.5) / fps,
                          "score": float(scores[first:last + 1, c].mean())})
     table = pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS))
     return table.sort_values(["start", "class"], kind="stable").reset_index(drop=True)

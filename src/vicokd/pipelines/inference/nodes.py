@@ -16,8 +16,17 @@ from vicokd.inference.checkpoints import Partitions, choose_checkpoint, model_na
 from vicokd.inference.export import export_student
 from vicokd.inference.exported import ExportedStudent
 from vicokd.inference.infer import infer_recordings
+from vicokd.inference.recordings import FoundRecordings, find_recordings
 from vicokd.inference.settings import InferenceParameters
 from vicokd.training.checkpoints import model_from_checkpoint
+
+
+def find_new_recordings(inference: InferenceParameters) -> FoundRecordings:
+    """The recordings under ``inference.recordings`` (both layouts), before any model is loaded."""
+    if inference.recordings is None:
+        raise ValueError("Parameter 'inference.recordings' is not set: run "
+                         "`kedro run --pipelines inference --params inference.recordings=<folder>`")
+    return find_recordings(inference.recordings)
 
 
 def select_model(inference: InferenceParameters, homes: list[str], **models: Partitions) -> dict[str, Any]:
@@ -52,15 +61,13 @@ def export_model(checkpoint: dict[str, Any], calibration: dict[str, Any], infere
     return {model_name(checkpoint["metadata"]): exported}
 
 
-def run_inference(checkpoint: dict[str, Any], calibration: dict[str, Any], inference: InferenceParameters,
-                  ingestion: IngestionParameters) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame],
-                                                           dict[str, Figure], dict[str, Any]]:
-    """Frame scores, segments and a timeline per recording under ``inference.recordings``, and the
-    report of what was processed and left out."""
-    if inference.recordings is None:
-        raise ValueError("Parameter 'inference.recordings' is not set: run "
-                         "`kedro run --pipelines inference --params inference.recordings=<folder>`")
+def run_inference(checkpoint: dict[str, Any], calibration: dict[str, Any], recordings: FoundRecordings,
+                  inference: InferenceParameters, ingestion: IngestionParameters
+                  ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, Figure],
+                             dict[str, Any]]:
+    """Frame scores, segments and a timeline per recording found under ``inference.recordings``,
+    decoded as ``ingestion`` decodes, and the report of what was processed and left out."""
     torch.set_num_threads(inference.num_threads)
-    outputs = infer_recordings(checkpoint, calibration, inference.recordings, ingestion.settings,
-                               inference.window.batch_size)
+    outputs = infer_recordings(checkpoint, calibration, recordings, inference.recordings,
+                               ingestion.settings, inference.window.batch_size)
     return outputs.frame_scores, outputs.segments, outputs.timelines, outputs.report

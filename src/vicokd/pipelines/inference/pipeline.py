@@ -24,6 +24,8 @@ def model_inputs(runs: Mapping[str, RunSpec]) -> dict[str, str]:
 def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
     """The inference nodes; ``runs`` (the resolved run table) names the checkpoints to choose from."""
     return Pipeline([
+        Node(nodes.find_new_recordings, "params:inference", "inference_recordings",
+             name="find_new_recordings"),
         Node(nodes.select_model, {"inference": "params:inference", "homes": "params:ingestion.homes",
                                   **model_inputs(runs)},
              "inference_checkpoint", name="select_inference_model"),
@@ -34,8 +36,8 @@ def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
         Node(nodes.export_model, ["inference_checkpoint", "inference_calibration", "params:inference",
                                   "params:ingestion"],
              "exported_students", name="export_model"),
-        Node(nodes.run_inference, ["inference_checkpoint", "inference_calibration", "params:inference",
-                                   "params:ingestion"],
+        Node(nodes.run_inference, ["inference_checkpoint", "inference_calibration",
+                                   "inference_recordings", "params:inference", "params:ingestion"],
              ["inference_frame_scores", "inference_segments", "inference_timelines",
               "inference_report"], name="run_inference"),
     ], tags=["inference"])
