@@ -12,6 +12,7 @@ from kedro.pipeline import Pipeline
 
 from vicokd.configuration import RUNS, run_table_parameters
 from vicokd.pipelines import (
+    evaluation,
     features,
     inference,
     ingestion,
@@ -42,6 +43,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "distill": trained.only_nodes_with_tags("distill"),
         "reporting": reporting.create_pipeline(runs, parameters["reporting"]["attention"]["models"]),
         "inference": inference.create_pipeline(runs),
+        "evaluation": evaluation.create_pipeline(runs),
     }
     flow = ("simulation", "ingestion", "stratification", "masking", "pretraining", "features",
             "training", "reporting")

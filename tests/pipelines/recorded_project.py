@@ -1,7 +1,7 @@
-"""A project copy whose data comes from real mp4 recordings: the test environment's simulated
-evaluation homes, ingested and split, masked with the simulator's truth (no detector to train), with
-randomly initialised frozen encoders (no pretraining home to simulate) and the plain student trained
-(V_F and V_S, one epoch). Built once per test session and shared by
+"""A project copy whose data comes from real mp4 recordings: the test environment's simulated homes,
+ingested and split, masked with the simulator's truth (no detector to train), the encoders
+pretrained and cached as the default flow does, and the plain student trained (V_F and V_S, one
+epoch). Built once per test session and shared by
 the inference and evaluation tests; read-only for them (copy it to change anything)."""
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ DATASET_ROOT = "01_raw/multisensor_home"
 #: The run trained in it.
 RUN = "student"
 #: The parameters of every session that builds it.
-PARAMETERS = {"masking": {"source": "truth"}, "simulation": {"extra_homes": []},
-              "pretraining": {"homes": []},
-              "model": {"visual_encoder": {"pretrained": None}, "audio_encoder": {"pretrained": None}}}
+PARAMETERS = {"masking": {"source": "truth"}}
 
 _built: dict[Path, Project] = {}
 

@@ -5,11 +5,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from vicokd.inference.settings import ModelChoice
-from vicokd.training.run_table import output_name
+from vicokd.training.run_table import RunSpec, output_name
 from vicokd.training.runs import partition_key
 
 #: ``<home>/seed<k> -> loader`` of one run's checkpoints at one supervision level.
 Partitions = Mapping[str, Callable[[], Any]]
+
+
+def model_datasets(runs: Mapping[str, RunSpec]) -> list[str]:
+    """Catalog names of every run's checkpoints at every supervision level, in run-table order."""
+    return [output_name(run.name, "model", supervision)
+            for run in runs.values() for supervision in run.supervisions]
 
 
 def model_key(choice: ModelChoice, homes: list[str]) -> tuple[str, str]:

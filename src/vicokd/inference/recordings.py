@@ -146,23 +146,30 @@ def _add_folder_recording(found: FoundRecordings, folder: Path, relative: str, n
     found.recordings.append(Recording(name, paths))
 
 
-def _decode(recording: Recording, root: str,
+def _decode(spec: SequenceSpec, root: str,
             settings: IngestionSettings) -> IngestedSequence | tuple[str, str]:
-    """The decoded recording, or the ``(file, problem)`` of its RecordingError (which does not
+    """The decoded sequence, or the ``(file, problem)`` of its RecordingError (which does not
     survive pickling back from a worker process: its ``__init__`` takes two arguments)."""
     try:
-        return ingest_sequence(recording.spec(Path(root)), root, settings)
+        return ingest_sequence(spec, root, settings)
     except RecordingError as problem:
         return problem.path, problem.problem
 
 
-def decode_recordings(recordings: list[Recording], root: str | Path, settings: IngestionSettings
-                      ) -> Iterator[tuple[Recording, IngestedSequence | RecordingError]]:
-    """Each recording decoded by ingestion's code (frames at 2.5 FPS, ``settings.image_size``), in
+def decode_specs(specs: list[SequenceSpec], root: str | Path, settings: IngestionSettings
+                 ) -> Iterator[IngestedSequence | RecordingError]:
+    """Each sequence decoded by ingestion's code (frames at 2.5 FPS, ``settings.image_size``), in
     order, in ``settings.num_workers`` processes; a bad view gives its RecordingError instead."""
     work = partial(_decode, root=str(root), settings=settings)
-    workers = min(settings.num_workers, len(recordings))
+    workers = min(settings.num_workers, len(specs))
     with spawned_pool(workers) if workers > 1 else nullcontext() as pool:
-        results = pool.map(work, recordings) if pool is not None else map(work, recordings)
-        for recording, result in zip(recordings, results):
-            yield recording, RecordingError(*result) if isinstance(result, tuple) else result
+        results = pool.map(work, specs) if pool is not None else map(work, specs)
+        for result in results:
+            yield RecordingError(*result) if isinstance(result, tuple) else result
+
+
+def decode_recordings(recordings: list[Recording], root: str | Path, settings: IngestionSettings
+                      ) -> Iterator[tuple[Recording, IngestedSequence | RecordingError]]:
+    """Each recording with its decoded views or RecordingError (:func:`decode_specs`)."""
+    specs = [recording.spec(Path(root)) for recording in recordings]
+    yield from zip(recordings, decode_specs(specs, root, settings))

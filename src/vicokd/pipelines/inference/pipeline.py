@@ -11,14 +11,9 @@ from collections.abc import Mapping
 
 from kedro.pipeline import Node, Pipeline
 
+from vicokd.inference.checkpoints import model_datasets
 from vicokd.pipelines.inference import nodes
-from vicokd.training.run_table import RunSpec, output_name
-
-
-def model_inputs(runs: Mapping[str, RunSpec]) -> dict[str, str]:
-    """Every run's checkpoints at every supervision level, as node inputs by keyword."""
-    return {name: name for run in runs.values() for name in
-            (output_name(run.name, "model", supervision) for supervision in run.supervisions)}
+from vicokd.training.run_table import RunSpec
 
 
 def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
@@ -27,7 +22,7 @@ def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
         Node(nodes.find_new_recordings, "params:inference", "inference_recordings",
              name="find_new_recordings"),
         Node(nodes.select_model, {"inference": "params:inference", "homes": "params:ingestion.homes",
-                                  **model_inputs(runs)},
+                                  **{name: name for name in model_datasets(runs)}},
              "inference_checkpoint", name="select_inference_model"),
         Node(nodes.calibrate_model,
              ["inference_checkpoint", "sequences", "splits", "frames", "log_mels", "frame_labels",
