@@ -19,7 +19,8 @@ from vicokd.models import build_model
 TOLERANCE = 1e-5
 VIEWS, T, SIZE = 5, 4, (32, 32)
 METADATA = {"model": "student/V_S/Home1/seed0", "classes": [f"c{i}" for i in range(16)], "sample_fps": 2.5,
-            "num_frames": T, "frame_step": 2, "hop": 2, "views": VIEWS, "image_size": list(SIZE),
+            "num_frames": T, "frame_step": 2, "hop": 2, "batch_size": 3, "views": VIEWS,
+            "image_size": list(SIZE),
             "thresholds": {f"c{i}": 0.5 for i in range(16)}}
 
 

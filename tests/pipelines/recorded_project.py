@@ -25,8 +25,8 @@ def recorded_project(factory: pytest.TempPathFactory) -> Project:
     session = factory.getbasetemp()
     if session not in _built:
         project = Project.copy_of_repository(factory.mktemp("recorded_project"))
-        project.run(["simulation", "ingestion", "stratification", "masking", "pretraining", "features"],
-                    PARAMETERS)
+        project.run(["simulation", "ingestion", "stratification", "masking", "pretraining",
+                     "features"], PARAMETERS)
         project.run(["training"], PARAMETERS, namespaces=[RUN])
         _built[session] = project
     return _built[session]

@@ -61,8 +61,9 @@ def calibrate(checkpoint: Mapping[str, Any], sequences: pd.DataFrame, splits: pd
     hop = hop_frames(num_frames, window.overlap)
     scorer = FrameScorer(model_from_checkpoint(checkpoint))
     with_audio = bool(checkpoint["with_audio"])
-    scores = [score_recording(scorer, np.asarray(frames[i]), num_frames, step, hop, window.batch_size,
-                              np.asarray(log_mels[i]) if with_audio else None) for i in validation]
+    scores = [score_recording(scorer, np.asarray(frames[i]), num_frames, step, hop,
+                              window.batch_size, np.asarray(log_mels[i]) if with_audio else None)
+              for i in validation]
     targets = [np.asarray(frame_labels[i]) for i in validation]
     thresholds, f1, fitted = choose_thresholds(np.concatenate(scores), np.concatenate(targets),
                                                candidates)

@@ -27,7 +27,8 @@ def model_key(choice: ModelChoice, homes: list[str]) -> tuple[str, str]:
 
 def model_name(metadata: Mapping[str, Any]) -> str:
     """``vicokd/V_S/Home1/seed0``: a checkpoint's model among all trained ones."""
-    return f"{metadata['run']}/{metadata['supervision']}/{partition_key(metadata['home'], metadata['seed'])}"
+    key = partition_key(metadata["home"], metadata["seed"])
+    return f"{metadata['run']}/{metadata['supervision']}/{key}"
 
 
 def choose_checkpoint(models: Mapping[str, Partitions], choice: ModelChoice, homes: list[str],

@@ -26,7 +26,7 @@ from vicokd.inference.recordings import decode_specs
 from vicokd.inference.segments import annotation_segments, frame_segments
 from vicokd.inference.windows import score_recording
 from vicokd.models.feature_cache import embed_sequence
-from vicokd.reporting.tables import evaluate_predictions
+from vicokd.reporting import tables
 from vicokd.training.checkpoints import model_from_checkpoint
 from vicokd.training.evaluation import predict, predictions_table
 from vicokd.training.runs import IDENTITY
@@ -78,7 +78,8 @@ def read_labelled(dataset_root: str | Path, homes: Iterable[str], settings: Inge
     return LabelledSequences(table, frames, log_mels, labels, left_out)
 
 
-def _encoder_inputs(encoder: Any, arrays: Mapping[str, np.ndarray], batch_size: int) -> Mapping[str, np.ndarray]:
+def _encoder_inputs(encoder: Any, arrays: Mapping[str, np.ndarray],
+                    batch_size: int) -> Mapping[str, np.ndarray]:
     """What training fed the model through ``encoder``: its cached float16 embeddings when frozen,
     the raw arrays when fine-tuned."""
     if encoder.trainable:
@@ -113,13 +114,15 @@ def evaluate_checkpoint(checkpoint: Mapping[str, Any], data: LabelledSequences, 
     metadata = checkpoint["metadata"]
     with_audio = bool(checkpoint["with_audio"])
     visual = _encoder_inputs(model.visual_encoder, data.frames, feature_batch_size)
-    audio = _encoder_inputs(model.audio_encoder, data.log_mels, feature_batch_size) if with_audio else None
-    clips = MultiViewClipDataset(data.table, frames=visual, audio=audio, frame_labels=data.frame_labels,
-                                 num_frames=num_frames, sampling="uniform")
+    audio = (_encoder_inputs(model.audio_encoder, data.log_mels, feature_batch_size)
+             if with_audio else None)
+    clips = MultiViewClipDataset(data.table, frames=visual, audio=audio,
+                                 frame_labels=data.frame_labels, num_frames=num_frames,
+                                 sampling="uniform")
     identity = {key: metadata[key] for key in (*IDENTITY, "model_version")}
     predictions = predictions_table(predict(model, clips, with_audio, eval_batch_size, autocast),
                                     identity, split)
-    metrics = evaluate_predictions({calibration["model"]: predictions}, split=split)
+    metrics = tables.evaluate_predictions({calibration["model"]: predictions}, split=split)
     scorer = FrameScorer(model)
     thresholds = [calibration["thresholds"][c] for c in CLASSES]
     found, truth = [], []
@@ -135,3 +138,29 @@ def evaluate_checkpoint(checkpoint: Mapping[str, Any], data: LabelledSequences, 
     for position, (key, value) in enumerate({**identity, "split": split}.items()):
         segment_map.insert(position, key, value)
     return Evaluation(metrics, segments, segment_map)
+
+
+def evaluation_report(result: Evaluation, metadata: Mapping[str, Any], model: str, where: str,
+                      left_out: list[dict[str, str]], digits: int) -> tuple[pd.DataFrame, str, str]:
+    """Reporting's per-class table (csv rows and markdown) of ``result``, and the markdown report:
+    the model (``model``, its ``metadata``), the sequences scored (``where``, ``left_out``), its
+    mAP per level, per-class AP and segment-level detection mAP."""
+    per_class = tables.per_class_table(result.metrics)
+    per_class_md = tables.to_markdown(per_class, "Per-class AP", f"Sequence-level AP (%) per class "
+                                      f"on {where} (— : no positive sequence).", 1)
+    levels = result.metrics[["level", "n_rows", "map"]].rename(columns={"map": "mAP"})
+    dropped = (f" Left out: {len(left_out)} ({'; '.join(i['file'] for i in left_out)})."
+               if left_out else "")
+    report = "\n".join([
+        f"# Evaluation of {model} ({metadata['label']} {metadata['supervision']})", "",
+        f"Model version {metadata['model_version']}, scored on {where}.{dropped}", "",
+        tables.to_markdown(levels, "Macro mAP", "Sequence level (the paper's metric), frame level "
+                           "and frame predictions max-pooled over time, as reporting scores them.",
+                           digits),
+        per_class_md,
+        tables.to_markdown(result.segment_map[["tiou", "map"]].rename(columns={"map": "mAP"}),
+                           "Segment-level detection mAP",
+                           "ActivityNet-style detection mAP (%) of the segments found with the "
+                           "model's validation thresholds, at each temporal IoU.", digits),
+    ])
+    return per_class, per_class_md, report

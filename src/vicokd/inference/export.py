@@ -41,7 +41,8 @@ def example_clip(views: int, num_frames: int, image_size: tuple[int, int], clips
                          generator=generator)
 
 
-def export_student(model: nn.Module, metadata: Mapping[str, Any], tolerance: float) -> ExportedStudent:
+def export_student(model: nn.Module, metadata: Mapping[str, Any],
+                   tolerance: float) -> ExportedStudent:
     """``model`` (a visual-only student, eval mode) exported on clips of the metadata's ``views``,
     ``num_frames`` and ``image_size`` with a dynamic number of clips, checked against the PyTorch
     model on :func:`example_clip` (largest absolute score difference recorded as
@@ -50,8 +51,9 @@ def export_student(model: nn.Module, metadata: Mapping[str, Any], tolerance: flo
         raise ValueError("Only visual-only students are exported (this model hears audio)")
     scorer = FrameScorer(model).eval()
     clip = example_clip(metadata["views"], metadata["num_frames"], tuple(metadata["image_size"]))
+    clip = clip.to(next(model.parameters()).device)  # a program runs on the device it was traced on
     clips = torch.export.Dim("clips", min=1, max=MAX_CLIPS)
-    with torch.no_grad():  # traced without gradients: the frozen encoders' grad-mode switches vanish
+    with torch.no_grad():  # traced without gradients: no grad-mode switch left in the graph
         program = torch.export.export(scorer, (clip,), dynamic_shapes={"frames": {0: clips}})
         difference = float((program.module()(clip) - scorer(clip)).abs().max())
     if not difference <= tolerance:

@@ -35,7 +35,8 @@ class InferenceOutputs:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def frame_score_table(recording: str, scores: np.ndarray, classes: list[str], fps: float) -> pd.DataFrame:
+def frame_score_table(recording: str, scores: np.ndarray, classes: list[str],
+                      fps: float) -> pd.DataFrame:
     """``recording, frame, time`` (seconds) and one column per class of ``scores`` ``(n, C)``."""
     table = pd.DataFrame(scores, columns=classes)
     table.insert(0, "time", np.arange(len(scores)) / fps)
@@ -48,9 +49,10 @@ def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, An
                      found: FoundRecordings, recordings: str | Path, settings: IngestionSettings,
                      batch_size: int) -> InferenceOutputs:
     """Run the student of ``checkpoint`` over the recordings ``found`` under the folder
-    ``recordings`` (:func:`~vicokd.inference.recordings.find_recordings`) with the window and thresholds of its
-    ``calibration`` (:func:`~vicokd.inference.calibration.calibrate`), decoding as ingestion does
-    with ``settings``; ``batch_size`` windows per forward pass. No audio and no masks are read.
+    ``recordings`` (:func:`~vicokd.inference.recordings.find_recordings`) with the window and
+    thresholds of its ``calibration`` (:func:`~vicokd.inference.calibration.calibrate`), decoding
+    as ingestion does with ``settings``; ``batch_size`` windows per forward pass. No audio and no
+    masks are read.
 
     A recording that cannot be decoded is logged and listed in the report with the file and the
     problem; the others are processed. Raises RecordingError when none can be.
@@ -77,7 +79,8 @@ def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, An
                                  calibration["frame_step"], calibration["hop"], batch_size)
         segments = frame_segments(scores, thresholds, classes, fps)
         annotation = None if recording.tricks is None else annotation_segments(recording.tricks)
-        outputs.frame_scores[recording.name] = frame_score_table(recording.name, scores, classes, fps)
+        outputs.frame_scores[recording.name] = frame_score_table(recording.name, scores, classes,
+                                                                 fps)
         outputs.segments[recording.name] = segments
         outputs.timelines[f"{recording.name}.png"] = timeline_figure(
             scores, segments, classes, fps, f"{recording.name}: {calibration['model']}", annotation)

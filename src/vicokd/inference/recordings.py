@@ -80,7 +80,8 @@ class _Annotations:
     def __init__(self) -> None:
         self._homes: dict[Path, dict[tuple[str, str, int], tuple[dict[str, Any], ...]]] = {}
 
-    def tricks(self, session_dir: Path, video_id: str, part: int) -> tuple[dict[str, Any], ...] | None:
+    def tricks(self, session_dir: Path, video_id: str,
+               part: int) -> tuple[dict[str, Any], ...] | None:
         home_dir = session_dir.parent
         if home_dir not in self._homes:
             all_labels, splits = home_annotation_files(home_dir)

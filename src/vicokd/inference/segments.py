@@ -1,9 +1,9 @@
 """Per-class thresholds chosen on validation frames, and action segments from frame scores.
 
-A 2.5-FPS frame ``f`` is a sample at ``f / fps`` seconds; a run of frames ``a..b`` whose score of a
-class reaches its threshold becomes the segment ``[(a - ½) / fps, (b + ½) / fps]`` (each frame stands
-for the interval centred on it; no segment starts before 0 s), scored by the mean score of its
-frames.
+A 2.5-FPS frame ``f`` is a sample at ``f / fps`` seconds; a run of frames ``a..b`` whose score of
+a class reaches its threshold becomes the segment ``[(a - ½) / fps, (b + ½) / fps]`` (each frame
+stands for the interval centred on it; no segment starts before 0 s), scored by the mean score of
+its frames.
 Imports nothing of the project: the exported model's loader uses it.
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ import pandas as pd
 SEGMENT_COLUMNS = ("class", "start", "end", "score")
 
 
-def f1_scores(scores: np.ndarray, targets: np.ndarray, threshold: float) -> tuple[np.ndarray, float]:
+def f1_scores(scores: np.ndarray, targets: np.ndarray,
+              threshold: float) -> tuple[np.ndarray, float]:
     """Per-class F1 ``(C,)`` of ``scores >= threshold`` against ``targets`` (both ``(N, C)``), and
     the micro F1 over all classes pooled (0 where nothing is predicted or true)."""
     predicted = scores >= threshold

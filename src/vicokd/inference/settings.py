@@ -24,7 +24,7 @@ class WindowSettings(Parameters):
     """How a recording is covered by windows of ``T`` frames (:mod:`vicokd.inference.windows`)."""
 
     frame_step: PositiveInt | None  # frames between a window's neighbours; null: as in training
-    overlap: Annotated[float, Field(ge=0.0, lt=1.0)]  # share of a window that the next one also covers
+    overlap: Annotated[float, Field(ge=0.0, lt=1.0)]  # share of a window the next one also covers
     batch_size: PositiveInt  # windows per forward pass
 
 
@@ -45,6 +45,6 @@ class EvaluationParameters(Parameters):
 
     dataset_root: str  # one folder per home in the MultiSensor-Home layout, with annotations
     homes: list[str] | None  # null: the model's own home
-    split: Literal["all", "train", "val", "test"]  # all: every annotated sequence; else the splits table's
+    split: Literal["all", "train", "val", "test"]  # all: every annotated sequence, else one split
     model: ModelChoice
     tiou_thresholds: Annotated[list[Annotated[float, Field(gt=0.0, le=1.0)]], Field(min_length=1)]

@@ -25,7 +25,7 @@ def timeline_figure(scores: np.ndarray, segments: pd.DataFrame, classes: Sequenc
     """Classes × time of one recording.
 
     Args:
-        scores: ``(n, C)`` frame scores in [0, 1] (frame ``f`` at ``f / fps`` s), drawn as a heat map.
+        scores: ``(n, C)`` frame scores in [0, 1] (frame ``f`` at ``f / fps`` s), a heat map.
         segments: the detected segments (``class, start, end, score``), outlined on it.
         annotation: the true segments (``class, start, end``) or None; drawn in a second panel on
             the same class and time axes, the detected segments outlined there too.
@@ -33,8 +33,9 @@ def timeline_figure(scores: np.ndarray, segments: pd.DataFrame, classes: Sequenc
     classes = list(classes)
     panels = 1 if annotation is None else 2
     duration = scores.shape[0] / fps
-    figure, axes = plt.subplots(panels, 1, figsize=(max(8.0, min(24.0, duration / 4)), 4.2 * panels),
-                                sharex=True, sharey=True, squeeze=False)
+    width = max(8.0, min(24.0, duration / 4))
+    figure, axes = plt.subplots(panels, 1, figsize=(width, 4.2 * panels), sharex=True, sharey=True,
+                                squeeze=False)
     heat = axes[0, 0]
     image = heat.imshow(scores.T, aspect="auto", origin="lower", cmap="viridis", vmin=0.0, vmax=1.0,
                         interpolation="nearest", extent=(-0.5 / fps, duration - 0.5 / fps, -0.5,

@@ -30,7 +30,7 @@ def _uniform_positions(length: int, num_frames: int) -> np.ndarray:
 
 
 def window_step(n_frames: int, num_frames: int, frame_step: int) -> int:
-    """Frames between two neighbours of a window: ``clamp(n_frames // num_frames, 1, frame_step)``."""
+    """Frames between neighbours of a window: ``clamp(n_frames // num_frames, 1, frame_step)``."""
     return int(min(max(n_frames // num_frames, 1), frame_step))
 
 
@@ -54,7 +54,8 @@ def window_indices(n_frames: int, num_frames: int, frame_step: int, hop: int) ->
     return np.stack(windows).astype(np.int64)
 
 
-def average_over_windows(window_scores: np.ndarray, windows: np.ndarray, n_frames: int) -> np.ndarray:
+def average_over_windows(window_scores: np.ndarray, windows: np.ndarray,
+                         n_frames: int) -> np.ndarray:
     """``(n_frames, C)``: each frame's mean score over every window position that holds it.
 
     Args:

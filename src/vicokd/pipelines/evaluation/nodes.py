@@ -1,4 +1,4 @@
-"""Nodes of the ``evaluation`` pipeline: catalog datasets in, ``vicokd.inference`` library, reports out."""
+"""Nodes of the ``evaluation`` pipeline: catalog datasets in, ``vicokd.inference``, reports out."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -11,15 +11,15 @@ import torch
 from vicokd.data.ingest import IngestionParameters
 from vicokd.inference.calibration import calibrate
 from vicokd.inference.checkpoints import Partitions, choose_checkpoint
-from vicokd.inference.evaluation import evaluate_checkpoint, read_labelled
+from vicokd.inference.evaluation import evaluate_checkpoint, evaluation_report, read_labelled
 from vicokd.inference.settings import EvaluationParameters, InferenceParameters
-from vicokd.reporting import tables
 from vicokd.reporting.settings import ReportingSettings
 from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
 
 
-def select_model(evaluation: EvaluationParameters, homes: list[str], **models: Partitions) -> dict[str, Any]:
+def select_model(evaluation: EvaluationParameters, homes: list[str],
+                 **models: Partitions) -> dict[str, Any]:
     """The checkpoint ``evaluation.model`` names among every run's ``models``."""
     return choose_checkpoint(models, evaluation.model, homes, "evaluation.model")
 
@@ -31,15 +31,15 @@ def calibrate_model(checkpoint: dict[str, Any], sequences: pd.DataFrame, splits:
     """The window and thresholds the model is deployed with (``inference.window``, chosen on its
     home's validation split, as the inference pipeline stores them)."""
     torch.set_num_threads(inference.num_threads)
-    return calibrate(checkpoint, sequences, splits, frames, log_mels, frame_labels, inference.window,
-                     num_frames, inference.threshold_candidates)
+    return calibrate(checkpoint, sequences, splits, frames, log_mels, frame_labels,
+                     inference.window, num_frames, inference.threshold_candidates)
 
 
 def evaluate_model(checkpoint: dict[str, Any], calibration: dict[str, Any], splits: pd.DataFrame,
                    evaluation: EvaluationParameters, ingestion: IngestionParameters,
                    training: TrainingSettings, runs: dict[str, Any], feature_batch_size: int,
-                   reporting: ReportingSettings) -> tuple[pd.DataFrame, str, pd.DataFrame, pd.DataFrame,
-                                                          pd.DataFrame, str]:
+                   reporting: ReportingSettings
+                   ) -> tuple[pd.DataFrame, str, pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
     """The model scored on ``evaluation.dataset_root``: metrics in reporting's format (every level,
     per-class AP), the per-class table (markdown, csv), the segments found, segment-level detection
     mAP per tIoU and a markdown report of it all.
@@ -61,23 +61,6 @@ def evaluate_model(checkpoint: dict[str, Any], calibration: dict[str, Any], spli
                                  calibration, evaluation.tiou_thresholds)
     where = (f"{len(data.table)} sequences of {', '.join(homes)} under {evaluation.dataset_root} "
              f"(split: {evaluation.split})")
-    per_class = tables.per_class_table(result.metrics)
-    per_class_md = tables.to_markdown(
-        per_class, "Per-class AP", f"Sequence-level AP (%) per class on {where} (— : no positive "
-        "sequence).", 1)
-    levels = result.metrics[["level", "n_rows", "map"]].rename(columns={"map": "mAP"})
-    report = "\n".join([
-        f"# Evaluation of {calibration['model']} ({metadata['label']} {metadata['supervision']})", "",
-        f"Model version {metadata['model_version']}, scored on {where}."
-        + (f" Left out: {len(data.left_out)} ({'; '.join(i['file'] for i in data.left_out)})."
-           if data.left_out else ""), "",
-        tables.to_markdown(levels, "Macro mAP", "Sequence level (the paper's metric), frame level and "
-                           "frame predictions max-pooled over time, as reporting scores them.",
-                           reporting.digits),
-        per_class_md,
-        tables.to_markdown(result.segment_map[["tiou", "map"]].rename(columns={"map": "mAP"}),
-                           "Segment-level detection mAP",
-                           "ActivityNet-style detection mAP (%) of the segments found with the "
-                           "model's validation thresholds, at each temporal IoU.", reporting.digits),
-    ])
+    per_class, per_class_md, report = evaluation_report(result, metadata, calibration["model"],
+                                                        where, data.left_out, reporting.digits)
     return result.metrics, per_class_md, per_class, result.segments, result.segment_map, report

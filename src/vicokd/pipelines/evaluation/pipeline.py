@@ -1,6 +1,6 @@
-"""``evaluation`` pipeline: the model chosen by ``evaluation.model`` scored on the annotated sequences
-under ``evaluation.dataset_root`` (``kedro run --pipelines evaluation``), with reporting's metrics and
-a segment-level detection mAP. See docs/inference.md."""
+"""``evaluation`` pipeline: the model chosen by ``evaluation.model`` scored on the annotated
+sequences under ``evaluation.dataset_root`` (``kedro run --pipelines evaluation``), with reporting's
+metrics and a segment-level detection mAP. See docs/inference.md."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,11 +13,11 @@ from vicokd.training.run_table import RunSpec
 
 
 def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
-    """The evaluation nodes; ``runs`` (the resolved run table) names the checkpoints to choose from."""
+    """The evaluation nodes; ``runs`` (the resolved run table) names the checkpoints."""
     models = {name: name for name in model_datasets(runs)}
     return Pipeline([
-        Node(nodes.select_model, {"evaluation": "params:evaluation", "homes": "params:ingestion.homes",
-                                  **models},
+        Node(nodes.select_model, {"evaluation": "params:evaluation",
+                                  "homes": "params:ingestion.homes", **models},
              "evaluation_checkpoint", name="select_evaluation_model"),
         Node(nodes.calibrate_model,
              ["evaluation_checkpoint", "sequences", "splits", "frames", "log_mels", "frame_labels",

@@ -1,4 +1,4 @@
-"""Nodes of the ``inference`` pipeline: catalog datasets in, ``vicokd.inference`` library, outputs out."""
+"""Nodes of the ``inference`` pipeline: catalog datasets in, ``vicokd.inference``, outputs out."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -29,7 +29,8 @@ def find_new_recordings(inference: InferenceParameters) -> FoundRecordings:
     return find_recordings(inference.recordings)
 
 
-def select_model(inference: InferenceParameters, homes: list[str], **models: Partitions) -> dict[str, Any]:
+def select_model(inference: InferenceParameters, homes: list[str],
+                 **models: Partitions) -> dict[str, Any]:
     """The checkpoint ``inference.model`` names among every run's ``models``."""
     return choose_checkpoint(models, inference.model, homes, "inference.model")
 
@@ -46,7 +47,8 @@ def calibrate_model(checkpoint: dict[str, Any], sequences: pd.DataFrame, splits:
     return {record["model"]: record}, record
 
 
-def export_model(checkpoint: dict[str, Any], calibration: dict[str, Any], inference: InferenceParameters,
+def export_model(checkpoint: dict[str, Any], calibration: dict[str, Any],
+                 inference: InferenceParameters,
                  ingestion: IngestionParameters) -> dict[str, ExportedStudent]:
     """The student exported with ``torch.export`` for frames of ``ingestion.image_size``, with its
     calibration (``<run>/<supervision>/<home>/seed<k>.pt2``); nothing when ``inference.export`` is
@@ -55,14 +57,17 @@ def export_model(checkpoint: dict[str, Any], calibration: dict[str, Any], infere
         return {}
     torch.set_num_threads(inference.num_threads)
     metadata = {**calibration, "views": NUM_VIEWS, "image_size": list(ingestion.image_size),
+                "batch_size": inference.window.batch_size,
                 "identity": {k: v for k, v in checkpoint["metadata"].items()
                              if k not in ("architectures", "recipe")}}
-    exported = export_student(model_from_checkpoint(checkpoint), metadata, inference.parity_tolerance)
+    exported = export_student(model_from_checkpoint(checkpoint), metadata,
+                              inference.parity_tolerance)
     return {model_name(checkpoint["metadata"]): exported}
 
 
-def run_inference(checkpoint: dict[str, Any], calibration: dict[str, Any], recordings: FoundRecordings,
-                  inference: InferenceParameters, ingestion: IngestionParameters
+def run_inference(checkpoint: dict[str, Any], calibration: dict[str, Any],
+                  recordings: FoundRecordings, inference: InferenceParameters,
+                  ingestion: IngestionParameters
                   ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, Figure],
                              dict[str, Any]]:
     """Frame scores, segments and a timeline per recording found under ``inference.recordings``,
