@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from vicokd.data.annotations import CLASSES, SAMPLE_FPS
 from vicokd.data.clips import join_splits
@@ -39,7 +40,7 @@ def training_frame_step(training_lengths: Sequence[int], num_frames: int) -> int
 def calibrate(checkpoint: Mapping[str, Any], sequences: pd.DataFrame, splits: pd.DataFrame,
               frames: Mapping[str, np.ndarray], log_mels: Mapping[str, np.ndarray],
               frame_labels: Mapping[str, np.ndarray], window: WindowSettings, num_frames: int,
-              candidates: Sequence[float]) -> dict[str, Any]:
+              candidates: Sequence[float], device: torch.device) -> dict[str, Any]:
     """The calibration record of ``checkpoint`` (JSON-ready): the model's name and
     ``model_version``, ``num_frames``, ``frame_step``, ``hop``, ``sample_fps``, ``classes``, per
     class ``thresholds``, ``fitted`` (False: no validation positive, the pooled choice) and
@@ -49,6 +50,7 @@ def calibrate(checkpoint: Mapping[str, Any], sequences: pd.DataFrame, splits: pd
         sequences, splits: the ``sequences`` and ``splits`` tables; the model's home's train
             sequences give the frame spacing, its val sequences the thresholds.
         frames, log_mels, frame_labels: the ingestion stores (log-mels only for a model that hears).
+        device: where the model scores.
     """
     metadata = checkpoint["metadata"]
     table = join_splits(sequences, splits)
@@ -59,7 +61,7 @@ def calibrate(checkpoint: Mapping[str, Any], sequences: pd.DataFrame, splits: pd
     step = window.frame_step or training_frame_step(
         home.loc[home["split"] == "train", "n_frames"].tolist(), num_frames)
     hop = hop_frames(num_frames, window.overlap)
-    scorer = FrameScorer(model_from_checkpoint(checkpoint))
+    scorer = FrameScorer(model_from_checkpoint(checkpoint).to(device))
     with_audio = bool(checkpoint["with_audio"])
     scores = [score_recording(scorer, np.asarray(frames[i]), num_frames, step, hop,
                               window.batch_size, np.asarray(log_mels[i]) if with_audio else None)

@@ -4,12 +4,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import torch
+
 from vicokd.inference.settings import ModelChoice
 from vicokd.training.run_table import RunSpec, output_name
 from vicokd.training.runs import partition_key
 
 #: ``<home>/seed<k> -> loader`` of one run's checkpoints at one supervision level.
 Partitions = Mapping[str, Callable[[], Any]]
+
+
+def scoring_device(accelerator: str) -> torch.device:
+    """The device of ``inference.accelerator``: ``auto`` is CUDA when present, else the CPU."""
+    if accelerator == "cuda" and not torch.cuda.is_available():
+        raise ValueError("Parameter 'inference.accelerator' is 'cuda' but no CUDA device is available")
+    cuda = accelerator == "cuda" or (accelerator == "auto" and torch.cuda.is_available())
+    return torch.device("cuda" if cuda else "cpu")
 
 
 def model_datasets(runs: Mapping[str, RunSpec]) -> list[str]:

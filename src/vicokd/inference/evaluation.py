@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from vicokd.data.annotations import CLASSES, RecordingError, SequenceSpec, read_home
 from vicokd.data.dataset import MultiViewClipDataset
@@ -100,7 +101,7 @@ class Evaluation:
 def evaluate_checkpoint(checkpoint: Mapping[str, Any], data: LabelledSequences, split: str,
                         num_frames: int, eval_batch_size: int, autocast: bool,
                         feature_batch_size: int, calibration: Mapping[str, Any],
-                        tious: Sequence[float]) -> Evaluation:
+                        tious: Sequence[float], device: torch.device) -> Evaluation:
     """Sequence-, frame- and pooled-frame-level mAP and per-class AP of ``checkpoint`` on ``data``
     (rows labelled ``split``), as training's predictions and reporting's metrics compute them; and
     segment-level detection mAP at ``tious`` of the segments its ``calibration`` cuts out of the
@@ -109,13 +110,17 @@ def evaluate_checkpoint(checkpoint: Mapping[str, Any], data: LabelledSequences, 
     Args:
         num_frames, eval_batch_size, autocast: the clip length and prediction settings training
             scored with; ``feature_batch_size``: the feature cache's batch size.
+        device: where the model scores (training's figures are reproduced on the device it
+            scored them on).
     """
     model = model_from_checkpoint(checkpoint)
     metadata = checkpoint["metadata"]
     with_audio = bool(checkpoint["with_audio"])
+    # on the CPU, where the features pipeline computes its cache
     visual = _encoder_inputs(model.visual_encoder, data.frames, feature_batch_size)
     audio = (_encoder_inputs(model.audio_encoder, data.log_mels, feature_batch_size)
              if with_audio else None)
+    model.to(device)
     clips = MultiViewClipDataset(data.table, frames=visual, audio=audio,
                                  frame_labels=data.frame_labels, num_frames=num_frames,
                                  sampling="uniform")

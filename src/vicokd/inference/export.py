@@ -21,15 +21,17 @@ MAX_CLIPS = 1024
 
 class FrameScorer(nn.Module):
     """A trained model as a function of clips: ``frames (B, V, T, 3, H, W)`` (and ``audio
-    (B, V, T, L, M)`` for a model that hears) -> sigmoid of the view-fused frame logits
-    ``(B, T, C)``, the frame scores of frame-level mAP."""
+    (B, V, T, L, M)`` for a model that hears), moved to the model's device -> sigmoid of the
+    view-fused frame logits ``(B, T, C)``, the frame scores of frame-level mAP."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, frames: torch.Tensor, audio: torch.Tensor | None = None) -> torch.Tensor:
-        return self.model(frames, audio).frame_logits.float().sigmoid()
+        device = next(self.model.parameters()).device
+        audio = None if audio is None else audio.to(device)
+        return self.model(frames.to(device), audio).frame_logits.float().sigmoid()
 
 
 def example_clip(views: int, num_frames: int, image_size: tuple[int, int], clips: int = 2,

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from matplotlib.figure import Figure
 
 from vicokd.data.annotations import RecordingError
@@ -47,12 +48,12 @@ def frame_score_table(recording: str, scores: np.ndarray, classes: list[str],
 
 def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, Any],
                      found: FoundRecordings, recordings: str | Path, settings: IngestionSettings,
-                     batch_size: int) -> InferenceOutputs:
+                     batch_size: int, device: torch.device) -> InferenceOutputs:
     """Run the student of ``checkpoint`` over the recordings ``found`` under the folder
     ``recordings`` (:func:`~vicokd.inference.recordings.find_recordings`) with the window and
     thresholds of its ``calibration`` (:func:`~vicokd.inference.calibration.calibrate`), decoding
-    as ingestion does with ``settings``; ``batch_size`` windows per forward pass. No audio and no
-    masks are read.
+    as ingestion does with ``settings``; ``batch_size`` windows per forward pass on ``device``. No
+    audio and no masks are read.
 
     A recording that cannot be decoded is logged and listed in the report with the file and the
     problem; the others are processed. Raises RecordingError when none can be.
@@ -60,7 +61,7 @@ def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, An
     if checkpoint["with_audio"]:
         raise ValueError(f"{calibration['model']} hears audio: inference runs visual-only students "
                          "(choose a V_F or V_S model in inference.model)")
-    scorer = FrameScorer(model_from_checkpoint(checkpoint))
+    scorer = FrameScorer(model_from_checkpoint(checkpoint).to(device))
     classes, fps = list(calibration["classes"]), float(calibration["sample_fps"])
     thresholds = [calibration["thresholds"][c] for c in classes]
     outputs = InferenceOutputs()

@@ -38,6 +38,7 @@ class InferenceParameters(Parameters):
     export: bool  # write the exported student (data/06_models/exported) on each run
     parity_tolerance: PositiveFloat  # largest |exported - PyTorch| frame score accepted
     num_threads: PositiveInt  # torch CPU threads of the scoring process
+    accelerator: Literal["auto", "cpu", "cuda"]  # where models score (auto: CUDA when present)
 
 
 class EvaluationParameters(Parameters):

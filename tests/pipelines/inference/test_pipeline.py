@@ -139,7 +139,8 @@ def test_the_exported_student_gives_the_pipelines_scores(inferred):
 
 def test_the_recordings_parameter_is_required_and_checked(tmp_path):
     settings = {"model": MODEL, "window": {"frame_step": None, "overlap": 0.5, "batch_size": 4},
-                "threshold_candidates": [0.5], "export": False, "parity_tolerance": 1e-5, "num_threads": 1}
+                "threshold_candidates": [0.5], "export": False, "parity_tolerance": 1e-5, "num_threads": 1,
+                "accelerator": "cpu"}
     with pytest.raises(ValueError, match=r"'inference.recordings' is not set"):
         find_new_recordings(InferenceParameters(recordings=None, **settings))
     with pytest.raises(ValueError, match="recordings folder is missing"):

@@ -10,7 +10,7 @@ import torch
 
 from vicokd.data.ingest import IngestionParameters
 from vicokd.inference.calibration import calibrate
-from vicokd.inference.checkpoints import Partitions, choose_checkpoint
+from vicokd.inference.checkpoints import Partitions, choose_checkpoint, scoring_device
 from vicokd.inference.evaluation import evaluate_checkpoint, evaluation_report, read_labelled
 from vicokd.inference.settings import EvaluationParameters, InferenceParameters
 from vicokd.reporting.settings import ReportingSettings
@@ -32,11 +32,13 @@ def calibrate_model(checkpoint: dict[str, Any], sequences: pd.DataFrame, splits:
     home's validation split, as the inference pipeline stores them)."""
     torch.set_num_threads(inference.num_threads)
     return calibrate(checkpoint, sequences, splits, frames, log_mels, frame_labels,
-                     inference.window, num_frames, inference.threshold_candidates)
+                     inference.window, num_frames, inference.threshold_candidates,
+                     scoring_device(inference.accelerator))
 
 
 def evaluate_model(checkpoint: dict[str, Any], calibration: dict[str, Any], splits: pd.DataFrame,
-                   evaluation: EvaluationParameters, ingestion: IngestionParameters,
+                   evaluation: EvaluationParameters, inference: InferenceParameters,
+                   ingestion: IngestionParameters,
                    training: TrainingSettings, runs: dict[str, Any], feature_batch_size: int,
                    reporting: ReportingSettings
                    ) -> tuple[pd.DataFrame, str, pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
@@ -46,7 +48,8 @@ def evaluate_model(checkpoint: dict[str, Any], calibration: dict[str, Any], spli
 
     ``evaluation.split``: ``all`` the annotated sequences of ``evaluation.homes`` (null: the model's
     home), or those of one split of the ``splits`` table; ``training``: the settings training scored
-    with (the run's own overrides applied, ``runs``: the run table).
+    with (the run's own overrides applied, ``runs``: the run table); ``inference.accelerator``:
+    where the model scores.
     """
     metadata = checkpoint["metadata"]
     homes = evaluation.homes or [metadata["home"]]
@@ -55,10 +58,11 @@ def evaluate_model(checkpoint: dict[str, Any], calibration: dict[str, Any], spli
         keep = set(splits.loc[splits["split"] == evaluation.split, "sequence_id"])
     data = read_labelled(evaluation.dataset_root, homes, ingestion.settings, keep)
     settings = training.with_overrides(RunSpec.model_validate(runs[metadata["run"]]).training)
-    torch.set_num_threads(settings.num_threads)
+    torch.set_num_threads(inference.num_threads)
     result = evaluate_checkpoint(checkpoint, data, evaluation.split, settings.num_frames,
                                  settings.eval_batch_size, settings.autocast, feature_batch_size,
-                                 calibration, evaluation.tiou_thresholds)
+                                 calibration, evaluation.tiou_thresholds,
+                                 scoring_device(inference.accelerator))
     where = (f"{len(data.table)} sequences of {', '.join(homes)} under {evaluation.dataset_root} "
              f"(split: {evaluation.split})")
     per_class, per_class_md, report = evaluation_report(result, metadata, calibration["model"],

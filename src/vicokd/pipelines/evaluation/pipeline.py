@@ -25,7 +25,7 @@ def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
              "evaluation_calibration", name="calibrate_evaluated_model"),
         Node(nodes.evaluate_model,
              ["evaluation_checkpoint", "evaluation_calibration", "splits", "params:evaluation",
-              "params:ingestion", "params:training", "params:runs", "params:features.batch_size",
+              "params:inference", "params:ingestion", "params:training", "params:runs", "params:features.batch_size",
               "params:reporting"],
              ["evaluation_metrics", "evaluation_per_class_ap", "evaluation_per_class_ap_csv",
               "evaluation_segments", "evaluation_segment_map", "evaluation_report"],

@@ -12,7 +12,12 @@ from matplotlib.figure import Figure
 from vicokd.data.annotations import NUM_VIEWS
 from vicokd.data.ingest import IngestionParameters
 from vicokd.inference.calibration import calibrate
-from vicokd.inference.checkpoints import Partitions, choose_checkpoint, model_name
+from vicokd.inference.checkpoints import (
+    Partitions,
+    choose_checkpoint,
+    model_name,
+    scoring_device,
+)
 from vicokd.inference.export import export_student
 from vicokd.inference.exported import ExportedStudent
 from vicokd.inference.infer import infer_recordings
@@ -43,14 +48,16 @@ def calibrate_model(checkpoint: dict[str, Any], sequences: pd.DataFrame, splits:
     with the model (``<run>/<supervision>/<home>/seed<k>.json``) and handed on."""
     torch.set_num_threads(inference.num_threads)
     record = calibrate(checkpoint, sequences, splits, frames, log_mels, frame_labels,
-                       inference.window, num_frames, inference.threshold_candidates)
+                       inference.window, num_frames, inference.threshold_candidates,
+                       scoring_device(inference.accelerator))
     return {record["model"]: record}, record
 
 
 def export_model(checkpoint: dict[str, Any], calibration: dict[str, Any],
                  inference: InferenceParameters,
                  ingestion: IngestionParameters) -> dict[str, ExportedStudent]:
-    """The student exported with ``torch.export`` for frames of ``ingestion.image_size``, with its
+    """The student exported with ``torch.export`` (traced on the CPU, where it runs) for frames of
+    ``ingestion.image_size``, with its
     calibration (``<run>/<supervision>/<home>/seed<k>.pt2``); nothing when ``inference.export`` is
     false."""
     if not inference.export:
@@ -74,5 +81,6 @@ def run_inference(checkpoint: dict[str, Any], calibration: dict[str, Any],
     decoded as ``ingestion`` decodes, and the report of what was processed and left out."""
     torch.set_num_threads(inference.num_threads)
     outputs = infer_recordings(checkpoint, calibration, recordings, inference.recordings,
-                               ingestion.settings, inference.window.batch_size)
+                               ingestion.settings, inference.window.batch_size,
+                               scoring_device(inference.accelerator))
     return outputs.frame_scores, outputs.segments, outputs.timelines, outputs.report
