@@ -29,7 +29,7 @@ import argparse
 import os
 import shutil
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +112,8 @@ def run(env: str, pipelines: list[str], conf_source: Path | None = None,
 def settings_of(params: dict[str, Any]) -> dict[str, Any]:
     """The settings shown beside the table."""
     training, model, ingestion = params["training"], params["model"], params["ingestion"]
-    longer = ", ".join(f"{name} {row['training']['epochs']}" for name, row in params["runs"].items()
-                       if "epochs" in (row.get("training") or {}))
+    longer = ", ".join(f"{name} {run.training['epochs']}" for name, run in params["runs"].items()
+                       if "epochs" in run.training)
     encoders = {f"{modality} encoder": f"{encoder['pretrained'] or 'random init'}, "
                                        f"{'fine-tuned' if encoder['trainable'] else 'frozen'}"
                 for modality, encoder in (("visual", model["visual_encoder"]),
@@ -139,7 +139,7 @@ def report(env: str, grid: Path, elapsed: float | None) -> str:
     comparison = tables.paper_comparison(metrics, paper, list(params["runs"]))
     comparison.to_csv(grid / "benchmark.csv", index=False)
     metrics.to_csv(grid / "benchmark_metrics.csv", index=False)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     seeds = sorted(int(s) for s in metrics["seed"].unique())
     ran = f" This invocation ran {elapsed / 60:.1f} min." if elapsed else ""
     settings = {**settings_of(params), **summary.machine_info()}

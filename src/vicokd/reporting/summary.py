@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+
+from vicokd.training.run_names import partition_key
 
 
 def machine_info() -> dict[str, Any]:
@@ -79,7 +81,7 @@ def render_summary(
         links: report title → file name relative to the summary.
         generated: timestamp to print (default: now, UTC).
     """
-    stamp = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# ViCoKD run summary", "", f"Generated {stamp} from the predictions and histories on disk.", ""]
     lines += ["## Settings", "", *_bullet_block(settings), ""]
     lines += ["## Machine", "", *_bullet_block(machine), ""]
@@ -149,7 +151,7 @@ def inventory(datasets: Mapping[str, Mapping[str, Any]], homes: Mapping[str, Seq
     partitions beyond the expected ones are listed too)."""
     rows = []
     for name, partitions in datasets.items():
-        expected = [f"{home}/seed{seed}" for home in homes[name] for seed in seeds]
+        expected = [partition_key(home, seed) for home in homes[name] for seed in seeds]
         for key in [*expected, *sorted(set(partitions) - set(expected))]:
             rows.append({"dataset": name, "partition": key, "present": key in partitions})
     return pd.DataFrame(rows, columns=["dataset", "partition", "present"])

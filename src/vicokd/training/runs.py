@@ -29,7 +29,8 @@ from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision
-from vicokd.training.run_table import RunSpec, output_name
+from vicokd.training.run_names import partition_key, partition_name, run_folder, tracking_name
+from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
 from vicokd.training.workers import worker_pool
 
@@ -37,12 +38,6 @@ log = logging.getLogger(__name__)
 
 #: Columns that identify one trained model in histories and predictions.
 IDENTITY = ("run", "label", "group", "base", "teacher", "supervision", "backbone", "home", "seed")
-
-
-def partition_key(home: str, seed: int) -> str:
-    """The storage key of one home and seed (``Home1/seed0``) in a run's model, history and
-    prediction folders."""
-    return f"{home}/seed{seed}"
 
 
 @dataclass(frozen=True)
@@ -76,13 +71,13 @@ class TrainingJob:
     @property
     def run_dir(self) -> Path:
         """Where the loop keeps ``last.pt`` (resume state) and ``best.pt``."""
-        return (Path(self.settings.checkpoint_dir) / self.run.name / self.supervision.name
-                / self.home / f"seed{self.seed}")
+        return run_folder(self.settings.checkpoint_dir, self.run.name, self.supervision.name,
+                          self.home, self.seed)
 
     @property
     def name(self) -> str:
         """``vicokd/V_S/Home1/seed0``: the model among all trained ones."""
-        return f"{self.run.name}/{self.supervision.name}/{partition_key(self.home, self.seed)}"
+        return tracking_name(self.run.name, self.supervision.name, self.home, self.seed)
 
     def parameters(self) -> dict[str, Any]:
         """Everything that defines the model: identity, supervision, recipe, model and settings."""
@@ -147,8 +142,8 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
         result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
                      fingerprint, tracker=tracker, fabric=fabric)
         tracker.set_tags({"fingerprint": fingerprint, "best_epoch": result.best_epoch,
-                          "checkpoint": f"{output_name(job.run.name, 'model', job.supervision.name)}/"
-                                        f"{partition_key(job.home, job.seed)}"})
+                          "checkpoint": partition_name(job.run.name, "model", job.supervision.name,
+                                                       job.home, job.seed)})
     if not leader:
         return None
     model.load_state_dict(result.state_dict)

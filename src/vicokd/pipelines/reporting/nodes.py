@@ -15,7 +15,8 @@ from vicokd.models import ModelConfig
 from vicokd.reporting import figures, human_centric, summary, tables
 from vicokd.reporting.attention import attention_maps
 from vicokd.reporting.settings import ReportingSettings
-from vicokd.training.run_table import RunSpec, output_name
+from vicokd.training.run_names import dataset_name
+from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
 
 #: Partitions of one run's outputs at one supervision level: ``<home>/seed<k> -> loader``.
@@ -46,7 +47,7 @@ def evaluate_models(reporting: ReportingSettings, runs: dict[str, Any], homes: l
     """
     predictions = {k.removeprefix("predictions__"): v for k, v in outputs.items() if k.startswith("predictions__")}
     run_table = [RunSpec.model_validate(row) for row in runs.values()]  # rows, or RunSpecs already
-    trained_homes = {output_name(run.name, "predictions", supervision): run.trained_homes(homes)
+    trained_homes = {dataset_name(run.name, "predictions", supervision): run.trained_homes(homes)
                      for run in run_table for supervision in run.supervisions}
     histories = [v for k, v in outputs.items() if k.startswith("history__")]
     loaded = {f"{name}/{key}": load() for name, partitions in predictions.items()

@@ -12,20 +12,22 @@ from collections.abc import Mapping
 from kedro.pipeline import Node, Pipeline
 
 from vicokd.pipelines.reporting import nodes
-from vicokd.training.run_table import RunSpec, output_name
+from vicokd.training.run_names import dataset_name
+from vicokd.training.run_table import RunSpec
 
 
 def _outputs(runs: Mapping[str, RunSpec], kind: str, prefix: str = "") -> dict[str, str]:
     """``{prefix + dataset: dataset}`` (node inputs by keyword) of every run's ``kind`` at every
     supervision level, in run-table order."""
-    names = [output_name(run.name, kind, supervision) for run in runs.values() for supervision in run.supervisions]
+    names = [dataset_name(run.name, kind, supervision)
+             for run in runs.values() for supervision in run.supervisions]
     return {prefix + name: name for name in names}
 
 
 def create_pipeline(runs: Mapping[str, RunSpec], attention_models: Mapping[str, str]) -> Pipeline:
     """Evaluate, tabulate, plot and summarise the runs of ``runs`` (the resolved run table);
     ``attention_models`` (``run -> supervision``) are drawn in Figure 4."""
-    figure4 = {name: name for name in (output_name(run, "model", supervision)
+    figure4 = {name: name for name in (dataset_name(run, "model", supervision)
                                        for run, supervision in attention_models.items())}
     tables = {
         nodes.build_seeds_table: ["table2_seeds", "table2_seeds_csv"],
