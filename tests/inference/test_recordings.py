@@ -13,8 +13,9 @@ TRICKS = [{"start": 0.4, "end": 1.2, "labels": ["Drink"]}]
 
 
 def _settings(workers: int) -> IngestionSettings:
-    return IngestionSettings(image_size=(16, 24), sample_rate=16000, num_mel_bins=128, time_tolerance=0.4,
-                             strict=False, num_workers=workers)
+    return IngestionSettings(image_size=(16, 24), sample_rate=16000, num_mel_bins=128,
+                             time_tolerance=0.4, view_length_tolerance=1.0, strict=False,
+                             num_workers=workers)
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +58,9 @@ def test_both_layouts_are_found_with_their_views_in_order(recordings):
 def test_a_folder_of_one_recording_given_directly_is_named_after_itself(recordings):
     assert [(r.name, r.view_paths[0]) for r in find_recordings(recordings / "kitchen").recordings] == [
         ("kitchen", "View1.mp4")]
-    with pytest.raises(RecordingError, match="recordings folder is missing"):
+    with pytest.raises(FileNotFoundError, match="recordings folder is missing"):
         find_recordings(recordings / "nowhere")
-    with pytest.raises(RecordingError, match="holds no .mp4"):
+    with pytest.raises(ValueError, match="holds no .mp4"):
         find_recordings(_mkdir(recordings.parent / "empty_recordings"))
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 
 from vicokd.inference.settings import ModelChoice
-from vicokd.training.run_table import RunSpec, output_name
-from vicokd.training.runs import partition_key
+from vicokd.training.run_names import dataset_name, partition_key
+from vicokd.training.run_table import RunSpec
 
 #: ``<home>/seed<k> -> loader`` of one run's checkpoints at one supervision level.
 Partitions = Mapping[str, Callable[[], Any]]
@@ -24,7 +24,7 @@ def scoring_device(accelerator: str) -> torch.device:
 
 def model_datasets(runs: Mapping[str, RunSpec]) -> list[str]:
     """Catalog names of every run's checkpoints at every supervision level, in run-table order."""
-    return [output_name(run.name, "model", supervision)
+    return [dataset_name(run.name, "model", supervision)
             for run in runs.values() for supervision in run.supervisions]
 
 
@@ -32,7 +32,7 @@ def model_key(choice: ModelChoice, homes: list[str]) -> tuple[str, str]:
     """The catalog name of the chosen run's checkpoints and the partition of its home and seed
     (``home: null`` is the first of ``homes``)."""
     home = choice.home if choice.home is not None else homes[0]
-    return output_name(choice.run, "model", choice.supervision), partition_key(home, choice.seed)
+    return dataset_name(choice.run, "model", choice.supervision), partition_key(home, choice.seed)
 
 
 def model_name(metadata: Mapping[str, Any]) -> str:

@@ -74,7 +74,8 @@ def read_labelled(dataset_root: str | Path, homes: Iterable[str], settings: Inge
         log.warning("Left out of the evaluation: %s: %s", item["file"], item["problem"])
     if not rows:
         raise RecordingError(dataset_root, f"no annotated sequence of {list(homes)} to evaluate"
-                             + (" in the chosen split" if keep is not None else ""))
+                             + (" in the chosen split" if keep is not None else ""),
+                             "no_usable_sequence")
     table = pd.DataFrame(rows).sort_values("sequence_id", ignore_index=True)
     return LabelledSequences(table, frames, log_mels, labels, left_out)
 

@@ -56,7 +56,7 @@ def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, An
     audio and no masks are read.
 
     A recording that cannot be decoded is logged and listed in the report with the file and the
-    problem; the others are processed. Raises RecordingError when none can be.
+    problem; the others are processed. Raises ValueError when none can be.
     """
     if checkpoint["with_audio"]:
         raise ValueError(f"{calibration['model']} hears audio: inference runs visual-only students "
@@ -89,7 +89,7 @@ def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, An
                           "seconds": scores.shape[0] / fps, "segments": len(segments),
                           "annotated": annotation is not None})
     if not processed:
-        raise RecordingError(recordings, "no recording could be processed: " + "; ".join(
+        raise ValueError(f"{recordings}: no recording could be processed: " + "; ".join(
             f"{item['file']}: {item['problem']}" for item in left_out))
     outputs.report = {"recordings": str(recordings), "model": calibration["model"],
                       "model_version": calibration["model_version"], "processed": processed,

@@ -16,9 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,7 @@ from vicokd.data.annotations import (
     home_annotation_files,
     read_home,
 )
-from vicokd.data.ingest import IngestedSequence, IngestionSettings, ingest_sequence
-from vicokd.processes import spawned_pool
+from vicokd.data.ingest import IngestedSequence, IngestionSettings, _ingest_all
 
 log = logging.getLogger(__name__)
 
@@ -98,16 +95,16 @@ class _Annotations:
 def find_recordings(root: str | Path, views: int = NUM_VIEWS) -> FoundRecordings:
     """Every recording under ``root`` (module docstring), sorted by name.
 
-    Raises RecordingError when ``root`` is not a folder or holds no ``.mp4`` file.
+    Raises FileNotFoundError when ``root`` is not a folder, ValueError when it holds no ``.mp4``.
     """
     root = Path(root)
     if not root.is_dir():
-        raise RecordingError(root, "recordings folder is missing (set inference.recordings)")
+        raise FileNotFoundError(f"{root}: recordings folder is missing (set inference.recordings)")
     found = FoundRecordings([], [], [])
     annotations = _Annotations()
     folders = sorted({path.parent for path in root.rglob("*.mp4")})
     if not folders:
-        raise RecordingError(root, "holds no .mp4 recording")
+        raise ValueError(f"{root}: holds no .mp4 recording")
     for folder in folders:
         relative = _relative(folder, root)
         groups: dict[tuple[str, int], dict[int, str]] = {}
@@ -141,32 +138,18 @@ def _add_folder_recording(found: FoundRecordings, folder: Path, relative: str, n
     if missing or doubled:
         files = ", ".join(sorted(f for names in by_view.values() for f in names))
         what = f"no file of view(s) {missing}" if missing else f"several files of view(s) {doubled}"
-        found.problems.append(RecordingError(folder, f"{what} among {files}"))
+        found.problems.append(RecordingError(folder, f"{what} among {files}", "missing_view"))
         return
     paths = tuple(_join(relative, by_view[k][0]) for k in range(1, views + 1))
     found.recordings.append(Recording(name, paths))
 
 
-def _decode(spec: SequenceSpec, root: str,
-            settings: IngestionSettings) -> IngestedSequence | tuple[str, str]:
-    """The decoded sequence, or the ``(file, problem)`` of its RecordingError (which does not
-    survive pickling back from a worker process: its ``__init__`` takes two arguments)."""
-    try:
-        return ingest_sequence(spec, root, settings)
-    except RecordingError as problem:
-        return problem.path, problem.problem
-
-
 def decode_specs(specs: list[SequenceSpec], root: str | Path, settings: IngestionSettings
                  ) -> Iterator[IngestedSequence | RecordingError]:
-    """Each sequence decoded by ingestion's code (frames at 2.5 FPS, ``settings.image_size``), in
-    order, in ``settings.num_workers`` processes; a bad view gives its RecordingError instead."""
-    work = partial(_decode, root=str(root), settings=settings)
-    workers = min(settings.num_workers, len(specs))
-    with spawned_pool(workers) if workers > 1 else nullcontext() as pool:
-        results = pool.map(work, specs) if pool is not None else map(work, specs)
-        for result in results:
-            yield RecordingError(*result) if isinstance(result, tuple) else result
+    """Each sequence decoded by ingestion's own code and worker processes (frames at 2.5 FPS,
+    ``settings.image_size``; ``settings.num_workers`` processes, a crashed one costing only its
+    sequence), in order; a bad view gives its RecordingError instead."""
+    return _ingest_all(specs, str(root), settings)
 
 
 def decode_recordings(recordings: list[Recording], root: str | Path, settings: IngestionSettings

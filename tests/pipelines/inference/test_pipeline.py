@@ -143,5 +143,5 @@ def test_the_recordings_parameter_is_required_and_checked(tmp_path):
                 "accelerator": "cpu"}
     with pytest.raises(ValueError, match=r"'inference.recordings' is not set"):
         find_new_recordings(InferenceParameters(recordings=None, **settings))
-    with pytest.raises(ValueError, match="recordings folder is missing"):
+    with pytest.raises(FileNotFoundError, match="recordings folder is missing"):
         find_new_recordings(InferenceParameters(recordings=str(tmp_path / "none"), **settings))
