@@ -9,8 +9,11 @@ recording of ``--seconds`` at 2.5 FPS with the inference pipeline's sliding wind
 frame spacing of that size, windows overlapping by conf/base's ``inference.window.overlap``), once
 through PyTorch and once through its ``torch.export`` program (traced on the device it runs on).
 Prints, per size, device and backend, the best of ``--repeats`` runs (after a warm-up call on two
-windows): 2.5-FPS frames (each five images) scored per second, the real-time factor (seconds of
-5-view recording per second of compute) and the largest score difference from PyTorch. Decoding is not included
+windows): wall-clock and CPU seconds (this process), 2.5-FPS frames (each five images) scored per
+second and the real-time factor (seconds of 5-view recording per second of compute), both from the
+CPU seconds on the CPU (what the process would take alone on its cores; the wall clock of a shared
+machine includes other jobs' turns) and from the wall clock on CUDA, and the largest score
+difference from PyTorch. Decoding is not included
 (benchmarks/decode_throughput.py measures it). CUDA runs only where it is available.
 """
 from __future__ import annotations
@@ -52,18 +55,20 @@ def on_device(clip_scores: ClipScorer, device: torch.device) -> ClipScorer:
     return lambda clips: clip_scores(clips.to(device, non_blocking=True))
 
 
-def best_time(run, repeats: int, device: torch.device) -> tuple[float, np.ndarray]:
-    """The shortest of ``repeats`` timed calls of ``run`` and its result."""
-    times = []
+def best_time(run, repeats: int, device: torch.device) -> tuple[float, float, np.ndarray]:
+    """The shortest wall-clock and CPU time (this process) of ``repeats`` calls of ``run``, and
+    its result."""
+    walls, cpus = [], []
     for _ in range(repeats):
         if device.type == "cuda":
             torch.cuda.synchronize()
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = run()
         if device.type == "cuda":
             torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus), result
 
 
 def main() -> None:
@@ -80,8 +85,8 @@ def main() -> None:
     n_frames = round(args.seconds * SAMPLE_FPS)
     print(f"{args.seconds:g} s recording ({n_frames} frames at {SAMPLE_FPS} FPS, {NUM_VIEWS} "
           f"views), {args.threads} CPU thread(s), torch {torch.__version__}")
-    print(f"{'size':<6} {'device':<6} {'backend':<9} {'windows':>7} {'seconds':>8} {'frames/s':>9} "
-          f"{'real-time x':>11} {'max |diff|':>10}")
+    print(f"{'size':<6} {'device':<6} {'backend':<9} {'windows':>7} {'wall s':>8} {'CPU s':>8} "
+          f"{'frames/s':>9} {'real-time x':>11} {'max |diff|':>10}")
     for size in args.sizes:
         settings = size_settings(size)
         height, width = settings["image_size"]
@@ -104,9 +109,10 @@ def main() -> None:
                     clip_scores(torch.from_numpy(frames[:, window_indices(n_frames, *window[:3])[:2]])
                                 .permute(1, 0, 2, 5, 3, 4).contiguous().to(device))
                 run = partial(score_recording, on_device(clip_scores, device), frames, *window)
-                seconds, scores = best_time(run, args.repeats, device)
+                wall, cpu, scores = best_time(run, args.repeats, device)
                 reference = scores if reference is None else reference
-                print(f"{size:<6} {device.type:<6} {backend:<9} {windows:>7} {seconds:8.2f} "
+                seconds = cpu if device.type == "cpu" else wall
+                print(f"{size:<6} {device.type:<6} {backend:<9} {windows:>7} {wall:8.2f} {cpu:8.2f} "
                       f"{n_frames / seconds:9.1f} {args.seconds / seconds:11.2f} "
                       f"{np.abs(scores - reference).max():10.1e}", flush=True)
 
