@@ -46,7 +46,8 @@ def _frame_rows(table: pd.DataFrame, split: str) -> pd.DataFrame:
 def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, split: str,
                       candidates: Sequence[float], tious: Sequence[float]) -> pd.DataFrame:
     """Segment-level detection mAP of one model's ``predictions`` on ``split``, thresholds chosen
-    on its ``val`` frames; ``sequences``: the ``sequences`` table (``n_frames``, ``tricks``).
+    on its ``val`` frames; ``sequences``: the ``sequences`` table (``n_frames``, ``tricks`` as
+    JSON).
 
     Returns :func:`segment_detection_map`'s rows (``tiou``, ``map``, ``ap.<class>``)."""
     score_columns = [f"{SCORE_PREFIX}{c}" for c in CLASSES]
@@ -66,9 +67,8 @@ def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, split:
                              int(lengths[sequence_id]))
         found.append(frame_segments(scores, thresholds, CLASSES, SAMPLE_FPS)
                      .assign(recording=sequence_id))
-        records = tricks[sequence_id]
-        truth.append(annotation_segments(json.loads(records) if isinstance(records, str)
-                                         else records).assign(recording=sequence_id))
+        truth.append(annotation_segments(json.loads(tricks[sequence_id]))
+                     .assign(recording=sequence_id))
     return segment_detection_map(pd.concat(found, ignore_index=True),
                                  pd.concat(truth, ignore_index=True), tious)
 
