@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vicokd.detection.env import import_ultralytics
+from vicokd.processes import beside_loaders, limit_threads
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,19 @@ def train_yolo_detector(
 ) -> DetectorTraining:
     """Train ``model_cfg`` from scratch on ``data_yaml`` and copy the best weights to ``weights_out``.
 
-    The run is seeded and deterministic, on CPU by default, without plots or AMP; its folder is
+    The run is seeded and deterministic, on CPU by default, without plots or AMP, with ``workers``
+    DataLoader processes and torch threads on the other cores; its folder is
     ``runs_dir/person_detector`` (overwritten). Extra ``train_args`` go to ``YOLO.train`` unchanged
     (e.g. ``val=False`` to validate only after the last epoch, augmentation settings).
     """
     ultralytics = import_ultralytics()
+    parallel = beside_loaders("masking.detector.workers", workers)
+    limit_threads(parallel.threads)
     model = ultralytics.YOLO(model_cfg, task="detect")
     started = time.perf_counter()
     model.train(
         data=str(data_yaml), epochs=epochs, imgsz=imgsz, batch=batch, seed=seed, deterministic=True,
-        workers=workers, device=device, amp=False, plots=False, pretrained=False,
+        workers=parallel.workers, device=device, amp=False, plots=False, pretrained=False,
         project=str(Path(runs_dir).resolve()), name="person_detector", exist_ok=True, verbose=False,
         **train_args,
     )

@@ -30,6 +30,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
+from vicokd.processes import fit_to_cores
 from vicokd.training.batches import WaitClock, epoch_loader
 from vicokd.training.device import enable_gradient_checkpointing
 from vicokd.training.distributed import launch, sum_over_processes
@@ -183,10 +184,10 @@ class _Progress:
 
 def _prepare(model: torch.nn.Module, train_set: Dataset, settings: TrainingSettings, run_dir: Path,
              fingerprint: str, fabric: Fabric | None) -> _Training:
-    """Fabric launched (unless given), torch threads set, gradient checkpointing on where asked,
+    """Fabric launched (unless given), torch threads set (at most the cores), gradient checkpointing on where asked,
     Adam and a cosine schedule over all optimiser steps, model and optimiser set up by Fabric."""
     fabric = fabric or launch(settings)
-    torch.set_num_threads(settings.num_threads)
+    torch.set_num_threads(fit_to_cores("training.num_threads", 1, settings.num_threads).threads)
     if settings.gradient_checkpointing:
         log.info("Gradient checkpointing in %s", enable_gradient_checkpointing(model) or "no encoder")
     optimizer = torch.optim.Adam(
