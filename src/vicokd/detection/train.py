@@ -41,8 +41,10 @@ def train_yolo_detector(
     """
     ultralytics = import_ultralytics()
     parallel = beside_loaders("masking.detector.workers", workers)
-    limit_threads(parallel.threads)
     model = ultralytics.YOLO(model_cfg, task="detect")
+    # ultralytics sets torch's CPU threads to one fewer than the machine's CPUs when it picks the
+    # device; the run takes back the cores beside its DataLoader processes
+    model.add_callback("on_pretrain_routine_start", lambda _: limit_threads(parallel.threads))
     started = time.perf_counter()
     model.train(
         data=str(data_yaml), epochs=epochs, imgsz=imgsz, batch=batch, seed=seed, deterministic=True,
