@@ -4,7 +4,8 @@ Adam with weight decay, a cosine learning-rate schedule over all steps, bf16 mix
 gradient accumulation, a progress bar, a per-epoch history (each loss term, the view-consistency
 diagnostics, the share of time spent waiting for data, validation and test mAP), the best weights
 chosen on validation sequence-level mAP (never on test, never on frame labels), a checkpoint after
-every epoch and resumption from it.
+the last epoch and after any other once ``training.checkpoint_every_s`` seconds have passed since
+the previous one, and resumption from it.
 
 Lightning Fabric runs it on the hardware (docs/distributed.md): with several processes, each trains
 on its share of every batch under DDP, loss sums and diagnostics are added up over the processes,
@@ -18,7 +19,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -122,8 +123,8 @@ def fit(
         seed: seeds shuffling (per epoch) and, on a fresh start, the global torch RNG.
         fingerprint: identifies model config + recipe + data + settings; ``last.pt`` resumes only
             when it matches.
-        on_epoch_end: called (in every process) with the epoch number after its checkpoint is
-            written.
+        on_epoch_end: called (in every process) with the epoch number after its record (and its
+            checkpoint, when one is due) is written.
         select_on: the score that selects the best epoch: validation sequence-level mAP (it reads
             no frame label and never the test split).
         tracker: receives every epoch's history row (restored rows too, after a resume), in
@@ -175,11 +176,13 @@ class _Training:
 @dataclass
 class _Progress:
     """Where training stands: the history rows so far, the best epoch (``epoch``, ``value``,
-    ``state_dict``) and the first epoch still to train."""
+    ``state_dict``), the first epoch still to train, and when ``last.pt`` was last written
+    (``time.perf_counter``; the start of training before the first write)."""
 
     history: list[dict[str, float]]
     best: dict[str, Any]
     start: int
+    saved_at: float = field(default_factory=time.perf_counter)
 
 
 def _prepare(model: torch.nn.Module, train_set: Dataset, settings: TrainingSettings, run_dir: Path,
@@ -270,8 +273,7 @@ def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, 
                 if not math.isfinite(value):
                     raise NonFiniteLossError(
                         f"{run_dir}: loss term {name!r} is {value} at epoch {epoch}, "
-                        f"batch {index}; the last good checkpoint is {run_dir / LAST} "
-                        f"(epoch {epoch - 1})"
+                        f"batch {index}; {run_dir / LAST} holds the last epoch written, if any"
                     )
             fabric.backward(loss / group_size)
         if ends_step:
@@ -291,15 +293,22 @@ def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, 
 def _end_epoch(training: _Training, progress: _Progress, evaluated_row: Callable[[], dict],
                select_on: str, tracker: EpochLogger | None) -> None:
     """The epoch's history row (``evaluated_row()`` in process 0, given to all) appended, the best
-    epoch updated, and process 0's record written (:func:`_record_epoch`)."""
+    epoch updated, and process 0's record made (:func:`_record_epoch`): ``last.pt`` and ``best.pt``
+    are written after the last epoch, and after any other once ``training.checkpoint_every_s``
+    seconds have passed since the last write."""
+    settings = training.settings
     row = _from_process_zero(training.fabric, evaluated_row)
     progress.history.append(row)
     progress.best = _updated_best(progress.best, row, select_on, training.model)
+    save = (int(row["epoch"]) == settings.epochs
+            or time.perf_counter() - progress.saved_at >= settings.checkpoint_every_s)
     _from_process_zero(training.fabric, partial(
         _record_epoch, row, progress.history, progress.best, training.model, training.optimizer,
         training.scheduler, run_dir=training.run_dir, fingerprint=training.fingerprint,
-        tracker=tracker, select_on=select_on, epochs=training.settings.epochs,
+        tracker=tracker, select_on=select_on, epochs=settings.epochs, save=save,
     ))
+    if save:
+        progress.saved_at = time.perf_counter()
 
 
 def _from_process_zero(fabric: Fabric, work: Callable[[], T]) -> T:
@@ -365,15 +374,19 @@ def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str
 def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], best: dict[str, Any],
                   model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
                   run_dir: Path, fingerprint: str, tracker: EpochLogger | None, select_on: str,
-                  epochs: int) -> None:
-    """Process 0's record of an epoch: its row to ``tracker`` and the log, ``best.pt`` when it is
-    the best epoch, and ``last.pt`` (everything to resume)."""
+                  epochs: int, save: bool) -> None:
+    """Process 0's record of an epoch: its row to ``tracker`` and the log and, when ``save``,
+    ``best.pt`` (the best epoch's weights) and ``last.pt`` (everything to resume)."""
     epoch = int(row["epoch"])
     if tracker is not None:
         tracker.log_epoch(epoch, row)
+    log.info("%s epoch %d/%d: loss %.4f, %s %.2f, data wait %.0f %% (%.1f s)", run_dir, epoch,
+             epochs, row["loss"], select_on, row[select_on], 100 * row["data_wait_share"],
+             row["seconds"])
+    if not save:
+        return
     run_dir.mkdir(parents=True, exist_ok=True)
-    if best["epoch"] == epoch:
-        write_torch_file(best["state_dict"], run_dir / BEST)
+    write_torch_file(best["state_dict"], run_dir / BEST)
     write_torch_file(
         {
             "fingerprint": str(fingerprint),
@@ -388,6 +401,3 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
         },
         run_dir / LAST,
     )
-    log.info("%s epoch %d/%d: loss %.4f, %s %.2f, data wait %.0f %% (%.1f s)", run_dir, epoch,
-             epochs, row["loss"], select_on, row[select_on], 100 * row["data_wait_share"],
-             row["seconds"])
