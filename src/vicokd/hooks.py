@@ -91,7 +91,8 @@ class RunTiming:
             log.warning("No catalog entry %r: the run's timing is not saved", TIMING)
             return
         catalog.save(TIMING, table)
-        log.info("Time per stage (%s):\n%s", TIMING, table.to_string(index=False))
+        log.info("Seconds per stage (%s): %s", TIMING,
+                 ", ".join(f"{row.stage} {row.seconds:.0f}" for row in table.itertuples()))
         if SUMMARY in self._saved:
             catalog.save(SUMMARY, with_timing_section(catalog.load(SUMMARY), timing_markdown(table)))
 
