@@ -8,17 +8,21 @@ other) with an INFO line.
 
 Pools are started by spawning: a forked child of a process that has used torch's OpenMP thread
 pool can hang in that pool, so no pool of the project forks. Each worker sets its thread counts in
-its initializer, before it runs anything.
+its initializer, before it runs anything, and logs through this process's handlers
+(:func:`vicokd.logs.worker_logging`).
 """
 from __future__ import annotations
 
 import logging
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+
+from vicokd.logs import worker_logging
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +109,17 @@ def limit_threads(threads: int) -> None:
 def spawned_pool(workers: int, threads: int = 1, what: str = "worker pool") -> ProcessPoolExecutor:
     """A pool of spawned processes for ``what`` (named in the log line), sized by
     :func:`fit_to_cores`: at most ``workers`` processes of ``threads`` threads, and no more threads
-    than cores; each worker calls :func:`limit_threads` before its first task."""
+    than cores; each worker calls :func:`limit_threads` and sets up its logging before its first
+    task."""
     size = fit_to_cores(what, workers, threads)
-    return ProcessPoolExecutor(size.workers, mp_context=get_context("spawn"),
-                               initializer=limit_threads, initargs=(size.threads,))
+    context = get_context("spawn")
+    logging_setup = worker_logging(context)
+    return ProcessPoolExecutor(size.workers, mp_context=context, initializer=_start_worker,
+                               initargs=(size.threads, logging_setup["initializer"],
+                                         logging_setup["initargs"]))
+
+
+def _start_worker(threads: int, start_logging: Callable[..., None], logging_args: tuple) -> None:
+    """A pool worker's initializer: its threads, then its logging."""
+    limit_threads(threads)
+    start_logging(*logging_args)
