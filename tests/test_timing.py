@@ -1,8 +1,10 @@
 """The run's time per stage: vicokd.timing (tables) and the RunTiming hook (vicokd.hooks)."""
+import os
 import time
 
 import numpy as np
 import pandas as pd
+import torch
 from kedro.framework.hooks.manager import _create_hook_manager
 from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
@@ -10,7 +12,8 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.text import TextDataset
 
-from vicokd.hooks import SECTION, RunTiming, with_timing_section
+from vicokd.hooks import SECTION, RunTiming, ThreadsPerCore, with_timing_section
+from vicokd.processes import THREAD_VARIABLES
 from vicokd.timing import count_items, stage_of, timing_markdown, timing_table
 
 
@@ -116,3 +119,16 @@ def test_the_hook_times_each_stage_saves_included_and_writes_the_table_and_summa
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith("# Run summary") and SECTION in summary
     assert "| person scoring |" in summary and "50 frames" in summary
+
+
+def test_every_node_starts_with_as_many_threads_as_usable_cores(monkeypatch):
+    for variable in THREAD_VARIABLES:  # restored after the test
+        monkeypatch.delenv(variable, raising=False)
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr("vicokd.hooks.usable_cores", lambda: 1)
+        torch.set_num_threads(2)
+        ThreadsPerCore().before_node_run()
+        assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+    finally:
+        torch.set_num_threads(before)
