@@ -1,6 +1,8 @@
 """The run's time per stage: vicokd.timing (tables) and the RunTiming hook (vicokd.hooks)."""
 import os
+import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,7 @@ from kedro_datasets.text import TextDataset
 
 from vicokd.hooks import SECTION, RunTiming, ThreadsPerCore, with_timing_section
 from vicokd.processes import THREAD_VARIABLES
-from vicokd.timing import count_items, stage_of, timing_markdown, timing_table
+from vicokd.timing import STAGES, count_items, stage_of, timing_markdown, timing_table
 
 
 def test_timing_table_orders_the_stages_as_the_readme_and_adds_the_total():
@@ -132,3 +134,13 @@ def test_every_node_starts_with_as_many_threads_as_usable_cores(monkeypatch):
         assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_stages_are_the_readmes_stage_table_in_its_order():
+    """Each row of the README's ``| stage | time |`` table names one stage, or two joined by
+    " / ", before its parenthesis or colon: together they are STAGES, in order."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("| stage | time |\n|---|---:|\n", 1)[1].split("\n\n", 1)[0]
+    named = [re.split(r" \(|:", part.strip())[0]
+             for row in table.splitlines() for part in row.split("|")[1].split(" / ")]
+    assert tuple(named) == STAGES
