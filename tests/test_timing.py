@@ -16,7 +16,7 @@ from kedro_datasets.text import TextDataset
 
 from vicokd.hooks import SECTION, RunTiming, ThreadsPerCore, with_timing_section
 from vicokd.processes import THREAD_VARIABLES
-from vicokd.timing import STAGES, count_items, stage_of, timing_markdown, timing_table
+from vicokd.timing import STAGES, count_items, stage_of, timing_sentence, timing_table
 
 
 def test_timing_table_orders_the_stages_as_the_readme_and_adds_the_total():
@@ -26,9 +26,11 @@ def test_timing_table_orders_the_stages_as_the_readme_and_adds_the_total():
     assert list(table["items_per_second"][:2]) == [0.5, 0.5]
     assert list(table["unit"][:2]) == ["sequences", "models"]
     assert table["seconds"].iloc[-1] == 130.0 and pd.isna(table["items"].iloc[-1])
-    markdown = timing_markdown(table)
-    assert "| simulation | 20 | 15 % | 10 sequences | 0.5 |" in markdown
-    assert "| total | 130 | 100 % |  |  |" in markdown
+    assert timing_sentence(table) == ("simulation 20 s (15 %, 0.5 sequences/s); training 100 s "
+                                      "(77 %, 0.5 models/s); inference 5 s (4 %, 0 outputs/s); "
+                                      "total 130 s.\n")
+    fast = timing_table({"person scoring": 2.0}, {"person scoring": 2500}, total_seconds=2.0)
+    assert timing_sentence(fast) == "person scoring 2 s (100 %, 1250 frames/s); total 2 s.\n"
 
 
 def test_items_are_counted_from_the_outputs_of_each_stage():
@@ -60,10 +62,11 @@ def test_a_node_gets_its_pipelines_stage_or_its_own():
 
 def test_the_timing_section_is_appended_once_and_then_replaced():
     summary = "# Summary\n\n## Results\n\ntable\n"
-    once = with_timing_section(summary, "| t1 |\n")
-    assert once.startswith(summary.rstrip("\n")) and once.count(SECTION) == 1 and "| t1 |" in once
-    twice = with_timing_section(once + "\n## Links\n\nl\n", "| t2 |\n")
-    assert twice.count(SECTION) == 1 and "| t1 |" not in twice and "| t2 |" in twice
+    once = with_timing_section(summary, "t1 1 s.\n")
+    assert once.startswith(summary.rstrip("\n")) and once.count(SECTION) == 1 and "t1 1 s" in once
+    assert len(once.splitlines()) == len(summary.splitlines()) + 4  # blank, heading, blank, line
+    twice = with_timing_section(once + "\n## Links\n\nl\n", "t2 2 s.\n")
+    assert twice.count(SECTION) == 1 and "t1 1 s" not in twice and "t2 2 s" in twice
     assert twice.endswith("## Links\n\nl\n")
 
 
@@ -120,7 +123,7 @@ def test_the_hook_times_each_stage_saves_included_and_writes_the_table_and_summa
     assert rows.loc["total", "seconds"] >= rows.loc[["simulation", "person scoring"], "seconds"].sum()
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith("# Run summary") and SECTION in summary
-    assert "| person scoring |" in summary and "50 frames" in summary
+    assert "simulation 0 s (" in summary and "frames/s)" in summary
 
 
 def test_every_node_starts_with_as_many_threads_as_usable_cores(monkeypatch):

@@ -16,7 +16,7 @@ from kedro.pipeline import Node, Pipeline
 
 from vicokd.processes import limit_threads, usable_cores
 from vicokd.progress import TRAINING_STAGE, close_stage, plan_stage
-from vicokd.timing import count_items, stage_of, timing_markdown, timing_table
+from vicokd.timing import count_items, stage_of, timing_sentence, timing_table
 from vicokd.tracking import log_report
 from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
@@ -174,14 +174,14 @@ class RunTiming:
         log.info("Seconds per stage (%s): %s", TIMING,
                  ", ".join(f"{row.stage} {row.seconds:.0f}" for row in table.itertuples()))
         if SUMMARY in self._saved:
-            catalog.save(SUMMARY, with_timing_section(catalog.load(SUMMARY), timing_markdown(table)))
+            catalog.save(SUMMARY, with_timing_section(catalog.load(SUMMARY), timing_sentence(table)))
 
 
-def with_timing_section(summary: str, table: str) -> str:
+def with_timing_section(summary: str, timing: str) -> str:
     """``summary`` with its :data:`SECTION` (to the next ``## `` heading or the end) holding
-    ``table``; the section is appended when absent."""
-    section = f"{SECTION}\n\nSeconds per stage of this run ({TIMING}.csv; the share is of the " \
-              f"whole run, Kedro's start-up excluded):\n\n{table}"
+    ``timing`` (one line); the section is appended when absent."""
+    section = f"{SECTION}\n\nPer stage ([{TIMING}.csv]({TIMING}.csv); shares of the whole run, " \
+              f"Kedro's start-up excluded): {timing}"
     head, found, rest = summary.partition(SECTION)
     if not found:
         return summary.rstrip("\n") + "\n\n" + section

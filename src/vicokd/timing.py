@@ -106,15 +106,18 @@ def timing_table(seconds: Mapping[str, float], items: Mapping[str, int],
     return pd.DataFrame(rows).astype({"items": "Int64"})
 
 
-def timing_markdown(table: pd.DataFrame) -> str:
-    """``run_timing.csv`` as a markdown table: stage, seconds, share of the run, items and items
-    per second."""
+def _figure(value: float) -> str:
+    """Three significant digits, without an exponent."""
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+
+
+def timing_sentence(table: pd.DataFrame) -> str:
+    """``run_timing.csv`` in one line for ``summary.md`` (which stays short): each stage's seconds,
+    share of the run and items per second, then the total."""
     total = float(table.loc[table["stage"] == TOTAL, "seconds"].iloc[0])
-    lines = ["| stage | seconds | share of the run | items | items per second |",
-             "|---|---:|---:|---:|---:|"]
-    for row in table.itertuples():
-        share = f"{100 * row.seconds / total:.0f} %" if total > 0 else ""
-        items = "" if pd.isna(row.items) else f"{row.items} {row.unit}"
-        rate = "" if pd.isna(row.items_per_second) else f"{row.items_per_second:.3g}"
-        lines.append(f"| {row.stage} | {row.seconds:.0f} | {share} | {items} | {rate} |")
-    return "\n".join(lines) + "\n"
+    parts = []
+    for row in table[table["stage"] != TOTAL].itertuples():
+        share = f"{100 * row.seconds / total:.0f} %, " if total > 0 else ""
+        rate = "" if pd.isna(row.items_per_second) else f"{_figure(row.items_per_second)} {row.unit}/s"
+        parts.append(f"{row.stage} {row.seconds:.0f} s ({share}{rate})")
+    return "; ".join(parts) + f"; total {total:.0f} s.\n"
