@@ -4,8 +4,8 @@
 
 Both score the same frames (the first ``--sequences`` sequences of the ``frames`` store a
 ``kedro run`` left on disk, every view and 2.5-FPS frame) with the trained detector
-(``person_detector``), in batches of ``masking.batch_size``, in this one process with its torch
-threads, alternating so that a busy machine slows both alike:
+(``person_detector``), in batches of ``masking.batch_size``, in this one process with one torch
+thread per usable core (as the masking node), alternating so that a busy machine slows both alike:
 
 - ``ultralytics predict``: ``YOLO.predict`` on the batch's frames (letterbox, network, NMS, one
   ``Results`` per frame), the maximum person confidence read from each result: what the project
@@ -28,6 +28,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from vicokd.detection.infer import load_person_detector, person_confidence
+from vicokd.processes import usable_cores
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -69,6 +70,7 @@ def main() -> None:
     scores = {}
     for way in ways.values():  # untimed: set-up and warm-up
         way(model, frames[0][:, :2], *settings)
+    torch.set_num_threads(usable_cores())  # as the masking node; ultralytics' set-up took one away
     for _ in range(args.repeats):
         for name, way in ways.items():
             began = time.perf_counter()
