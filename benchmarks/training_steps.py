@@ -34,8 +34,7 @@ from vicokd.pipelines.training.pipeline import DATA_INPUTS
 from vicokd.training.batches import epoch_loader
 from vicokd.training.checkpoints import frozen_teacher
 from vicokd.training.objectives import Objective, weighted_total
-from vicokd.training.run_table import output_name
-from vicokd.training.runs import partition_key
+from vicokd.training.run_names import dataset_name, partition_key
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +58,7 @@ def main() -> None:
         home, seed = args.home or params["ingestion"].homes[0], params["seeds"][0]
         teacher = None
         if run.distils:
-            name = output_name(run.teacher, "model", params["runs"][run.teacher].supervisions[0])
+            name = dataset_name(run.teacher, "model", params["runs"][run.teacher].supervisions[0])
             teacher = frozen_teacher(context.catalog.load(name)[partition_key(home, seed)](),
                                      params["model"], name)
     settings = params["training"].with_overrides(run.training)
