@@ -1,11 +1,11 @@
 """Where a run's time goes: seconds and items per stage, as a table and as markdown.
 
-The stages are those of docs/performance.md's stage table: simulation, ingestion, detector
-training, person scoring, pretraining, features, training, reporting. A node belongs to the stage of the pipeline that holds
-it (stratification counts to ingestion, the masking nodes after the detector to person scoring);
-its time runs from the first load of its inputs to the last save of its outputs, so work done
-while saving (the feature cache embeds as it writes) counts too. ``total`` is the whole run,
-Kedro's start of the pipeline to its end.
+The stages are those of docs/performance.md's stage table: simulation, ingestion, detector training,
+person scoring, pretraining, features, training, reporting. A node belongs to the stage of the
+pipeline that holds it (stratification counts to ingestion, the masking nodes after the detector to
+person scoring); its time runs from the first load of its inputs to the last save of its outputs, so
+work done while saving (the feature cache embeds as it writes) counts too. ``total`` is the whole
+run, Kedro's start of the pipeline to its end.
 """
 from __future__ import annotations
 
