@@ -12,9 +12,9 @@ from vicokd.inference.recordings import decode_recordings, find_recordings
 TRICKS = [{"start": 0.4, "end": 1.2, "labels": ["Drink"]}]
 
 
-def _settings(workers: int) -> IngestionSettings:
+def _settings(workers: int, with_audio: bool = True) -> IngestionSettings:
     return IngestionSettings(image_size=(16, 24), sample_rate=16000, num_mel_bins=128,
-                             time_tolerance=0.4, view_length_tolerance=1.0, strict=False,
+                             with_audio=with_audio, time_tolerance=0.4, view_length_tolerance=1.0, strict=False,
                              num_workers=workers)
 
 
@@ -78,3 +78,19 @@ def test_decoding_as_ingestion_with_a_missing_view_reported_and_the_others_kept(
         assert np.abs(frames.mean(axis=(1, 2, 3, 4)) - [fake_home.view_colour(v) for v in range(1, 6)]).max() < 3
     # the annotation's frame labels, as ingestion makes them: Drink on frames round(1.0)..round(3.0)
     assert results["Home9/01/00-Part1"].frame_labels[:, 4].tolist() == [0, 1, 1, 1, 0]
+
+
+def test_views_without_audio_are_decoded_in_workers_for_a_model_that_hears_none(tmp_path):
+    """Cameras without microphones: decoded without audio (as inference of a visual-only student
+    decodes) the recording is kept, with no audio features; decoded with audio (as ingestion for the
+    teacher decodes) its first view is named as a view without audio."""
+    for view in range(1, 6):
+        fake_home.write_view(tmp_path / "mute" / f"View{view}.mp4", 10, 5, fake_home.view_colour(view),
+                             audio=False)
+    found = find_recordings(tmp_path)
+    [(_, silent)] = decode_recordings(found.recordings, tmp_path, _settings(2, with_audio=False))
+    assert silent.frames.shape == (5, 5, 16, 24, 3) and silent.audio_features is None
+    assert np.abs(silent.frames.mean(axis=(1, 2, 3, 4)) - [fake_home.view_colour(v) for v in range(1, 6)]).max() < 3
+    [(_, refused)] = decode_recordings(found.recordings, tmp_path, _settings(2, with_audio=True))
+    assert isinstance(refused, RecordingError) and refused.kind == "no_audio"
+    assert refused.path == str(tmp_path / "mute" / "View1.mp4")
