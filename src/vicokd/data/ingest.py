@@ -53,10 +53,10 @@ logger = logging.getLogger(__name__)
 class IngestionSettings(Parameters):
     """How to decode: frames of ``image_size`` ``(H, W)``, mono audio at ``sample_rate`` Hz turned
     into ``num_mel_bins`` log-mel bins when ``with_audio`` (a view without audio is then a problem;
-    decoding for a model that hears none skips the audio), ``time_tolerance`` seconds a trick may end after its video,
-    ``view_length_tolerance`` seconds the views of a sequence may differ in length, ``strict``: a
-    bad sequence raises instead of being left out, ``num_workers`` decoding processes (0: in this
-    process)."""
+    decoding for a model that hears none skips the audio), ``time_tolerance`` seconds a trick may
+    end after its video, ``view_length_tolerance`` seconds the views of a sequence may differ in
+    length, ``strict``: a bad sequence raises instead of being left out, ``num_workers`` decoding
+    processes (0: in this process)."""
 
     image_size: tuple[PositiveInt, PositiveInt]
     sample_rate: PositiveInt
@@ -108,8 +108,8 @@ class IngestedSequence:
     """One sequence ready for training.
 
     row: its ``sequences`` table row; frames ``(V, n, H, W, 3)`` uint8; audio_features
-    ``(V, n, L, 128)`` float16 (None when decoded without audio); frame_labels ``(n, C)`` uint8; native_frames and bytes_read: decoding
-    work done, for throughput figures.
+    ``(V, n, L, 128)`` float16 (None when decoded without audio); frame_labels ``(n, C)`` uint8;
+    native_frames and bytes_read: decoding work done, for throughput figures.
     """
 
     row: dict[str, Any]
