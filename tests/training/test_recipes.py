@@ -1,7 +1,18 @@
 import pytest
-from pydantic import ValidationError
-from training_helpers import FEATURE, LOGIT, VIEW_CONSISTENCY, make_recipe, make_supervision
+import torch
+from pydantic import PositiveFloat, ValidationError
+from training_helpers import (
+    FEATURE,
+    LOGIT,
+    VIEW_CONSISTENCY,
+    make_recipe,
+    make_settings,
+    make_supervision,
+)
 
+from vicokd.losses import TermSettings, register_term, unregister_term
+from vicokd.training.loop import fit
+from vicokd.training.objectives import Objective
 from vicokd.training.recipes import term_weights
 from vicokd.training.run_table import RunSpec, resolve_run_table
 
@@ -12,7 +23,7 @@ def test_vicokd_recipe_weighs_every_term():
         "frame": 1.0, "sequence": 1.0, "feature": 1.0, "logit": 1.0, "view_consistency": 1.0
     }
     assert recipe.needs_teacher and make_supervision().reads_frame_labels
-    assert recipe.feature.features == ["f_attn", "f_av"]
+    assert recipe.get("feature").features == ["f_attn", "f_av"]
 
 
 def test_sequence_only_supervision_reads_no_frame_labels():
@@ -64,13 +75,13 @@ def test_run_table_rows_merge_their_base_chain_and_learn_their_names():
     vicokd, no_fd, no_confw = runs["vicokd"], runs["no_fd"], runs["no_confw"]
     # vicokd = cokd's recipe + view consistency, cokd's group, teacher and supervisions
     assert (vicokd.group, vicokd.teacher, vicokd.supervisions) == ("method", "teacher", ["V_F", "V_S"])
-    assert vicokd.recipe.feature is not None and vicokd.recipe.view_consistency is not None
+    assert "feature" in vicokd.recipe and "view_consistency" in vicokd.recipe
     assert vicokd.base == "cokd"
     # an ablation is vicokd with one switch: null turns a term off, a mapping changes single keys
-    assert no_fd.recipe.feature is None and no_fd.recipe.logit == vicokd.recipe.logit
+    assert "feature" not in no_fd.recipe and no_fd.recipe.get("logit") == vicokd.recipe.get("logit")
     assert no_fd.base == "vicokd" and no_fd.group == "ablation"
-    assert no_confw.recipe.view_consistency.confidence_weighting is False
-    assert no_confw.recipe.view_consistency.use_mask is True
+    assert no_confw.recipe.get("view_consistency").confidence_weighting is False
+    assert no_confw.recipe.get("view_consistency").use_mask is True
     assert RAW_TABLE["no_confw"]["recipe"]["view_consistency"] == {"confidence_weighting": False}
     # a run is trained in every evaluation home unless it names some
     assert vicokd.trained_homes(["Home1", "Home2"]) == ["Home1", "Home2"]
@@ -88,3 +99,45 @@ def test_run_table_errors_name_the_row():
         RunSpec.model_validate(distils_without_teacher)
     with pytest.raises(ValidationError, match="unknown training key"):
         RunSpec.model_validate({**RAW_TABLE["teacher"], "name": "t", "training": {"epoch": 3}})
+
+
+class LogitPenalty(TermSettings):
+    """Settings of a term that exists only in this test."""
+
+    power: PositiveFloat
+
+
+@pytest.fixture
+def logit_penalty():
+    """A loss term registered by this test alone: the mean |frame logit| ** power."""
+
+    @register_term("logit_penalty", LogitPenalty)
+    def penalty(settings, output, batch, teacher):
+        return output.frame_logits.abs().pow(settings.power).mean()
+
+    yield penalty
+    unregister_term("logit_penalty")
+
+
+def test_a_term_registered_alone_is_a_recipe_row_that_trains_and_is_recorded(
+        logit_penalty, tmp_path, clips, tiny_model):
+    table_row = {"name": "penalised", "group": "method", "label": "Penalised", "supervisions": ["V_F"],
+           "recipe": {"logit_penalty": {"weight": 0.5, "power": 2.0}}}
+    run = RunSpec.model_validate(table_row)
+    assert term_weights(make_supervision(), run.recipe) == {"frame": 1.0, "sequence": 1.0,
+                                                           "logit_penalty": 0.5}
+    torch.manual_seed(0)
+    model = tiny_model()
+    before = model.head.weight.detach().clone()
+    result = fit(model, Objective(make_supervision(), run.recipe), clips,
+                 lambda m: {"val_seq_map": 1.0, "test_seq_map": 1.0, "val_map": 1.0, "test_map": 1.0},
+                 make_settings(epochs=1), tmp_path, seed=0, fingerprint="f")
+    row = result.history.iloc[0]
+    assert row["loss.logit_penalty"] > 0 and row["grad.logit_penalty"] > 0
+    assert row["grad.logit_penalty.share"] == pytest.approx(
+        row["grad.logit_penalty"] / row["grad.supervision"])
+    assert row["loss"] == pytest.approx(
+        row["loss.frame"] + row["loss.sequence"] + 0.5 * row["loss.logit_penalty"], rel=1e-5)
+    assert not torch.equal(model.head.weight, before)
+    with pytest.raises(ValidationError, match="(?s)logit_penalty.*pwoer"):
+        RunSpec.model_validate({**run.model_dump(), "recipe": {"logit_penalty": {"pwoer": 2.0}}})

@@ -2,32 +2,45 @@
 
 Methods are data, not code. A run (``conf/base/parameters_runs.yml``) trains at one or more
 supervision levels (which labels it reads, whether it hears audio) with a recipe (which distillation
-and consistency terms it adds). Both are typed parameter blocks validated by Kedro.
+and consistency terms it adds). Both are made of terms of the loss-term registry
+(``vicokd.losses.registry``): a supervision level names the weights of its ``supervision`` terms,
+a recipe maps ``recipe`` term names to their settings, and the objective's terms and weights are
+derived from the two (:func:`active_terms`).
 """
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat
+from pydantic import (
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    RootModel,
+    SerializeAsAny,
+    model_validator,
+)
+from pydantic_core import PydanticUndefined
 
+from vicokd.losses import PresenceSettings, TermSettings, TwoWaySettings, loss_term, term_settings
 from vicokd.parameters import Parameters
-
-#: Model outputs that feature distillation may compare (``vicokd.models.ModelOutput`` fields).
-FeatureName = Literal["f_visual", "f_audio", "f_attn", "f_av", "f_fusion"]
 
 
 class Supervision(Parameters):
     """A supervision level (``supervision_levels.<name>``): the labels a model reads and whether it
     hears audio. Two-way loss (temperatures ``tp``, ``tn``) on frame labels (weight ``frame``; 0 means
-    training frame labels are never read) and sequence labels (``sequence``, the paper's λ); BCE of
-    the MultiTSF presence head against the detector's person confidence (``presence``); MultiASL's
-    actionness loss, which reads sequence labels only (``actionness``)."""
+    training frame labels are never read) and sequence labels (``sequence``, the paper's λ); the
+    MultiTSF presence head against the detector's person confidence (weight ``presence``, form
+    ``presence_loss``); MultiASL's actionness loss, which reads sequence labels only
+    (``actionness``). A weight of 0 leaves its term out."""
 
     name: str
     audio: bool
     frame: NonNegativeFloat
     sequence: NonNegativeFloat
     presence: NonNegativeFloat
+    presence_loss: Literal["bce", "softmax_over_time"]
     actionness: NonNegativeFloat
     tp: PositiveFloat
     tn: PositiveFloat
@@ -37,56 +50,64 @@ class Supervision(Parameters):
         """Whether training reads the frame labels of training sequences (False for V_S)."""
         return self.frame > 0
 
-
-class FeatureDistillation(Parameters):
-    """Squared L2 distance between student and teacher features, one term summed over ``features``
-    (``[f_attn, f_av]`` is PAPER Eq. 7)."""
-
-    weight: PositiveFloat
-    features: list[FeatureName] = Field(min_length=1)
-
-
-class LogitDistillation(Parameters):
-    """τ²·KL(teacher ‖ student) on temperature-softened frame logits."""
-
-    weight: PositiveFloat
-    temperature: PositiveFloat
+    def terms(self) -> dict[str, TermSettings]:
+        """The level's registered ``supervision`` terms with a positive weight, by name."""
+        blocks = {
+            "frame": TwoWaySettings(weight=self.frame, tp=self.tp, tn=self.tn) if self.frame else None,
+            "sequence": (TwoWaySettings(weight=self.sequence, tp=self.tp, tn=self.tn)
+                         if self.sequence else None),
+            "presence": (PresenceSettings(weight=self.presence, form=self.presence_loss)
+                         if self.presence else None),
+            "actionness": TermSettings(weight=self.actionness) if self.actionness else None,
+        }
+        return {name: block for name, block in blocks.items() if block is not None}
 
 
-class ViewConsistency(Parameters):
-    """PAPER Eq. 10 on the per-view frame class distributions, with the ablation switches."""
+class Recipe(RootModel[dict[str, SerializeAsAny[TermSettings]]]):
+    """The terms a run adds to its supervision: registered ``recipe`` term name → its settings
+    (weight included), as a run table row writes them (``{logit: {weight: 1.0, temperature: 4.0}}``).
+    A null entry is off (so that a row based on another can switch a term off); an unknown name or
+    a bad setting raises ``ValueError`` naming the term and key."""
 
-    weight: PositiveFloat
-    confidence_weighting: bool
-    use_mask: bool
-    divergence: Literal["js", "kl"]
+    model_config = ConfigDict(frozen=True)
+    root: dict[str, SerializeAsAny[TermSettings]] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _registered_terms(cls, blocks: Any) -> dict[str, TermSettings]:
+        if blocks is None or blocks is PydanticUndefined:  # null, or Recipe() with no argument
+            return {}
+        if not isinstance(blocks, Mapping):
+            # a ValueError, which pydantic reports as a ValidationError naming the row
+            raise ValueError(f"a recipe maps loss term names to settings, got {blocks!r}")  # noqa: TRY004
+        return {name: term_settings(name, block, kind="recipe")
+                for name, block in blocks.items() if block is not None}
 
-class Recipe(Parameters):
-    """The terms a run adds to its supervision; an absent (null) block is not computed."""
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        return iter(self.root)
 
-    feature: FeatureDistillation | None = None
-    logit: LogitDistillation | None = None
-    view_consistency: ViewConsistency | None = None
+    def __contains__(self, name: object) -> bool:
+        return name in self.root
+
+    def get(self, name: str) -> TermSettings | None:
+        """The settings of term ``name``, or None when the recipe leaves it out."""
+        return self.root.get(name)
 
     @property
     def needs_teacher(self) -> bool:
         """Whether a term reads a teacher's outputs."""
-        return self.feature is not None or self.logit is not None
+        return any(loss_term(name).reads_teacher for name in self.root)
+
+
+def active_terms(supervision: Supervision, recipe: Recipe) -> dict[str, TermSettings]:
+    """Every term a model trains with: the supervision's, then the recipe's, by name."""
+    terms = supervision.terms()
+    terms.update(recipe.root)
+    if not terms:
+        raise ValueError(f"Supervision {supervision.name!r} with this recipe has no loss term")
+    return terms
 
 
 def term_weights(supervision: Supervision, recipe: Recipe) -> dict[str, float]:
-    """Weight of every active loss term, keyed by the term names of ``objectives.loss_terms``."""
-    weights = {
-        "frame": supervision.frame,
-        "sequence": supervision.sequence,
-        "presence": supervision.presence,
-        "actionness": supervision.actionness,
-        "feature": recipe.feature.weight if recipe.feature else 0.0,
-        "logit": recipe.logit.weight if recipe.logit else 0.0,
-        "view_consistency": recipe.view_consistency.weight if recipe.view_consistency else 0.0,
-    }
-    active = {name: weight for name, weight in weights.items() if weight > 0}
-    if not active:
-        raise ValueError(f"Supervision {supervision.name!r} with this recipe has no loss term")
-    return active
+    """Weight of every active loss term, keyed by term name."""
+    return {name: settings.weight for name, settings in active_terms(supervision, recipe).items()}
