@@ -16,7 +16,7 @@ from vicokd.training.checkpoints import model_from_checkpoint
 from vicokd.training.runs import TrainingJob, train_model, train_run
 
 TEACHERS = ("teacher", "teacher_vc")
-METHODS = ("student", "logitkd", "modalkd", "dualkd", "cokd", "vicokd")
+METHODS = ("student", "logitkd", "modalkd", "dualkd", "cokd", "vicokd_paper", "vicokd")
 ABLATIONS = ("no_confw", "no_mask", "kl", "no_fd", "no_ld")
 KEYS = {f"{home}/seed0" for home in HOMES}
 
