@@ -2,7 +2,7 @@
 run (docs/models.md, "Departures from the authors' code").
 
     python benchmarks/departures.py [--env base] [--departures presence ld_temperature]
-        [--supervisions V_F V_S] [--seeds 0 1 2]
+        [--supervisions V_F V_S] [--seeds 0 1 2] [--projection auto|linear] [--teachers folder]
 
 Each departure of :data:`DEPARTURES` is one run of the run table trained as configured here and with
 the change(s) it lists, at each supervision level, for every home and seed, on the stores a
@@ -21,7 +21,13 @@ from typing import Any
 
 import pandas as pd
 from on_disk import load_on_disk
-from view_consistency_sweep import paired_gain, summarise, train_models
+from view_consistency_sweep import (
+    paired_gain,
+    summarise,
+    teachers_for,
+    train_models,
+    with_projection,
+)
 
 from vicokd.training.recipes import Supervision
 from vicokd.training.run_table import RunSpec
@@ -52,8 +58,8 @@ DEPARTURES = {
                                       "authors": {"presence": 1.0,
                                                   "presence_loss": "softmax_over_time"}}, _level),
     # LD temperature: not stated by the paper; τ = 4 configured
-    "ld_temperature": Departure("cokd", {"configured": {}, "tau1": {"temperature": 1.0},
-                                         "tau2": {"temperature": 2.0}}, _logit),
+    "ld_temperature": Departure("cokd", {"configured": {}, "tau1": {"temperature": 1.0}},
+                                _logit),
 }
 
 
@@ -64,10 +70,16 @@ def main() -> None:
                         choices=list(DEPARTURES))
     parser.add_argument("--supervisions", nargs="+", default=["V_F", "V_S"])
     parser.add_argument("--seeds", nargs="+", type=int, default=None)
+    parser.add_argument("--projection", choices=["auto", "linear"], default=None,
+                        help="model.visual_encoder.projection (default: the environment's)")
+    parser.add_argument("--teachers", default="data/06_models/benchmark_teachers",
+                        help="folder for teachers trained here")
     args = parser.parse_args()
     on_disk = load_on_disk(args.env)
     params = on_disk.params
     seeds = args.seeds or params["seeds"]
+    model = with_projection(params["model"],
+                            args.projection or params["model"].visual_encoder.projection)
     with tempfile.TemporaryDirectory() as checkpoint_dir:
         for name in args.departures:
             departure = DEPARTURES[name]
@@ -76,8 +88,12 @@ def main() -> None:
                 for supervision in args.supervisions:
                     run, level = departure.apply(params["runs"][departure.run],
                                                  params["supervision_levels"][supervision], change)
+                    loaders = None
+                    if run.distils:
+                        teachers = teachers_for(on_disk, model, run, seeds, args.teachers)
+                        loaders = {key: (lambda c=c: c) for key, c in teachers.items()}
                     rows = train_models(on_disk, run, level, seeds,
-                                        f"{checkpoint_dir}/{name}/{variant}").rows
+                                        f"{checkpoint_dir}/{name}/{variant}", model, loaders).rows
                     tables.append(rows.assign(config=variant))
                     for (_, sup, home), row in summarise(tables[-1]).iterrows():
                         print(f"{name:<15} {variant:<11} {sup:<4} {home:<6} val {row['val']:5.1f} "

@@ -3,14 +3,16 @@ split, on the data of a finished run.
 
     python benchmarks/feature_distillation.py [--env base] [--projections auto linear]
         [--runs student modalkd cokd] [--supervisions V_F V_S] [--seeds 0 1 2]
+        [--teachers folder]
 
 With frozen encoders shared by teacher and student and ``model.visual_encoder.projection: auto``
 (the identity when the encoder's width is ``dim``), teacher and student have the same ``F^V``, so
 Eq. 7's ``‖F^AV_T − F^AV_S‖²`` equals its ``‖F^attn_T − F^attn_S‖²`` and ModalKD's visual term is 0.
 ``projection: linear`` gives each model a trainable Linear of its own. For each projection this
-trains the teacher (``auto``: the checkpoints on disk are that teacher) and then each of ``--runs``
-at each supervision level, every home and seed, on the stores a `kedro run` left under the data
-root; nothing is written to the catalog.
+trains each of ``--runs`` at each supervision level, every home and seed, on the stores a
+`kedro run` left under the data root, distilling the teachers on disk when they have that
+projection, else teachers trained here once (and kept under ``--teachers``); nothing is written to
+the catalog.
 
 Printed: the teacher's validation sequence-level mAP; per projection, run, supervision and home the
 selected epoch's validation sequence-level mAP (mean ± std over seeds; what a choice may be made
@@ -30,19 +32,18 @@ import pandas as pd
 import torch
 from on_disk import OnDisk, load_on_disk
 from torch.utils.data import default_collate
-from view_consistency_sweep import paired_gain, summarise, train_models
+from view_consistency_sweep import (
+    paired_gain,
+    summarise,
+    teachers_for,
+    train_models,
+    with_projection,
+)
 
 from vicokd.losses import squared_feature_distance
-from vicokd.models import ModelConfig
 from vicokd.training.checkpoints import model_from_checkpoint
 
 FEATURES = ("f_visual", "f_audio", "f_attn", "f_av")
-
-
-def with_projection(model: ModelConfig, projection: str) -> ModelConfig:
-    """``model`` with ``visual_encoder.projection`` set to ``projection``."""
-    visual = model.visual_encoder.model_copy(update={"projection": projection})
-    return model.model_copy(update={"visual_encoder": visual})
 
 
 @torch.no_grad()
@@ -67,6 +68,8 @@ def main() -> None:
     parser.add_argument("--runs", nargs="+", default=["student", "modalkd", "cokd"])
     parser.add_argument("--supervisions", nargs="+", default=["V_F", "V_S"])
     parser.add_argument("--seeds", nargs="+", type=int, default=None)
+    parser.add_argument("--teachers", default="data/06_models/benchmark_teachers",
+                        help="folder for teachers trained here")
     args = parser.parse_args()
     on_disk = load_on_disk(args.env)
     params = on_disk.params
@@ -78,13 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as checkpoint_dir:
         for projection in args.projections:
             model = with_projection(params["model"], projection)
-            teacher_run = runs[runs[args.runs[0]].teacher]
-            if projection == "auto":
-                teachers = {key: load() for key, load in on_disk.catalog.load(
-                    f"{teacher_run.name}_model_{teacher_run.supervisions[0]}").items()}
-            else:
-                teachers = train_models(on_disk, teacher_run, teacher_run.supervisions[0], seeds,
-                                        f"{checkpoint_dir}/{projection}/teacher", model).checkpoints
+            teachers = teachers_for(on_disk, model, runs[args.runs[0]], seeds, args.teachers)
             teacher_val = pd.Series({key: c["metadata"]["val_seq_map"] for key, c in teachers.items()})
             print(f"{projection}: teacher val seq mAP {teacher_val.mean():.1f} "
                   f"± {teacher_val.std():.1f} over {len(teacher_val)} models", flush=True)

@@ -3,15 +3,17 @@ finished run.
 
     python benchmarks/view_consistency_sweep.py [--env base] [--configs eq10@1 sigmoid@10 ...]
         [--supervisions V_F V_S] [--seeds 0 1 2] [--base vicokd] [--reference cokd]
-        [--out rows.csv]
+        [--projection auto|linear] [--teachers folder] [--out rows.csv]
 
 Trains the run ``--base`` of the run table with its ``view_consistency`` block replaced by each
 configuration ``<variant>@<λ_VC>`` (a variant of :data:`VARIANTS` at a weight; default: every
 variant at 1), and the run ``--reference`` unchanged
 (CoKD: the same recipe without view consistency), at each supervision level, for every home and
 seed of the environment, on the stores a `kedro run` left under the data root (cached features,
-masks, splits, encoders, the teacher checkpoints). Nothing is written to the catalog (run folders go
-to a temporary directory).
+masks, splits, encoders, the teacher checkpoints). Every model has the visual projection
+``--projection``; when the teachers on disk were trained with another model configuration, the
+teachers are trained here once and kept under ``--teachers``. Nothing is written to the catalog (run
+folders go to a temporary directory).
 
 For each model, the epoch with the best validation sequence-level mAP is selected. Printed per
 configuration, supervision and home: that validation mAP, mean ± std over seeds (what a choice may
@@ -26,12 +28,14 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
 from on_disk import OnDisk, load_on_disk
 
-from vicokd.models import ModelConfig
+from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
+from vicokd.models import ModelConfig, model_signature
 from vicokd.pipelines.training.pipeline import teacher_models
 from vicokd.reporting.tables import evaluate_predictions
 from vicokd.training.recipes import Supervision
@@ -69,6 +73,38 @@ def with_view_consistency(run: RunSpec, block: dict[str, Any] | None) -> RunSpec
         return run
     recipe = {**run.recipe.model_dump(), "view_consistency": block}
     return RunSpec.model_validate({**run.model_dump(), "recipe": recipe})
+
+
+def with_projection(model: ModelConfig, projection: str) -> ModelConfig:
+    """``model`` with ``visual_encoder.projection`` set to ``projection``."""
+    visual = model.visual_encoder.model_copy(update={"projection": projection})
+    return model.model_copy(update={"visual_encoder": visual})
+
+
+def teachers_for(on_disk: OnDisk, model: ModelConfig, student: RunSpec, seeds: list[int],
+                 folder: str | Path) -> dict[str, dict[str, Any]]:
+    """The checkpoints of ``student``'s teacher run for ``model``, by ``<home>/seed<k>``: those on
+    disk when they were trained with ``model``, else those an earlier call saved under ``folder``,
+    else trained now (every home, ``seeds``) and saved there."""
+    runs = on_disk.params["runs"]
+    teacher = runs[student.teacher]
+    on_disk_teachers = on_disk.catalog.load(teacher_models(student, runs))
+    signature = model_signature(model, True)["model"]
+    loaded = {key: load() for key, load in on_disk_teachers.items()}
+    if all(checkpoint["config"] == signature for checkpoint in loaded.values()):
+        return loaded
+    folder = Path(folder) / model.visual_encoder.projection
+    keys = [f"{home}/seed{seed}" for home in teacher.trained_homes(on_disk.params["ingestion"].homes)
+            for seed in seeds]
+    if all((folder / f"{key}.pt").is_file() for key in keys):
+        return {key: read_torch_file(folder / f"{key}.pt", "teacher") for key in keys}
+    with tempfile.TemporaryDirectory() as checkpoint_dir:
+        trained = train_models(on_disk, teacher, teacher.supervisions[0], seeds, checkpoint_dir,
+                               model).checkpoints
+    for key, checkpoint in trained.items():
+        (folder / key).parent.mkdir(parents=True, exist_ok=True)
+        write_torch_file(checkpoint, folder / f"{key}.pt")
+    return trained
 
 
 def train_models(on_disk: OnDisk, run: RunSpec, supervision: str | Supervision, seeds: list[int],
@@ -130,6 +166,11 @@ def main() -> None:
     parser.add_argument("--reference", default="cokd", help="run trained unchanged beside them")
     parser.add_argument("--seeds", nargs="+", type=int, default=None,
                         help="training seeds (default: the environment's)")
+    parser.add_argument("--projection", choices=["auto", "linear"], default=None,
+                        help="model.visual_encoder.projection of every model (default: the "
+                             "environment's); teachers trained for another one are kept in --teachers")
+    parser.add_argument("--teachers", default="data/06_models/benchmark_teachers",
+                        help="folder for teachers trained here")
     parser.add_argument("--out", default=None, help="CSV of every model's row")
     args = parser.parse_args()
     on_disk = load_on_disk(args.env)
@@ -146,6 +187,10 @@ def main() -> None:
         configs[config] = with_view_consistency(runs[args.base], block)
     supervisions = args.supervisions or runs[args.base].supervisions
     seeds = args.seeds or on_disk.params["seeds"]
+    model = with_projection(on_disk.params["model"],
+                            args.projection or on_disk.params["model"].visual_encoder.projection)
+    teachers = teachers_for(on_disk, model, runs[args.base], seeds, args.teachers)
+    loaders = {key: (lambda c=checkpoint: c) for key, checkpoint in teachers.items()}
     header = (f"{'config':<24} {'sup':<4} {'home':<6} {'val seq mAP':>11} {'± std':>6} "
               f"{'VC share':>9} {'(all ep.)':>9} {'test seq':>8}")
     print(header, flush=True)
@@ -153,8 +198,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as checkpoint_dir:
         for name, run in configs.items():
             for supervision in supervisions:
-                rows = train_models(on_disk, run, supervision, seeds,
-                                    f"{checkpoint_dir}/{name}").rows
+                rows = train_models(on_disk, run, supervision, seeds, f"{checkpoint_dir}/{name}",
+                                    model, loaders if run.distils else None).rows
                 tables.append(rows.assign(config=name))
                 for (_, sup, home), row in summarise(tables[-1]).iterrows():
                     print(f"{name:<24} {sup:<4} {home:<6} {row['val']:11.1f} {row['val_std']:6.1f} "
