@@ -40,7 +40,7 @@ def test_view_consistency_alone_needs_no_teacher():
     "blocks, message",
     [
         ({"logits": LOGIT}, "logits"),
-        ({"logit": {**LOGIT, "wieght": 1.0}}, "wieght"),
+        ({"logit": {**LOGIT, "wieght": 1.0}}, "logit.wieght"),
         ({"feature": {**FEATURE, "features": ["f_nope"]}}, "features"),
         ({"view_consistency": {**VIEW_CONSISTENCY, "divergence": "l2"}}, "divergence"),
         ({"logit": {**LOGIT, "weight": -1.0}}, "weight"),

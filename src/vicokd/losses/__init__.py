@@ -11,7 +11,6 @@ from vicokd.losses.registry import (
     loss_term,
     register_term,
     registered_terms,
-    term_settings,
     unregister_term,
 )
 from vicokd.losses.terms import (
@@ -41,7 +40,6 @@ __all__ = [
     "register_term",
     "registered_terms",
     "squared_feature_distance",
-    "term_settings",
     "two_way_loss",
     "unregister_term",
     "view_consistency",

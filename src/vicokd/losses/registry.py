@@ -84,16 +84,3 @@ def loss_term(name: str, kind: TermKind | None = None) -> LossTerm:
         what = f"{kind} loss term" if kind else "loss term"
         raise ValueError(f"unknown {what} {name!r}; registered: {sorted(terms)}")
     return terms[name]
-
-
-def term_settings(name: str, block: Mapping[str, Any] | TermSettings,
-                  kind: TermKind | None = None) -> TermSettings:
-    """``block`` validated as the settings of term ``name``; ``ValueError`` naming the term and the
-    offending key."""
-    settings = loss_term(name, kind).settings
-    if isinstance(block, settings):
-        return block
-    try:
-        return settings.model_validate(block)
-    except ValueError as error:
-        raise ValueError(f"loss term {name!r}: {error}") from None

@@ -9,7 +9,8 @@ derived from the two (:func:`active_terms`).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import (
@@ -19,11 +20,19 @@ from pydantic import (
     PositiveFloat,
     RootModel,
     SerializeAsAny,
+    create_model,
     model_validator,
 )
 from pydantic_core import PydanticUndefined
 
-from vicokd.losses import PresenceSettings, TermSettings, TwoWaySettings, loss_term, term_settings
+from vicokd.losses import (
+    LossTerm,
+    PresenceSettings,
+    TermSettings,
+    TwoWaySettings,
+    loss_term,
+    registered_terms,
+)
 from vicokd.parameters import Parameters
 
 
@@ -63,6 +72,14 @@ class Supervision(Parameters):
         return {name: block for name, block in blocks.items() if block is not None}
 
 
+@lru_cache
+def _recipe_terms(terms: tuple[tuple[str, LossTerm], ...]) -> type[Parameters]:
+    """A parameter block with one optional field per registered ``recipe`` term (its settings or
+    None), so that a recipe's errors name the term and key as every other block's do."""
+    return create_model("RecipeTerms", __base__=Parameters,
+                        **{name: (term.settings | None, None) for name, term in terms})
+
+
 class Recipe(RootModel[dict[str, SerializeAsAny[TermSettings]]]):
     """The terms a run adds to its supervision: registered ``recipe`` term name → its settings
     (weight included), as a run table row writes them (``{logit: {weight: 1.0, temperature: 4.0}}``).
@@ -74,14 +91,11 @@ class Recipe(RootModel[dict[str, SerializeAsAny[TermSettings]]]):
 
     @model_validator(mode="before")
     @classmethod
-    def _registered_terms(cls, blocks: Any) -> dict[str, TermSettings]:
+    def _registered_terms(cls, blocks: Any) -> Any:
         if blocks is None or blocks is PydanticUndefined:  # null, or Recipe() with no argument
             return {}
-        if not isinstance(blocks, Mapping):
-            # a ValueError, which pydantic reports as a ValidationError naming the row
-            raise ValueError(f"a recipe maps loss term names to settings, got {blocks!r}")  # noqa: TRY004
-        return {name: term_settings(name, block, kind="recipe")
-                for name, block in blocks.items() if block is not None}
+        terms = _recipe_terms(tuple(registered_terms("recipe").items())).model_validate(blocks)
+        return {name: settings for name, settings in terms if settings is not None}
 
     def __iter__(self) -> Iterator[str]:  # type: ignore[override]
         return iter(self.root)
