@@ -1,10 +1,10 @@
 """One training loop for the teacher and every student, on one CPU, one GPU, several GPUs or nodes.
 
 Adam with weight decay, a cosine learning-rate schedule over all steps, bf16 mixed precision on CUDA,
-gradient accumulation, a progress bar, a per-epoch history (each loss term and its gradient norm,
-the view-consistency diagnostics, the share of time spent waiting for data, validation and test
-mAP), the best weights chosen on validation sequence-level mAP (never on test, never on frame
-labels), a checkpoint after every epoch and resumption from it.
+gradient accumulation, a per-epoch history (each loss term and its gradient norm, the
+view-consistency diagnostics, the share of time spent waiting for data, validation and test mAP)
+and log line, the best weights chosen on validation sequence-level mAP (never on test, never on
+frame labels), a checkpoint after every epoch and resumption from it.
 
 Lightning Fabric runs it on the hardware (docs/distributed.md): with several processes, each trains
 on its share of every batch under DDP, loss sums and diagnostics are added up over the processes,
@@ -27,7 +27,6 @@ import pandas as pd
 import torch
 from lightning_fabric import Fabric
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
 from vicokd.training.batches import WaitClock, epoch_loader
@@ -134,10 +133,61 @@ def fit(
         NonFiniteLossError: a loss term is NaN or infinite in any process (``last.pt`` keeps the
             previous epoch).
     """
-    run_dir = Path(run_dir)
+    training = _prepare(model, train_set, settings, Path(run_dir), fingerprint, fabric)
+    objective.to(training.fabric.device)
+    progress = _resume(training, seed, tracker)
+    for epoch in range(progress.start, settings.epochs + 1):
+        began = time.perf_counter()
+        lr = training.optimizer.param_groups[0]["lr"]
+        statistics = _train_epoch(training, objective, train_set, seed, epoch)
+        statistics.update(_from_process_zero(training.fabric, partial(
+            _term_gradients, training.fabric, objective, model, train_set, settings)))
+        _end_epoch(training, progress, partial(_evaluated_row, evaluate, model, epoch, lr, began,
+                                               statistics), select_on, tracker)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch)
+    return FitResult(
+        state_dict=copy.deepcopy(progress.best["state_dict"]),
+        best_epoch=int(progress.best["epoch"]),
+        best_value=float(progress.best["value"]),
+        history=pd.DataFrame(progress.history),
+    )
+
+
+@dataclass
+class _Training:
+    """What :func:`fit` trains with: the launched ``fabric``, the ``model`` and its Fabric wrapper
+    ``trained``, the optimiser (``stepper`` its wrapper) and its cosine ``scheduler``, and where the
+    resume state goes."""
+
+    fabric: Fabric
+    model: torch.nn.Module
+    trained: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    stepper: Any
+    scheduler: Any
+    settings: TrainingSettings
+    run_dir: Path
+    fingerprint: str
+    steps_per_epoch: int
+
+
+@dataclass
+class _Progress:
+    """Where training stands: the history rows so far, the best epoch (``epoch``, ``value``,
+    ``state_dict``) and the first epoch still to train."""
+
+    history: list[dict[str, float]]
+    best: dict[str, Any]
+    start: int
+
+
+def _prepare(model: torch.nn.Module, train_set: Dataset, settings: TrainingSettings, run_dir: Path,
+             fingerprint: str, fabric: Fabric | None) -> _Training:
+    """Fabric launched (unless given), torch threads set, gradient checkpointing on where asked,
+    Adam and a cosine schedule over all optimiser steps, model and optimiser set up by Fabric."""
     fabric = fabric or launch(settings)
     torch.set_num_threads(settings.num_threads)
-    leader = fabric.is_global_zero
     if settings.gradient_checkpointing:
         log.info("Gradient checkpointing in %s", enable_gradient_checkpointing(model) or "no encoder")
     optimizer = torch.optim.Adam(
@@ -150,98 +200,104 @@ def fit(
         optimizer, T_max=settings.epochs * steps_per_epoch
     )
     trained, stepper = fabric.setup(model, optimizer)
-    objective.to(fabric.device)
-    history: list[dict[str, float]] = []
-    best = {"epoch": 0, "value": math.nan, "state_dict": _cpu_state(model)}
-    start = 1
-    resumed = _from_process_zero(
-        fabric, lambda: load_resumable(run_dir, fingerprint) if settings.resume else None
-    )
-    if resumed is not None:
-        model.load_state_dict(resumed["model"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        scheduler.load_state_dict(resumed["scheduler"])
-        torch.set_rng_state(resumed["rng_state"])
-        history, best = resumed["history"], resumed["best"]
-        start = resumed["epoch"] + 1
-        if leader:
-            if start > settings.epochs:
-                log.info("%s is complete (%d epochs): reused", run_dir, settings.epochs)
-            else:
-                log.info("Resuming %s from epoch %d of %d", run_dir, start, settings.epochs)
-        if tracker is not None and leader:
-            for row in history:
-                tracker.log_epoch(int(row["epoch"]), row)
-    else:
-        torch.manual_seed(seed)
+    return _Training(fabric, model, trained, optimizer, stepper, scheduler, settings, run_dir,
+                     fingerprint, steps_per_epoch)
 
+
+def _resume(training: _Training, seed: int, tracker: EpochLogger | None) -> _Progress:
+    """The progress of a matching ``last.pt`` (read by process 0, given to all), its model,
+    optimiser, schedule and RNG restored and its history rows replayed to ``tracker``; a fresh
+    start (the global torch RNG seeded with ``seed``) otherwise."""
+    fabric, settings, run_dir = training.fabric, training.settings, training.run_dir
+    resumed = _from_process_zero(
+        fabric, lambda: load_resumable(run_dir, training.fingerprint) if settings.resume else None
+    )
+    if resumed is None:
+        torch.manual_seed(seed)
+        return _Progress([], {"epoch": 0, "value": math.nan,
+                              "state_dict": _cpu_state(training.model)}, 1)
+    training.model.load_state_dict(resumed["model"])
+    training.optimizer.load_state_dict(resumed["optimizer"])
+    training.scheduler.load_state_dict(resumed["scheduler"])
+    torch.set_rng_state(resumed["rng_state"])
+    progress = _Progress(resumed["history"], resumed["best"], resumed["epoch"] + 1)
+    if fabric.is_global_zero:
+        if progress.start > settings.epochs:
+            log.info("%s is complete (%d epochs): reused", run_dir, settings.epochs)
+        else:
+            log.info("Resuming %s from epoch %d of %d", run_dir, progress.start, settings.epochs)
+        if tracker is not None:
+            for row in progress.history:
+                tracker.log_epoch(int(row["epoch"]), row)
+    return progress
+
+
+def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, seed: int,
+                 epoch: int) -> dict[str, float]:
+    """One epoch of optimiser steps over this process's shard of ``train_set``; returns the
+    epoch's statistics over all processes (:func:`_epoch_statistics`).
+
+    Raises:
+        NonFiniteLossError: a loss term is NaN or infinite in any process.
+    """
+    fabric, settings, run_dir = training.fabric, training.settings, training.run_dir
     weights = objective.weights
     accumulate = settings.accumulate_grad_batches
-    pin_memory = settings.pin_memory and fabric.device.type == "cuda"
-    for epoch in range(start, settings.epochs + 1):
-        began = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        if hasattr(train_set, "set_epoch"):
-            train_set.set_epoch(epoch)
-        loader = epoch_loader(train_set, settings, seed * 100_003 + epoch, fabric.global_rank,
-                              fabric.world_size, pin_memory)
-        batches = WaitClock(loader, fabric.to_device)
-        sums = dict.fromkeys(["loss", *weights], 0.0)
-        diagnostics: dict[str, list[float]] = {}
-        trained.train()
-        bar = tqdm(batches, total=len(loader), desc=f"{run_dir.name} epoch {epoch}/{settings.epochs}",
-                   disable=not (settings.progress and leader), leave=False)
-        for index, batch in enumerate(bar):
-            group = index // accumulate
-            group_size = min(accumulate, len(loader) - group * accumulate)
-            ends_step = index + 1 == group * accumulate + group_size
-            with fabric.no_backward_sync(trained, enabled=not ends_step):
-                with fabric.autocast():
-                    step = objective(trained, batch)
-                terms = step.terms
-                loss = weighted_total(weights, terms)
-                # summed over processes first, so that every process stops on a non-finite term
-                totals = sum_over_processes(
-                    fabric, torch.stack([v.detach().float() for v in (loss, *terms.values())])
-                ).tolist()
-                for name, value in zip(terms, totals[1:]):
-                    if not math.isfinite(value):
-                        raise NonFiniteLossError(
-                            f"{run_dir}: loss term {name!r} is {value} at epoch {epoch}, "
-                            f"batch {index}; the last good checkpoint is {run_dir / LAST} "
-                            f"(epoch {epoch - 1})"
-                        )
-                fabric.backward(loss / group_size)
-            if ends_step:
-                stepper.step()
-                optimizer.zero_grad(set_to_none=True)
-                scheduler.step()
-            for name, value in zip(["loss", *terms], totals):
-                sums[name] += value / group_size
-            for name, value in step.diagnostics.items():
-                diagnostics.setdefault(name, []).append(value)
-            bar.set_postfix(loss=f"{totals[0] / fabric.world_size:.3f}")
-        trained.eval()
-        statistics = _epoch_statistics(fabric, sums, steps_per_epoch * fabric.world_size,
-                                       diagnostics, batches)
-        statistics.update(_from_process_zero(fabric, partial(_term_gradients, fabric, objective,
-                                                             model, train_set, settings)))
-        row = _from_process_zero(fabric, partial(_evaluated_row, evaluate, model, epoch, lr, began,
-                                                 statistics))
-        history.append(row)
-        best = _updated_best(best, row, select_on, model)
-        _from_process_zero(fabric, partial(
-            _record_epoch, row, history, best, model, optimizer, scheduler, run_dir=run_dir,
-            fingerprint=fingerprint, tracker=tracker, select_on=select_on, epochs=settings.epochs,
-        ))
-        if on_epoch_end is not None:
-            on_epoch_end(epoch)
-    return FitResult(
-        state_dict=copy.deepcopy(best["state_dict"]),
-        best_epoch=int(best["epoch"]),
-        best_value=float(best["value"]),
-        history=pd.DataFrame(history),
-    )
+    if hasattr(train_set, "set_epoch"):
+        train_set.set_epoch(epoch)
+    loader = epoch_loader(train_set, settings, seed * 100_003 + epoch, fabric.global_rank,
+                          fabric.world_size, settings.pin_memory and fabric.device.type == "cuda")
+    batches = WaitClock(loader, fabric.to_device)
+    sums = dict.fromkeys(["loss", *weights], 0.0)
+    diagnostics: dict[str, list[float]] = {}
+    training.trained.train()
+    for index, batch in enumerate(batches):
+        group = index // accumulate
+        group_size = min(accumulate, len(loader) - group * accumulate)
+        ends_step = index + 1 == group * accumulate + group_size
+        with fabric.no_backward_sync(training.trained, enabled=not ends_step):
+            with fabric.autocast():
+                step = objective(training.trained, batch)
+            terms = step.terms
+            loss = weighted_total(weights, terms)
+            # summed over processes first, so that every process stops on a non-finite term
+            totals = sum_over_processes(
+                fabric, torch.stack([v.detach().float() for v in (loss, *terms.values())])
+            ).tolist()
+            for name, value in zip(terms, totals[1:]):
+                if not math.isfinite(value):
+                    raise NonFiniteLossError(
+                        f"{run_dir}: loss term {name!r} is {value} at epoch {epoch}, "
+                        f"batch {index}; the last good checkpoint is {run_dir / LAST} "
+                        f"(epoch {epoch - 1})"
+                    )
+            fabric.backward(loss / group_size)
+        if ends_step:
+            training.stepper.step()
+            training.optimizer.zero_grad(set_to_none=True)
+            training.scheduler.step()
+        for name, value in zip(["loss", *terms], totals):
+            sums[name] += value / group_size
+        for name, value in step.diagnostics.items():
+            diagnostics.setdefault(name, []).append(value)
+    training.trained.eval()
+    return _epoch_statistics(fabric, sums, training.steps_per_epoch * fabric.world_size,
+                             diagnostics, batches)
+
+
+def _end_epoch(training: _Training, progress: _Progress, evaluated_row: Callable[[], dict],
+               select_on: str, tracker: EpochLogger | None) -> None:
+    """The epoch's history row (``evaluated_row()`` in process 0, given to all) appended, the best
+    epoch updated, and process 0's record written (:func:`_record_epoch`)."""
+    row = _from_process_zero(training.fabric, evaluated_row)
+    progress.history.append(row)
+    progress.best = _updated_best(progress.best, row, select_on, training.model)
+    _from_process_zero(training.fabric, partial(
+        _record_epoch, row, progress.history, progress.best, training.model, training.optimizer,
+        training.scheduler, run_dir=training.run_dir, fingerprint=training.fingerprint,
+        tracker=tracker, select_on=select_on, epochs=training.settings.epochs,
+        name=model_name(training.run_dir, training.settings.checkpoint_dir),
+    ))
 
 
 def _from_process_zero(fabric: Fabric, work: Callable[[], T]) -> T:
@@ -319,9 +375,9 @@ def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str
 def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], best: dict[str, Any],
                   model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
                   run_dir: Path, fingerprint: str, tracker: EpochLogger | None, select_on: str,
-                  epochs: int) -> None:
-    """Process 0's record of an epoch: its row to ``tracker`` and the log, ``best.pt`` when it is
-    the best epoch, and ``last.pt`` (everything to resume)."""
+                  epochs: int, name: str) -> None:
+    """Process 0's record of an epoch: its row to ``tracker`` and the log (as model ``name``),
+    ``best.pt`` when it is the best epoch, and ``last.pt`` (everything to resume)."""
     epoch = int(row["epoch"])
     if tracker is not None:
         tracker.log_epoch(epoch, row)
@@ -342,6 +398,33 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
         },
         run_dir / LAST,
     )
-    log.info("%s epoch %d/%d: loss %.4f, %s %.2f, data wait %.0f %% (%.1f s)", run_dir, epoch,
-             epochs, row["loss"], select_on, row[select_on], 100 * row["data_wait_share"],
-             row["seconds"])
+    log.info("%s", epoch_line(name, row, epochs, select_on, best_epoch=int(best["epoch"])))
+
+
+def model_name(run_dir: Path, checkpoint_dir: str | Path) -> str:
+    """A model's name in the log: its run folder below ``checkpoint_dir``
+    (``vicokd/V_S/Home1/seed0``, ``pretraining/visual``), else the whole folder."""
+    run_dir = Path(run_dir)
+    if run_dir.is_relative_to(checkpoint_dir):
+        return run_dir.relative_to(checkpoint_dir).as_posix()
+    return str(run_dir)
+
+
+#: Validation scores of a history row, as the epoch's log line names them.
+_VALIDATION = {"val_seq_map": "val mAP sequence", "val_map": "frame"}
+
+
+def epoch_line(name: str, row: Mapping[str, float], epochs: int, select_on: str,
+               best_epoch: int) -> str:
+    """One epoch in one line: ``vicokd/V_S/Home1/seed0 epoch 3/15: loss 0.4120 (two_way_frame
+    0.2000, ...), val mAP sequence 61.20 frame 40.10, best epoch 2 (val_seq_map), 2.1 s, data
+    wait 3 %``."""
+    terms = ", ".join(f"{key.removeprefix('loss.')} {value:.4f}" for key, value in row.items()
+                      if key.startswith("loss."))
+    scores = " ".join(f"{label} {row[key]:.2f}" for key, label in _VALIDATION.items() if key in row)
+    if "val_seq_map" not in row:
+        scores = f"val mAP {scores}" if scores else ""
+    return (f"{name} epoch {int(row['epoch'])}/{epochs}: loss {row['loss']:.4f}"
+            + (f" ({terms})" if terms else "") + (f", {scores}" if scores else "")
+            + f", best epoch {best_epoch} ({select_on}), {row['seconds']:.1f} s, "
+            f"data wait {100 * row['data_wait_share']:.0f} %")

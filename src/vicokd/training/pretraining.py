@@ -9,10 +9,10 @@ kept, through the project's one training loop (so a finished pretraining is reus
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,14 +27,19 @@ from vicokd.datasets.locking import run_lock
 from vicokd.datasets.staging import staged_folder
 from vicokd.metrics import mean_average_precision
 from vicokd.models import ModelConfig
-from vicokd.models.encoders import AudioEncoder, VisualEncoder
+from vicokd.models.encoders import (
+    AudioEncoder,
+    Modality,
+    VisualEncoder,
+    build_encoder,
+    build_encoder_from,
+)
 from vicokd.parameters import Parameters
+from vicokd.progress import stage
 from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Step
 from vicokd.training.settings import TrainingSettings
-
-Modality = Literal["visual", "audio"]
 
 
 class FrameItems(Dataset):
@@ -125,15 +130,6 @@ class PretrainedEncoder:
     val_map: float
 
 
-def build_encoder(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
-    """The ``modality`` encoder of ``config``'s architecture, randomly initialised and trainable."""
-    if modality == "visual":
-        return VisualEncoder(config.visual_encoder.model_copy(
-            update={"pretrained": None, "trainable": True}), config.dim)
-    return AudioEncoder(config.audio_encoder.model_copy(
-        update={"pretrained": None, "trainable": True}), config.dim)
-
-
 def pretrain_encoder(
     modality: Modality,
     config: ModelConfig,
@@ -142,12 +138,13 @@ def pretrain_encoder(
     run_dir: str | Path,
     seed: int,
     fingerprint: str,
+    on_epoch_end: Callable[[int], None] | None = None,
 ) -> PretrainedEncoder:
     """Pretrain the ``modality`` encoder of ``config`` on ``items["train"]``, keeping the epoch with
     the best frame mAP on ``items["val"]``.
 
     ``run_dir`` holds the loop's resume state: a finished run with the same ``fingerprint`` is
-    reused without training.
+    reused without training. ``on_epoch_end`` is called with each epoch trained.
     """
     torch.manual_seed(seed)
     classifier = EncoderClassifier(build_encoder(modality, config), config.num_classes)
@@ -156,7 +153,7 @@ def pretrain_encoder(
         return {"val_map": _frame_map(model, items["val"], settings.eval_batch_size)}
 
     result = fit(classifier, ClassificationObjective(), items["train"], evaluate, settings, run_dir,
-                 seed, fingerprint, select_on="val_map")
+                 seed, fingerprint, on_epoch_end=on_epoch_end, select_on="val_map")
     classifier.load_state_dict(result.state_dict)
     encoder = classifier.encoder
     hf_model = encoder.vit if modality == "visual" else encoder.ast
@@ -202,41 +199,49 @@ def prepare_encoders(
     record: dict[str, Any] = {}
     rows = table[table["home"].isin(pretraining.homes)]
     shared = settings.with_overrides(pretraining.training)
-    for modality in ("visual", "audio"):
-        target = getattr(config, f"{modality}_encoder").pretrained
-        if not owned_by_pretraining(target, pretraining.directory):
-            build_encoder_from(modality, config)  # an external checkpoint: fail early if it cannot load
-            record[modality] = {"pretrained": target, "made_here": False}
-            continue
-        encoder_settings = shared.with_overrides(pretraining.encoder_training.get(modality, {}))
-        if rows.empty:
-            raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by pretraining, "
-                             f"but no sequence of pretraining.homes {pretraining.homes} was ingested")
-        inputs = frames if modality == "visual" else log_mels
-        items = {split: FrameItems(rows[rows["split"] == split], inputs, frame_labels,
-                                   masks if modality == "visual" else None, pretraining.frame_step)
-                 for split in ("train", "val")}
-        architecture = getattr(config, f"{modality}_encoder").model_dump(exclude={"pretrained"})
-        fingerprint = run_fingerprint(
-            modality=modality, architecture=architecture,
-            settings=encoder_settings.fingerprint_fields(), seed=seed,
-            frame_step=pretraining.frame_step, homes=pretraining.homes,
-            train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
-            ingestion=table.attrs.get("ingestion_id"))
-        run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
-        with run_lock(run_dir):
-            pretrained = pretrain_encoder(modality, config, items, encoder_settings, run_dir, seed,
-                                          fingerprint)
-        with staged_folder(Path(target)) as staging:
-            pretrained.model.save_pretrained(staging)
-        record[modality] = {"pretrained": target, "made_here": True, "fingerprint": fingerprint,
-                            "best_epoch": pretrained.best_epoch, "val_map": pretrained.val_map,
-                            "train_items": len(items["train"]), "val_items": len(items["val"])}
+    made_here = {modality: shared.with_overrides(pretraining.encoder_training.get(modality, {}))
+                 for modality in ("visual", "audio")
+                 if owned_by_pretraining(getattr(config, f"{modality}_encoder").pretrained,
+                                         pretraining.directory)}
+    epochs = sum(encoder_settings.epochs for encoder_settings in made_here.values())
+    with stage("pretraining", epochs, "epoch", settings.progress) as progress:
+        for modality in ("visual", "audio"):
+            target = getattr(config, f"{modality}_encoder").pretrained
+            if not owned_by_pretraining(target, pretraining.directory):
+                build_encoder_from(modality, config)  # an external checkpoint: fail now if bad
+                record[modality] = {"pretrained": target, "made_here": False}
+                continue
+            encoder_settings = made_here[modality]
+            if rows.empty:
+                raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by "
+                                 f"pretraining, but no sequence of pretraining.homes "
+                                 f"{pretraining.homes} was ingested")
+            inputs = frames if modality == "visual" else log_mels
+            items = {split: FrameItems(rows[rows["split"] == split], inputs, frame_labels,
+                                       masks if modality == "visual" else None,
+                                       pretraining.frame_step)
+                     for split in ("train", "val")}
+            architecture = getattr(config, f"{modality}_encoder").model_dump(
+                exclude={"pretrained"})
+            fingerprint = run_fingerprint(
+                modality=modality, architecture=architecture,
+                settings=encoder_settings.fingerprint_fields(), seed=seed,
+                frame_step=pretraining.frame_step, homes=pretraining.homes,
+                train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
+                ingestion=table.attrs.get("ingestion_id"))
+            run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
+            trained_before = progress.done
+            with run_lock(run_dir):
+                pretrained = pretrain_encoder(modality, config, items, encoder_settings, run_dir,
+                                              seed, fingerprint,
+                                              on_epoch_end=lambda _: progress.advance())
+            # the epochs of a finished run reused from its checkpoint
+            progress.advance(count=trained_before + encoder_settings.epochs - progress.done)
+            with staged_folder(Path(target)) as staging:
+                pretrained.model.save_pretrained(staging)
+            record[modality] = {"pretrained": target, "made_here": True,
+                                "fingerprint": fingerprint, "best_epoch": pretrained.best_epoch,
+                                "val_map": pretrained.val_map, "train_items": len(items["train"]),
+                                "val_items": len(items["val"])}
     return record
 
-
-def build_encoder_from(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
-    """The ``modality`` encoder exactly as ``config`` describes it (pretrained weights loaded)."""
-    if modality == "visual":
-        return VisualEncoder(config.visual_encoder, config.dim)
-    return AudioEncoder(config.audio_encoder, config.dim)
