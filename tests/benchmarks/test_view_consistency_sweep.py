@@ -14,12 +14,12 @@ def test_a_configuration_replaces_the_view_consistency_block_only(import_benchma
     vicokd = RunSpec.model_validate(runs["vicokd"])
     block = {"weight": 3.0, **sweep.VARIANTS["sigmoid"]}
     changed = sweep.with_view_consistency(vicokd, block)
-    assert changed.recipe.get("view_consistency").model_dump() == block
-    assert changed.recipe.get("feature") == vicokd.recipe.get("feature")
-    assert changed.recipe.get("logit") == vicokd.recipe.get("logit")
+    assert changed.recipe.view_consistency.model_dump() == block
+    assert changed.recipe.feature == vicokd.recipe.feature
+    assert changed.recipe.logit == vicokd.recipe.logit
     assert sweep.VARIANTS["eq10"] == {key: value for key, value in
                                       RunSpec.model_validate(runs["vicokd_paper"]).recipe
-                                      .get("view_consistency").model_dump().items()
+                                      .view_consistency.model_dump().items()
                                       if key != "weight"}
 
 

@@ -23,7 +23,7 @@ def test_vicokd_recipe_weighs_every_term():
         "frame": 1.0, "sequence": 1.0, "feature": 1.0, "logit": 1.0, "view_consistency": 1.0
     }
     assert recipe.needs_teacher and make_supervision().reads_frame_labels
-    assert recipe.get("feature").features == ["f_attn", "f_av"]
+    assert recipe.feature.features == ["f_attn", "f_av"]
 
 
 def test_sequence_only_supervision_reads_no_frame_labels():
@@ -34,6 +34,14 @@ def test_sequence_only_supervision_reads_no_frame_labels():
 
 def test_view_consistency_alone_needs_no_teacher():
     assert not make_recipe(view_consistency=VIEW_CONSISTENCY).needs_teacher
+
+
+def test_a_recipe_reads_its_terms_as_attributes():
+    recipe = make_recipe(logit=LOGIT)
+    assert recipe.logit.temperature == 4.0 and recipe.feature is None
+    assert list(recipe) == ["logit"] and "logit" in recipe and "feature" not in recipe
+    with pytest.raises(AttributeError):
+        recipe.not_a_term  # noqa: B018
 
 
 @pytest.mark.parametrize(
@@ -78,10 +86,10 @@ def test_run_table_rows_merge_their_base_chain_and_learn_their_names():
     assert "feature" in vicokd.recipe and "view_consistency" in vicokd.recipe
     assert vicokd.base == "cokd"
     # an ablation is vicokd with one switch: null turns a term off, a mapping changes single keys
-    assert "feature" not in no_fd.recipe and no_fd.recipe.get("logit") == vicokd.recipe.get("logit")
+    assert "feature" not in no_fd.recipe and no_fd.recipe.logit == vicokd.recipe.logit
     assert no_fd.base == "vicokd" and no_fd.group == "ablation"
-    assert no_confw.recipe.get("view_consistency").confidence_weighting is False
-    assert no_confw.recipe.get("view_consistency").use_mask is True
+    assert no_confw.recipe.view_consistency.confidence_weighting is False
+    assert no_confw.recipe.view_consistency.use_mask is True
     assert RAW_TABLE["no_confw"]["recipe"]["view_consistency"] == {"confidence_weighting": False}
     # a run is trained in every evaluation home unless it names some
     assert vicokd.trained_homes(["Home1", "Home2"]) == ["Home1", "Home2"]
@@ -124,6 +132,7 @@ def test_a_term_registered_alone_is_a_recipe_row_that_trains_and_is_recorded(
     table_row = {"name": "penalised", "group": "method", "label": "Penalised", "supervisions": ["V_F"],
            "recipe": {"logit_penalty": {"weight": 0.5, "power": 2.0}}}
     run = RunSpec.model_validate(table_row)
+    assert run.recipe.logit_penalty.power == 2.0 and run.recipe.logit is None
     assert term_weights(make_supervision(), run.recipe) == {"frame": 1.0, "sequence": 1.0,
                                                            "logit_penalty": 0.5}
     torch.manual_seed(0)

@@ -82,9 +82,10 @@ def _recipe_terms(terms: tuple[tuple[str, LossTerm], ...]) -> type[Parameters]:
 
 class Recipe(RootModel[dict[str, SerializeAsAny[TermSettings]]]):
     """The terms a run adds to its supervision: registered ``recipe`` term name → its settings
-    (weight included), as a run table row writes them (``{logit: {weight: 1.0, temperature: 4.0}}``).
-    A null entry is off (so that a row based on another can switch a term off); an unknown name or
-    a bad setting raises ``ValueError`` naming the term and key."""
+    (weight included), as a run table row writes them (``{logit: {weight: 1.0, temperature: 4.0}}``),
+    read as ``recipe.logit`` (None when off). A null entry is off (so that a row based on another
+    can switch a term off); an unknown name or a bad setting raises ``ValueError`` naming the term
+    and key."""
 
     model_config = ConfigDict(frozen=True)
     root: dict[str, SerializeAsAny[TermSettings]] = Field(default_factory=dict)
@@ -103,9 +104,11 @@ class Recipe(RootModel[dict[str, SerializeAsAny[TermSettings]]]):
     def __contains__(self, name: object) -> bool:
         return name in self.root
 
-    def get(self, name: str) -> TermSettings | None:
-        """The settings of term ``name``, or None when the recipe leaves it out."""
-        return self.root.get(name)
+    def __getattr__(self, name: str) -> Any:
+        """``recipe.<term>``: the settings of a registered recipe term, None when it is off."""
+        if name in registered_terms("recipe"):
+            return self.root.get(name)
+        return super().__getattr__(name)
 
     @property
     def needs_teacher(self) -> bool:
