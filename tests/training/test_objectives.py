@@ -55,6 +55,26 @@ def test_view_consistency_is_zero_when_all_views_agree():
     assert loss_terms(supervision, recipe, output(), batch(False))["view_consistency"].item() > 0
 
 
+def test_view_consistency_term_reads_the_logits_and_probabilities_its_settings_name():
+    out = output()
+    out.view_frame_logits_before_fusion = torch.randn(B, V, T, C, generator=torch.Generator().manual_seed(1))
+    masks = (torch.rand(B, V, T, generator=torch.Generator().manual_seed(2)) < 0.5).float()
+    item = {**batch(False), "masks": masks}
+    block = {**VIEW_CONSISTENCY, "logits": "before_fusion", "probabilities": "sigmoid",
+             "normalisation": "active_entries", "target": "confident_view"}
+    terms = loss_terms(make_supervision(frame=0.0), make_recipe(view_consistency=block), out, item)
+    expected = view_consistency(out.view_frame_logits_before_fusion.sigmoid(), masks,
+                                distribution="bernoulli", normalisation="active_entries",
+                                target="confident_view")
+    assert terms["view_consistency"].item() == pytest.approx(expected.item(), rel=1e-6)
+    fused = view_consistency(out.view_frame_logits.sigmoid(), masks, distribution="bernoulli",
+                             normalisation="active_entries", target="confident_view")
+    assert terms["view_consistency"].item() != pytest.approx(fused.item(), rel=1e-3)
+    del out.view_frame_logits_before_fusion
+    with pytest.raises(ValueError, match="view_frame_logits_before_fusion"):
+        loss_terms(make_supervision(frame=0.0), make_recipe(view_consistency=block), out, item)
+
+
 def test_presence_term_at_zero_logits_is_log_two():
     supervision = make_supervision(frame=0.0, presence=0.5)
     terms = loss_terms(supervision, make_recipe(), output(presence=torch.zeros(B, V, T)), batch(False))
