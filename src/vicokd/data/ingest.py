@@ -183,6 +183,29 @@ def with_extra_homes(homes: Iterable[str], extra_homes: Iterable[str]) -> list[s
     return [*homes, *(h for h in dict.fromkeys(extra_homes) if h not in homes)]
 
 
+def homes_to_ingest(
+    dataset_root: str | Path, homes: Iterable[str], pretraining_homes: Iterable[str]
+) -> list[str]:
+    """The evaluated ``homes`` followed by the ``pretraining_homes`` that ``dataset_root`` holds.
+
+    A pretraining home (never evaluated: the simulator writes one beside the evaluated homes) that
+    the dataset does not hold is left out with a log line: a real dataset has none, and the
+    encoders made here then pretrain on the training split of the evaluated homes
+    (:func:`vicokd.training.pretraining.pretraining_rows`). An evaluated home is always read, so a
+    missing one is an error of ingestion.
+    """
+    homes = list(homes)
+    extra = [home for home in with_extra_homes(homes, pretraining_homes) if home not in homes]
+    absent = [home for home in extra if not (Path(dataset_root) / home).is_dir()]
+    if absent:
+        logger.info(
+            "Pretraining home(s) %s not in %s: not ingested (encoders made here pretrain on the "
+            "other pretraining homes, or on the training split of %s when there is none)",
+            ", ".join(absent), dataset_root, ", ".join(homes),
+        )
+    return [*homes, *(home for home in extra if home not in absent)]
+
+
 def ingest_sequence(
     spec: SequenceSpec,
     dataset_root: str | Path,

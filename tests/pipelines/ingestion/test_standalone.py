@@ -1,4 +1,5 @@
 """`kedro run --pipelines ingestion` on a fresh clone: a real-layout dataset, no simulation output."""
+import json
 import os
 import shutil
 import subprocess
@@ -39,19 +40,26 @@ def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_ingestion_alone_reads_a_real_layout_dataset_on_a_fresh_clone(tmp_path, recordings):
+    """The default environment (2 decoding workers, 64 px) with simulation off: its pretraining
+    home (Home3, simulated) is not in a real dataset, and Home1 and Home2 are ingested alone."""
     project = fresh_clone(tmp_path / "clone")
-    args = ("--pipelines", "ingestion", "--env", "test",  # a real dataset: no pretraining home
-            "--params", f"ingestion.dataset_root={recordings},pretraining.homes=[]")
+    assert not (recordings / "Home3").exists()
+    args = ("--pipelines", "ingestion",
+            "--params", f"simulation.enabled=false,ingestion.dataset_root={recordings}")
     result = kedro_run(project, *args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    intermediate = project / "data" / "test" / "02_intermediate"
+    assert "Pretraining home(s) Home3 not in" in result.stdout + result.stderr
+    intermediate = project / "data" / "02_intermediate"
     table = str(intermediate / "sequences.parquet")
     sequences = SequenceTableDataset(table).load()
     assert sequences["sequence_id"].tolist() == [
         "Home1/01/00-Part1", "Home1/01/00-Part2", "Home2/01/00-Part1"
     ]
     frames = ArrayStoreDataset(str(intermediate / "frames"), table=table).load()
-    assert frames["Home1/01/00-Part2"].shape == (5, 10, 32, 32, 3)
+    assert frames["Home1/01/00-Part2"].shape == (5, 10, 64, 64, 3)  # conf/base image_size
     for name in STORES:
         assert list(generations(intermediate / name).values()) == [sequences.attrs["ingestion_id"]]
-    assert not (project / "data" / "test" / "01_raw" / "recordings_manifest.json").exists()
+    report = json.loads((project / "data" / "08_reporting" / "ingestion_report.json").read_text())
+    assert report["homes"] == ["Home1", "Home2"]
+    assert [entry["kind"] for entry in report["skipped"]] == ["unreadable_mp4"]  # with 2 workers
+    assert not (project / "data" / "01_raw" / "recordings_manifest.json").exists()

@@ -11,8 +11,8 @@ import pandas as pd
 from vicokd.data.ingest import (
     IngestedSequence,
     IngestionParameters,
+    homes_to_ingest,
     ingest_dataset,
-    with_extra_homes,
 )
 from vicokd.data.spool import ArraySpool, SpooledArray
 from vicokd.datasets.array_store import StampedArrays
@@ -40,8 +40,8 @@ SEQUENCE_COLUMNS = [
 def ingest_recordings(
     recordings_manifest: dict[str, Any], ingestion: IngestionParameters, pretraining_homes: list[str]
 ) -> tuple[StampedArrays, StampedArrays, StampedArrays, dict[str, Any], pd.DataFrame]:
-    """Decode every sequence of ``ingestion.homes`` and ``pretraining_homes`` (homes the encoders
-    are pretrained on, never evaluated) under ``ingestion.dataset_root`` once.
+    """Decode every sequence of ``ingestion.homes`` and of the ``pretraining_homes`` (homes the
+    encoders are pretrained on, never evaluated) that ``ingestion.dataset_root`` holds, once.
 
     The manifest only orders this node after the simulation (it is empty when ingestion runs
     alone) and is checked against the parameters. Arrays are spooled to a temporary folder as they
@@ -51,7 +51,8 @@ def ingest_recordings(
     loaders keyed by sequence id, the ingestion report and last the ``sequences`` table, the commit
     record; all carry one new ingestion id, so readers pair the table only with its own arrays.
     """
-    root, homes = ingestion.dataset_root, with_extra_homes(ingestion.homes, pretraining_homes)
+    root = ingestion.dataset_root
+    homes = homes_to_ingest(root, ingestion.homes, pretraining_homes)
     manifest_root = recordings_manifest.get("dataset_root")
     if manifest_root and Path(manifest_root).resolve() != Path(root).resolve():
         logger.warning(
