@@ -141,10 +141,12 @@ def test_one_switch_per_encoder_freezes_or_fine_tunes_it(paper, trainable):
     assert sum(p.numel() for p in ast) == ast_base_parameters(config["audio_encoder"]["max_length"])
 
 
-def test_paper_uses_the_dataset_splits_and_no_simulation(paper):
+def test_paper_uses_the_dataset_splits_and_no_simulation(paper, parameters_of):
     assert paper["stratification"]["use_dataset_splits"] is True
     assert 0 < paper["stratification"]["val_size"] < 1
     assert paper["simulation"]["enabled"] is False
+    demo = parameters_of("base")["ingestion"]["dataset_root"]  # the simulated dataset's folder
+    assert paper["ingestion"]["dataset_root"] == "data/01_raw/multisensor_home" != demo
 
 
 def _leaves(tree: Any, prefix: tuple = ()) -> dict[tuple, Any]:

@@ -20,6 +20,8 @@ from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 from tqdm import tqdm
 
 from vicokd.data.annotations import NUM_VIEWS
+from vicokd.data.origin import SIMULATION_MARKER as MARKER
+from vicokd.data.origin import check_dataset_origin
 from vicokd.parameters import Parameters
 from vicokd.processes import spawned_pool
 from vicokd.simulation.audio import microphone_signals
@@ -34,7 +36,6 @@ log = logging.getLogger(__name__)
 
 #: Bump when the simulator's output changes, so that an old simulated dataset is not reused.
 SIMULATOR_VERSION = 2
-MARKER = ".vicokd-simulation.json"
 TRUTH_FILE = ".vicokd-person-truth.parquet"
 
 
@@ -259,7 +260,10 @@ def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings,
 
 
 def check_real_dataset(root: Path, homes: list[str]) -> None:
-    """Raise a clear error unless ``root/<home>`` is a folder for every home (real data: nothing written)."""
+    """Raise a clear error unless ``root`` holds real recordings (not a simulated dataset) with a
+    folder for every home (real data: nothing is written)."""
+    if Path(root).is_dir():
+        check_dataset_origin(root, simulated=False)
     missing = [home for home in homes if not (Path(root) / home).is_dir()]
     if missing:
         raise FileNotFoundError(

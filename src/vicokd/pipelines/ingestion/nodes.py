@@ -14,6 +14,7 @@ from vicokd.data.ingest import (
     homes_to_ingest,
     ingest_dataset,
 )
+from vicokd.data.origin import check_dataset_origin
 from vicokd.data.spool import ArraySpool, SpooledArray
 from vicokd.datasets.array_store import StampedArrays
 from vicokd.datasets.ingestion_stamp import new_ingestion_id, stamp_table
@@ -38,10 +39,17 @@ SEQUENCE_COLUMNS = [
 
 
 def ingest_recordings(
-    recordings_manifest: dict[str, Any], ingestion: IngestionParameters, pretraining_homes: list[str]
+    recordings_manifest: dict[str, Any],
+    ingestion: IngestionParameters,
+    pretraining_homes: list[str],
+    simulated: bool,
 ) -> tuple[StampedArrays, StampedArrays, StampedArrays, dict[str, Any], pd.DataFrame]:
     """Decode every sequence of ``ingestion.homes`` and of the ``pretraining_homes`` (homes the
     encoders are pretrained on, never evaluated) that ``ingestion.dataset_root`` holds, once.
+
+    ``simulated`` (``simulation.enabled``) says which origin the dataset must have: a simulated
+    run refuses a folder the simulator did not write, a real run one it did
+    (:func:`vicokd.data.origin.check_dataset_origin`).
 
     The manifest only orders this node after the simulation (it is empty when ingestion runs
     alone) and is checked against the parameters. Arrays are spooled to a temporary folder as they
@@ -52,6 +60,7 @@ def ingest_recordings(
     record; all carry one new ingestion id, so readers pair the table only with its own arrays.
     """
     root = ingestion.dataset_root
+    check_dataset_origin(root, simulated)
     homes = homes_to_ingest(root, ingestion.homes, pretraining_homes)
     manifest_root = recordings_manifest.get("dataset_root")
     if manifest_root and Path(manifest_root).resolve() != Path(root).resolve():
