@@ -7,6 +7,7 @@ from pathlib import Path
 from omegaconf.resolvers import oc
 
 from vicokd.configuration import ProjectConfigLoader, ProjectContext
+from vicokd.preflight.hook import PreflightCheck
 from vicokd.tracking import disable_mlflow_telemetry
 
 # Ultralytics, Hugging Face and MLflow's telemetry never reach for the network; state is in data/
@@ -20,6 +21,7 @@ disable_mlflow_telemetry()
 # every config loader (custom_resolvers below included); nothing in this project can act on it.
 warnings.filterwarnings("ignore", r"register_new_resolver\(\) is deprecated", UserWarning)
 
+HOOKS = (PreflightCheck(),)  # before any node: what the run needs (docs/data.md, "Pre-flight check")
 CONTEXT_CLASS = ProjectContext
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
