@@ -29,8 +29,9 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # An environment overrides single keys (conf/test holds only what it shrinks), not whole blocks.
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
-    # conf/base/mlflow.yml reads MLFLOW_TRACKING_URI.
-    "custom_resolvers": {"oc.env": oc.env},
+    # conf/base/mlflow.yml reads MLFLOW_TRACKING_URI; model.num_classes is the length of the
+    # class list (conf/base/parameters_model.yml).
+    "custom_resolvers": {"oc.env": oc.env, "len": len},
     "config_patterns": {
         "catalog": ["catalog*", "catalog*/**", "**/catalog*"],
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],

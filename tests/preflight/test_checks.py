@@ -6,6 +6,8 @@ import pytest
 import torch
 from transformers import ViTConfig, ViTModel
 
+from project_parameters import multisensor_home
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestionParameters
 from vicokd.models import ModelConfig
 from vicokd.preflight import checks
@@ -25,6 +27,8 @@ from vicokd.preflight.scope import Scope
 from vicokd.simulation.generate import SimulationParameters
 from vicokd.training.pretraining import PretrainingSettings
 from vicokd.training.settings import TrainingSettings
+
+MSH = multisensor_home()
 
 
 @pytest.fixture
@@ -119,7 +123,7 @@ def test_the_dataset_layout_names_missing_homes_and_homes_left_without_data(tmp_
     (root / "Home2").mkdir()
     (root / "Home2" / "test_data.json").write_text(json.dumps([lost]))
     problems, notes = dataset_problems(root, ["Home1", "Home2", "Home3"], simulated=False,
-                                       strict=False)
+                                       strict=False, dataset=MSH)
     assert [p.what for p in problems] == [
         f"{root / 'Home2'}: no usable sequence among 1 records (1 missing view file)",
         f"{root / 'Home3'}: home folder is missing",
@@ -127,15 +131,16 @@ def test_the_dataset_layout_names_missing_homes_and_homes_left_without_data(tmp_
     assert notes == [(f"{root / 'Home1'}: 2 of 3 records would be left out (1 malformed record, "
                      f"1 missing view file), e.g. {root / 'Home1' / 'all_labels.json'}: record [2] "
                      "has no video_url_1")]
-    strict, _ = dataset_problems(root, ["Home1"], simulated=False, strict=True)
+    strict, _ = dataset_problems(root, ["Home1"], simulated=False, strict=True, dataset=MSH)
     assert strict[0].what == notes[0] and "ingestion.strict: false" in strict[0].fix
-    simulated, _ = dataset_problems(root, ["Home1"], simulated=True, strict=False)
+    simulated, _ = dataset_problems(root, ["Home1"], simulated=True, strict=False, dataset=MSH)
     assert simulated[0].what.endswith("the simulator did not write it, but simulation.enabled is "
                                       "true")
 
 
 def test_the_store_estimate_is_views_frames_and_bytes_per_frame():
-    size = StoreSize(views=5, image_size=(32, 32), chunk_frames=40, num_mel_bins=128, classes=16)
+    size = StoreSize(views=5, image_size=(32, 32), chunk_frames=40, num_mel_bins=128, classes=16,
+                     sample_fps=2.5)
     per_frame = 5 * (32 * 32 * 3 + 40 * 128 * 2) + 16  # uint8 RGB + float16 log-mels, labels
     assert size.bytes_per_frame == per_frame == 66576
     assert ingestion_bytes(size, [4.0, 2.1]) == (10 + 6) * per_frame  # ceil(s × 2.5) frames
@@ -185,7 +190,9 @@ def _findings(parameters: dict, tmp_path):
                      PretrainingSettings.model_validate(parameters["pretraining"]),
                      ModelConfig.model_validate(parameters["model"]),
                      TrainingSettings.model_validate(parameters["training"]),
-                     parameters["masking"], tmp_path / "stores", committed=False)
+                     parameters["masking"],
+                     DatasetDescription.model_validate(parameters["dataset"]),
+                     tmp_path / "stores", committed=False)
 
 
 def test_the_whole_flow_of_the_paper_environment_on_a_bare_cpu_machine(
@@ -202,3 +209,16 @@ def test_the_whole_flow_of_the_paper_environment_on_a_bare_cpu_machine(
         "masking.device"]
     assert findings.checked == ["dataset data/01_raw/multisensor_home", "free disk",
                                 "encoder checkpoints", "person detector", "device"]
+
+
+def test_a_class_list_the_model_or_the_simulator_does_not_fit_is_named(parameters_of, tmp_path,
+                                                                        monkeypatch):
+    """Classes given to the dataset block alone (not as globals): the model keeps 16 outputs, and
+    the simulator simulates MultiSensor-Home's classes."""
+    monkeypatch.chdir(tmp_path)
+    parameters = parameters_of("base")
+    parameters["dataset"] = {**parameters["dataset"], "classes": ["Wave", "Sit", "Cook"]}
+    problems = _findings(parameters, tmp_path).problems
+    assert [p.what.split(",")[0].split(":")[0] for p in problems] == [
+        "The simulator writes MultiSensor-Home's recordings", "model.num_classes is 16"]
+    assert "`classes` in conf/<env>/globals.yml" in problems[1].fix

@@ -1,8 +1,9 @@
 """Turning a MultiSensor-Home style dataset into per-sequence arrays, decoding every view once.
 
-For each annotated sequence: decode its five views (frames at 2.5 FPS and 16 kHz mono audio in one
-pass), check that they are about as long as each other, keep ``n_frames`` = the fewest 2.5-FPS
-frames over views, and compute audio features and frame labels on that frame axis.
+For each annotated sequence: decode its views (``dataset.views``; frames at ``dataset.sample_fps``,
+2.5 FPS for MultiSensor-Home, and 16 kHz mono audio in one pass), check that they are about as long
+as each other, keep ``n_frames`` = the fewest sampled frames over views, and compute audio features
+and frame labels (over ``dataset.classes``) on that frame axis.
 
 A sequence with a bad input is left out with a warning naming the file and the problem, of a kind
 listed in ``PROBLEM_KINDS`` (a malformed or second record; a missing, unreadable, truncated or
@@ -31,7 +32,6 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from vicokd.data.annotations import (
-    SAMPLE_FPS,
     RecordingError,
     SequenceSpec,
     check_trick_times,
@@ -41,6 +41,7 @@ from vicokd.data.annotations import (
 )
 from vicokd.data.audio_features import ChunkedLogMel
 from vicokd.data.decoding import DecodedView, decode_view
+from vicokd.data.description import DatasetDescription
 from vicokd.data.worker_pool import Announce, map_in_workers
 from vicokd.parameters import Parameters
 
@@ -48,12 +49,13 @@ logger = logging.getLogger(__name__)
 
 
 class IngestionSettings(Parameters):
-    """How to decode: frames of ``image_size`` ``(H, W)``, mono audio at ``sample_rate`` Hz turned
-    into ``num_mel_bins`` log-mel bins, ``time_tolerance`` seconds a trick may end after its video,
-    ``view_length_tolerance`` seconds the views of a sequence may differ in length, ``strict``: a
-    bad sequence raises instead of being left out, ``num_workers`` decoding processes (0: in this
-    process)."""
+    """How to read and decode: the ``dataset``'s classes, views and sampling rate, frames of
+    ``image_size`` ``(H, W)``, mono audio at ``sample_rate`` Hz turned into ``num_mel_bins`` log-mel
+    bins, ``time_tolerance`` seconds a trick may end after its video, ``view_length_tolerance``
+    seconds the views of a sequence may differ in length, ``strict``: a bad sequence raises instead
+    of being left out, ``num_workers`` decoding processes (0: in this process)."""
 
+    dataset: DatasetDescription
     image_size: tuple[PositiveInt, PositiveInt]
     sample_rate: PositiveInt
     num_mel_bins: PositiveInt
@@ -82,10 +84,10 @@ class IngestionParameters(Parameters):
     num_workers: NonNegativeInt  # decoding processes (0: decode in the Kedro process)
     audio: AudioParameters
 
-    @property
-    def settings(self) -> IngestionSettings:
-        """How to decode, as :func:`ingest_dataset` reads it."""
+    def settings(self, dataset: DatasetDescription) -> IngestionSettings:
+        """How to read and decode the ``dataset``, as :func:`ingest_dataset` reads it."""
         return IngestionSettings(
+            dataset=dataset,
             image_size=tuple(self.image_size),
             sample_rate=self.audio.sample_rate,
             num_mel_bins=self.audio.num_mel_bins,
@@ -229,13 +231,15 @@ def _ingest_sequence(
     views = []
     for path in paths:
         announce(str(path))
-        views.append(decode_view(path, settings.image_size, settings.sample_rate))
+        views.append(decode_view(path, settings.image_size, settings.sample_rate,
+                                 sample_fps=settings.dataset.sample_fps))
     announce(None)
     check_view_lengths(paths, views, settings.view_length_tolerance)
     n_frames = min(view.frames.shape[0] for view in views)
     duration = min(view.duration for view in views)
     check_trick_times(spec, duration, settings.time_tolerance)
-    features = ChunkedLogMel(settings.sample_rate, settings.num_mel_bins)
+    features = ChunkedLogMel(settings.sample_rate, settings.num_mel_bins,
+                             sample_fps=settings.dataset.sample_fps)
     row = {
         "sequence_id": spec.sequence_id,
         "home": spec.home,
@@ -254,7 +258,8 @@ def _ingest_sequence(
         row=row,
         frames=np.stack([view.frames[:n_frames] for view in views]),
         audio_features=np.stack([features(view.audio, n_frames) for view in views]),
-        frame_labels=frame_labels(spec.tricks, n_frames, SAMPLE_FPS),
+        frame_labels=frame_labels(spec.tricks, n_frames, settings.dataset.classes,
+                                  settings.dataset.sample_fps),
         native_frames=sum(view.native_frames for view in views),
         bytes_read=sum(path.stat().st_size for path in paths),
     )
@@ -342,7 +347,7 @@ def ingest_dataset(
     specs: list[SequenceSpec] = []
     records: dict[str, int] = {}
     for home in homes:
-        annotations = read_home(dataset_root, home)
+        annotations = read_home(dataset_root, home, settings.dataset)
         for problem in annotations.problems:
             report.leave_out(home, problem, settings.strict)
         for note in annotations.notes:

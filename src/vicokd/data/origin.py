@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vicokd.data.description import DatasetMismatchError
+
 #: The file the simulator writes at the top of every dataset it makes (settings, homes, files).
 SIMULATION_MARKER = ".vicokd-simulation.json"
 
 
-class DatasetOriginError(ValueError):
-    """The dataset folder is missing, or of the other origin than ``simulation.enabled`` says:
-    ``problem`` names the folder, ``fix`` says what to change."""
-
-    def __init__(self, problem: str, fix: str):
-        self.problem, self.fix = problem, fix
-        super().__init__(f"{problem}. {fix}")
+class DatasetOriginError(DatasetMismatchError):
+    """The dataset folder is missing, or of the other origin than ``simulation.enabled`` says."""
 
 
 def is_simulated(root: str | Path) -> bool:

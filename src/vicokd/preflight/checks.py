@@ -19,21 +19,15 @@ import av
 import torch
 from huggingface_hub import try_to_load_from_cache
 
-from vicokd.data.annotations import (
-    CLASSES,
-    NUM_VIEWS,
-    SAMPLE_FPS,
-    RecordingError,
-    count_kinds,
-    read_home,
-)
+from vicokd.data.annotations import RecordingError, count_kinds, read_home
 from vicokd.data.audio_features import frames_per_chunk
+from vicokd.data.description import DatasetDescription, DatasetMismatchError
 from vicokd.data.ingest import IngestionParameters, with_extra_homes
 from vicokd.data.origin import DatasetOriginError, check_dataset_origin
 from vicokd.models import ModelConfig
 from vicokd.models.encoders import offline_weights_fix
 from vicokd.preflight.scope import Scope
-from vicokd.simulation.generate import SimulationParameters
+from vicokd.simulation.generate import SimulationParameters, check_dataset_description
 from vicokd.training.pretraining import PretrainingSettings
 from vicokd.training.settings import TrainingSettings
 
@@ -65,10 +59,12 @@ class PreflightError(RuntimeError):
 
 
 def dataset_problems(
-    root: str | Path, homes: Iterable[str], simulated: bool, strict: bool
+    root: str | Path, homes: Iterable[str], simulated: bool, strict: bool,
+    dataset: DatasetDescription,
 ) -> tuple[list[Problem], list[str]]:
     """The dataset of ``homes`` under ``root``: its origin (``simulated``: simulation.enabled),
-    each home's folder and annotation files, and that each home keeps a usable record.
+    each home's folder and annotation files, and that each home keeps a usable record (the
+    ``dataset``'s views and classes).
 
     Returns the problems, and notes: what ingestion would leave out of a home (in ``strict`` mode
     a problem instead). A view file that is missing counts as left out; a file's content is not
@@ -81,7 +77,7 @@ def dataset_problems(
     problems, notes = [], []
     for home in homes:
         try:
-            annotations = read_home(root, home)
+            annotations = read_home(root, home, dataset)
         except RecordingError as error:
             problems.append(Problem(str(error), "put the home's folder and annotation files "
                                                 "there (docs/data.md), or leave the home out of "
@@ -221,15 +217,16 @@ def device_problems(training: TrainingSettings | None, masking: Mapping[str, Any
 
 @dataclass(frozen=True)
 class StoreSize:
-    """What ingestion writes per 2.5-FPS frame of a sequence: every view's ``image_size`` frame
-    (uint8 RGB) and log-mel chunk (``chunk_frames`` × ``num_mel_bins`` float16), and the frame's
-    labels (one byte per class)."""
+    """What ingestion writes per sampled frame (``sample_fps`` per second) of a sequence: every
+    view's ``image_size`` frame (uint8 RGB) and log-mel chunk (``chunk_frames`` × ``num_mel_bins``
+    float16), and the frame's labels (one byte per class)."""
 
     views: int
     image_size: tuple[int, int]
     chunk_frames: int
     num_mel_bins: int
     classes: int
+    sample_fps: float
 
     @property
     def bytes_per_frame(self) -> int:
@@ -238,26 +235,29 @@ class StoreSize:
         return self.views * per_view + self.classes
 
 
-def store_size(image_size: Sequence[int], sample_rate: int, num_mel_bins: int,
-               classes: int) -> StoreSize:
-    """The :class:`StoreSize` of ingestion's settings."""
-    return StoreSize(NUM_VIEWS, (int(image_size[0]), int(image_size[1])),
-                     frames_per_chunk(sample_rate, SAMPLE_FPS), num_mel_bins, classes)
+def store_size(dataset: DatasetDescription, ingestion: IngestionParameters) -> StoreSize:
+    """The :class:`StoreSize` of ingestion's settings for the ``dataset``."""
+    height, width = ingestion.image_size
+    sample_rate = ingestion.audio.sample_rate
+    return StoreSize(dataset.views, (height, width),
+                     frames_per_chunk(sample_rate, dataset.sample_fps),
+                     ingestion.audio.num_mel_bins, len(dataset.classes), dataset.sample_fps)
 
 
 def ingestion_bytes(size: StoreSize, seconds: Iterable[float]) -> int:
-    """Bytes of ingestion's stores for sequences of ``seconds`` each (frames at 2.5 FPS)."""
-    return sum(math.ceil(s * SAMPLE_FPS) for s in seconds) * size.bytes_per_frame
+    """Bytes of ingestion's stores for sequences of ``seconds`` each."""
+    return sum(math.ceil(s * size.sample_fps) for s in seconds) * size.bytes_per_frame
 
 
-def real_dataset_seconds(root: str | Path, homes: Iterable[str]) -> list[float]:
+def real_dataset_seconds(root: str | Path, homes: Iterable[str],
+                         dataset: DatasetDescription) -> list[float]:
     """An estimate of every annotated sequence's length in ``homes``: per home, the mean length of
     the first view of up to :data:`PROBED_SEQUENCES` sequences (read from the mp4 headers) for
     each of its records (a home that cannot be read counts none: its problem is reported)."""
     seconds: list[float] = []
     for home in homes:
         try:
-            sequences = read_home(root, home).sequences
+            sequences = read_home(root, home, dataset).sequences
         except RecordingError:
             continue
         step = max(1, len(sequences) // PROBED_SEQUENCES)
@@ -335,6 +335,7 @@ def check_run(
     model: ModelConfig,
     training: TrainingSettings,
     masking: Mapping[str, Any],
+    dataset: DatasetDescription,
     stores: str | Path,
     committed: bool,
 ) -> Findings:
@@ -350,24 +351,34 @@ def check_run(
     checked: list[str] = []
     root = Path(ingestion.dataset_root)
     homes = with_extra_homes(ingestion.homes, pretraining.homes)
+    if scope.simulation and simulation.enabled:
+        try:
+            check_dataset_description(dataset, with_extra_homes(ingestion.homes,
+                                                                simulation.extra_homes))
+        except DatasetMismatchError as error:
+            problems.append(Problem(error.problem, error.fix))
     if scope.ingestion:
         if simulation.enabled and scope.simulation:
             seconds = [simulation.duration] * simulation.sequences_per_home * len(homes)
         else:
             found, noted = dataset_problems(root, ingestion.homes, simulation.enabled,
-                                            ingestion.strict)
+                                            ingestion.strict, dataset)
             problems += found
             notes += noted
             checked.append(f"dataset {root}")
-            seconds = real_dataset_seconds(root, [h for h in homes if (root / h).is_dir()])
-        size = store_size(ingestion.image_size, ingestion.audio.sample_rate,
-                          ingestion.audio.num_mel_bins, len(CLASSES))
-        found, noted = disk_problems(ingestion_bytes(size, seconds), stores, committed)
+            seconds = real_dataset_seconds(root, [h for h in homes if (root / h).is_dir()],
+                                           dataset)
+        found, noted = disk_problems(ingestion_bytes(store_size(dataset, ingestion), seconds),
+                                     stores, committed)
         problems += found
         notes += noted
         checked.append("free disk")
     if scope.encoders:
         problems += encoder_problems(model, pretraining.directory)
+        try:
+            dataset.check_num_classes(model.num_classes)
+        except DatasetMismatchError as error:
+            problems.append(Problem(error.problem, error.fix))
         checked.append("encoder checkpoints")
     if scope.masking:
         problems += detector_problems(masking, simulation.enabled)

@@ -40,6 +40,7 @@ class PreflightCheck:
             return
         # imported here: settings.py imports this module for every kedro command, and the checks
         # need torch, PyAV and the models
+        from vicokd.data.description import DatasetDescription
         from vicokd.data.ingest import IngestionParameters
         from vicokd.models import ModelConfig
         from vicokd.preflight.checks import PreflightError, check_run
@@ -58,6 +59,7 @@ class PreflightCheck:
             ModelConfig.model_validate(parameters["model"]),
             TrainingSettings.model_validate(parameters["training"]),
             parameters["masking"],
+            DatasetDescription.model_validate(parameters["dataset"]),
             Path(stores),
             committed=catalog.exists(SEQUENCES),
         )

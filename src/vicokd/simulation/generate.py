@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 from tqdm import tqdm
 
-from vicokd.data.annotations import NUM_VIEWS
+from vicokd.data.description import DatasetDescription, DatasetMismatchError
 from vicokd.data.origin import SIMULATION_MARKER as MARKER
 from vicokd.data.origin import check_dataset_origin
 from vicokd.parameters import Parameters
@@ -27,7 +27,7 @@ from vicokd.processes import spawned_pool
 from vicokd.simulation.audio import microphone_signals
 from vicokd.simulation.body import sprite
 from vicokd.simulation.render import Lens, PersonView, draw_person, static_scene
-from vicokd.simulation.script import Script, make_script
+from vicokd.simulation.script import SIMULATED_CLASSES, Script, make_script
 from vicokd.simulation.truth import TRUTH_COLUMNS, empty_truth
 from vicokd.simulation.world import make_home
 from vicokd.simulation.writer import ViewWriters, annotation_record, write_annotations
@@ -137,7 +137,8 @@ def render_sequence(home: str, index: int, script: Script, settings: SimulationS
     """Write the five mp4 files of one sequence under ``home_dir``; return its record and truth columns."""
     session, video_id, part = sequence_name(index, settings.sessions)
     (home_dir / session).mkdir(parents=True, exist_ok=True)
-    urls = [f"{session}/{video_id}-View{k}-Part{part}.mp4" for k in range(1, NUM_VIEWS + 1)]
+    urls = [f"{session}/{video_id}-View{k}-Part{part}.mp4"
+            for k in range(1, len(make_home(home).cameras) + 1)]
     writers = ViewWriters([home_dir / u for u in urls], settings.width, settings.height, settings.fps,
                           settings.crf)
     truth: dict[str, list] = {c: [] for c in TRUTH_COLUMNS}
@@ -257,6 +258,27 @@ def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings,
         staging.rename(root)
     log.info("Wrote a simulated dataset of %d sequences per home to %s", settings.sequences_per_home, root)
     return truth
+
+
+def check_dataset_description(dataset: DatasetDescription, homes: list[str]) -> None:
+    """Raise DatasetMismatchError unless the ``dataset`` block describes what the simulator writes
+    for ``homes``: MultiSensor-Home's classes (in any order), one view per camera of each home."""
+    problems = []
+    if set(dataset.classes) != set(SIMULATED_CLASSES):
+        extra = sorted(set(dataset.classes) - set(SIMULATED_CLASSES))
+        lacking = sorted(set(SIMULATED_CLASSES) - set(dataset.classes))
+        problems.append(f"dataset.classes differs from the simulated classes (MultiSensor-Home's "
+                        f"16): not simulated {extra}, missing {lacking}")
+    cameras = {home: len(make_home(home).cameras) for home in homes}
+    if any(count != dataset.views for count in cameras.values()):
+        problems.append(f"dataset.views is {dataset.views}, but the simulated homes have "
+                        f"{', '.join(f'{h}: {n}' for h, n in cameras.items())} cameras")
+    if problems:
+        raise DatasetMismatchError(
+            "The simulator writes MultiSensor-Home's recordings, which the dataset block does not "
+            f"describe: {'; '.join(problems)}",
+            "Simulate with conf/base's classes and views (globals.yml), or set "
+            "simulation.enabled: false to read your own recordings (docs/data.md).")
 
 
 def check_real_dataset(root: Path, homes: list[str]) -> None:

@@ -14,6 +14,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 
+from project_parameters import multisensor_home
 from vicokd.data.annotations import RecordingError
 from vicokd.data.ingest import IngestionParameters
 from vicokd.data.origin import SIMULATION_MARKER, DatasetOriginError
@@ -72,6 +73,7 @@ def ingestion_catalog(
             "params:ingestion": MemoryDataset(params),
             "params:pretraining.homes": MemoryDataset([]),
             "params:simulation.enabled": MemoryDataset(False),  # real recordings
+            "params:dataset": MemoryDataset(multisensor_home()),
             "sequences": table_type(table, stores=[str(out / name) for name in STORES]),
             **{name: store_type[name](str(out / name), table=table) for name in STORES},
             "ingestion_report": JSONDataset(filepath=str(out / "ingestion_report.json")),

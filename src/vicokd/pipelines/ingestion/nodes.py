@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import (
     IngestedSequence,
     IngestionParameters,
@@ -43,13 +44,15 @@ def ingest_recordings(
     ingestion: IngestionParameters,
     pretraining_homes: list[str],
     simulated: bool,
+    dataset: DatasetDescription,
 ) -> tuple[StampedArrays, StampedArrays, StampedArrays, dict[str, Any], pd.DataFrame]:
     """Decode every sequence of ``ingestion.homes`` and of the ``pretraining_homes`` (homes the
     encoders are pretrained on, never evaluated) that ``ingestion.dataset_root`` holds, once.
 
     ``simulated`` (``simulation.enabled``) says which origin the dataset must have: a simulated
     run refuses a folder the simulator did not write, a real run one it did
-    (:func:`vicokd.data.origin.check_dataset_origin`).
+    (:func:`vicokd.data.origin.check_dataset_origin`). ``dataset`` gives the classes, views and
+    sampling rate the records and recordings are read with.
 
     The manifest only orders this node after the simulation (it is empty when ingestion runs
     alone) and is checked against the parameters. Arrays are spooled to a temporary folder as they
@@ -82,7 +85,7 @@ def ingest_recordings(
         labels[key] = spool.put(sequence.frame_labels)
 
     try:
-        report = ingest_dataset(root, homes, ingestion.settings, keep)
+        report = ingest_dataset(root, homes, ingestion.settings(dataset), keep)
     except BaseException:
         spool.close()
         raise

@@ -16,7 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 ingest_recordings,
                 ["recordings_manifest", "params:ingestion", "params:pretraining.homes",
-                 "params:simulation.enabled"],
+                 "params:simulation.enabled", "params:dataset"],
                 ["frames", "log_mels", "frame_labels", "ingestion_report", "sequences"],
                 name="ingest_recordings",
             ),

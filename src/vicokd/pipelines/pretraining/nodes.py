@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from vicokd.data.clips import join_splits
+from vicokd.data.description import DatasetDescription
 from vicokd.models import ModelConfig
 from vicokd.training.pretraining import PretrainingSettings, describe_encoders, prepare_encoders
 from vicokd.training.settings import TrainingSettings
@@ -28,10 +29,14 @@ def pretrain_encoders(
     training: TrainingSettings,
     seed: int,
     evaluation_homes: list[str],
+    dataset: DatasetDescription,
 ) -> dict[str, Any]:
     """Pretrain (or reuse) the encoders made here on ``pretraining.homes`` (without any in the
     dataset: on the training split of ``evaluation_homes``) and check the others load; returns the
-    ``encoders`` record (source, what each starts from, for those made here their validation mAP)."""
+    ``encoders`` record (source, what each starts from, for those made here their validation mAP).
+    The classifiers they learn with have one output per class of ``dataset.classes``."""
+    dataset.check_num_classes(model.num_classes)
+    dataset.check_frame_labels(frame_labels)
     table = join_splits(sequences, splits)
     table.attrs.update(sequences.attrs)
     record = prepare_encoders(table, frames, log_mels, frame_labels, visibility_masks, model,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from vicokd.data.annotations import CLASSES
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestionParameters
 from vicokd.detection.yolo_export import truth_on_frames
 from vicokd.models import ModelConfig
@@ -241,7 +241,7 @@ def plot_saliency_maps(
     sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
     log_mels: Mapping[str, np.ndarray], frame_labels: Mapping[str, np.ndarray],
     person_truth: pd.DataFrame, training: TrainingSettings, reporting: ReportingSettings,
-    **models: Partitions,
+    dataset: DatasetDescription, **models: Partitions,
 ) -> tuple[dict[str, Figure], str, pd.DataFrame]:
     """Figure 4 as the paper draws it, ``{home}.png``: each view's frames of one test sequence with
     the spatial saliency (Grad-CAM on the ViT's patch tokens) of each model of
@@ -265,7 +265,8 @@ def plot_saliency_maps(
                                                              training.num_frames)
             class_index = human_centric.explained_class(frame_labels[sequence_id])
             maps = human_centric.saliency_maps(checkpoints, clip, audio, class_index)
-            truth = _truth_on_clip(person_truth, sequence_id, frames[sequence_id].shape[1], indices)
+            truth = _truth_on_clip(person_truth, sequence_id, frames[sequence_id].shape[1], indices,
+                                   dataset.sample_fps)
             if truth is not None:
                 shares.append(human_centric.human_centric_shares(maps, *truth).assign(
                     home=home, sequence_id=sequence_id))
@@ -275,7 +276,8 @@ def plot_saliency_maps(
                     clip.permute(0, 1, 3, 4, 2).numpy(), maps,
                     human_centric.shown_frames(visible, settings.shown_frames),
                     truth[1] if truth is not None else None,
-                    title=f"{sequence_id}: Grad-CAM of {CLASSES[class_index]} (white: true person box)")
+                    title=f"{sequence_id}: Grad-CAM of {dataset.classes[class_index]} (white: true "
+                          "person box)")
     table = _share_table(shares)
     note = ("Share (%) of each model's Grad-CAM saliency inside the true person box, mean over every "
             "(view, frame) of the test sequences where the simulator says the person is visible; "
@@ -285,13 +287,13 @@ def plot_saliency_maps(
 
 
 def _truth_on_clip(person_truth: pd.DataFrame, sequence_id: str, n_frames: int,
-                   indices: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+                   indices: np.ndarray, sample_fps: float) -> tuple[np.ndarray, np.ndarray] | None:
     """The simulator's visibility ``(V, T)`` and boxes ``(V, T, 4)`` at the clip's frames, or None
     without ground truth (real data)."""
     rows = person_truth[person_truth["sequence_id"] == sequence_id] if not person_truth.empty else person_truth
     if rows.empty:
         return None
-    visible, boxes = truth_on_frames(rows, n_frames)
+    visible, boxes = truth_on_frames(rows, n_frames, sample_fps)
     return visible[:, indices], boxes[:, indices]
 
 

@@ -21,7 +21,8 @@ DATA_INPUTS = ("sequences", "splits", "frames", "log_mels", "visual_features", "
                "encoders", "frame_labels", "visibility_masks", "person_confidence")
 #: Parameters every run reads unchanged.
 SHARED_PARAMETERS = {"training": "params:training", "model": "params:model",
-                     "homes": "params:ingestion.homes", "seeds": "params:seeds"}
+                     "homes": "params:ingestion.homes", "seeds": "params:seeds",
+                     "dataset": "params:dataset"}
 #: The outputs of one run at one supervision level, by template name.
 OUTPUTS = ("model", "history", "predictions")
 
