@@ -43,7 +43,7 @@ def embedding_loaders(
     in memory at a time), with a progress bar over the sequences."""
     encoder.eval()
     ids = list(sequence_ids)
-    bar = tqdm(total=len(ids), desc=description, unit="sequence")
+    bar = tqdm(total=len(ids), desc=description, unit="sequence", disable=None)  # terminal only
 
     def loader(sequence_id: str) -> Callable[[], np.ndarray]:
         def load() -> np.ndarray:

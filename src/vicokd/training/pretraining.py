@@ -12,7 +12,7 @@ read (:func:`pretraining_rows`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -38,6 +38,7 @@ from vicokd.models.encoders import (
     build_encoder_from,
 )
 from vicokd.parameters import Parameters
+from vicokd.progress import stage
 from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Step
@@ -140,12 +141,13 @@ def pretrain_encoder(
     run_dir: str | Path,
     seed: int,
     fingerprint: str,
+    on_epoch_end: Callable[[int], None] | None = None,
 ) -> PretrainedEncoder:
     """Pretrain the ``modality`` encoder of ``config`` on ``items["train"]``, keeping the epoch with
     the best frame mAP on ``items["val"]``.
 
     ``run_dir`` holds the loop's resume state: a finished run with the same ``fingerprint`` is
-    reused without training.
+    reused without training. ``on_epoch_end`` is called with each epoch trained.
     """
     torch.manual_seed(seed)
     classifier = EncoderClassifier(build_encoder(modality, config), config.num_classes)
@@ -154,7 +156,7 @@ def pretrain_encoder(
         return {"val_map": _frame_map(model, items["val"], settings.eval_batch_size)}
 
     result = fit(classifier, ClassificationObjective(), items["train"], evaluate, settings, run_dir,
-                 seed, fingerprint, select_on="val_map")
+                 seed, fingerprint, on_epoch_end=on_epoch_end, select_on="val_map")
     classifier.load_state_dict(result.state_dict)
     encoder = classifier.encoder
     hf_model = encoder.vit if modality == "visual" else encoder.ast
@@ -227,39 +229,54 @@ def prepare_encoders(
     record: dict[str, Any] = {}
     rows, learnt_from = pretraining_rows(table, pretraining.homes, evaluation_homes)
     shared = settings.with_overrides(pretraining.training)
-    for modality in ("visual", "audio"):
-        target = getattr(config, f"{modality}_encoder").pretrained
-        if not owned_by_pretraining(target, pretraining.directory):
-            build_encoder_from(modality, config)  # an external checkpoint: fail early if it cannot load
-            source = (f"the checkpoint {target} (model.{modality}_encoder.pretrained)" if target
-                      else f"random weights (model.{modality}_encoder.pretrained: null)")
-            record[modality] = {"pretrained": target, "made_here": False, "starts_from": source}
-            continue
-        encoder_settings = shared.with_overrides(pretraining.encoder_training.get(modality, {}))
-        if (rows["split"] == "train").sum() == 0:
-            raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by pretraining, "
-                             f"but no training sequence was ingested to learn from ({learnt_from})")
-        inputs = frames if modality == "visual" else log_mels
-        items = {split: FrameItems(rows[rows["split"] == split], inputs, frame_labels,
-                                   masks if modality == "visual" else None, pretraining.frame_step)
-                 for split in ("train", "val")}
-        architecture = getattr(config, f"{modality}_encoder").model_dump(exclude={"pretrained"})
-        fingerprint = run_fingerprint(
-            modality=modality, architecture=architecture,
-            settings=encoder_settings.fingerprint_fields(), seed=seed,
-            frame_step=pretraining.frame_step, homes=sorted(set(rows["home"])),
-            train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
-            ingestion=table.attrs.get("ingestion_id"))
-        run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
-        with run_lock(run_dir):
-            pretrained = pretrain_encoder(modality, config, items, encoder_settings, run_dir, seed,
-                                          fingerprint)
-        with staged_folder(Path(target)) as staging:
-            pretrained.model.save_pretrained(staging)
-        record[modality] = {"pretrained": target, "made_here": True, "fingerprint": fingerprint,
-                            "best_epoch": pretrained.best_epoch, "val_map": pretrained.val_map,
-                            "train_items": len(items["train"]), "val_items": len(items["val"]),
-                            "starts_from": f"{target}, {learnt_from}"}
+    made_here = {modality: shared.with_overrides(pretraining.encoder_training.get(modality, {}))
+                 for modality in ("visual", "audio")
+                 if owned_by_pretraining(getattr(config, f"{modality}_encoder").pretrained,
+                                         pretraining.directory)}
+    epochs = sum(encoder_settings.epochs for encoder_settings in made_here.values())
+    with stage("pretraining", epochs, "epoch", settings.progress) as progress:
+        for modality in ("visual", "audio"):
+            target = getattr(config, f"{modality}_encoder").pretrained
+            if not owned_by_pretraining(target, pretraining.directory):
+                build_encoder_from(modality, config)  # an external checkpoint: fail now if bad
+                source = (f"the checkpoint {target} (model.{modality}_encoder.pretrained)" if target
+                          else f"random weights (model.{modality}_encoder.pretrained: null)")
+                record[modality] = {"pretrained": target, "made_here": False,
+                                    "starts_from": source}
+                continue
+            encoder_settings = made_here[modality]
+            if (rows["split"] == "train").sum() == 0:
+                raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by "
+                                 f"pretraining, but no training sequence was ingested to learn "
+                                 f"from ({learnt_from})")
+            inputs = frames if modality == "visual" else log_mels
+            items = {split: FrameItems(rows[rows["split"] == split], inputs, frame_labels,
+                                       masks if modality == "visual" else None,
+                                       pretraining.frame_step)
+                     for split in ("train", "val")}
+            architecture = getattr(config, f"{modality}_encoder").model_dump(
+                exclude={"pretrained"})
+            fingerprint = run_fingerprint(
+                modality=modality, architecture=architecture,
+                settings=encoder_settings.fingerprint_fields(), seed=seed,
+                frame_step=pretraining.frame_step, homes=sorted(set(rows["home"])),
+                train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
+                ingestion=table.attrs.get("ingestion_id"))
+            run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
+            trained_before = progress.done
+            with run_lock(run_dir):
+                pretrained = pretrain_encoder(modality, config, items, encoder_settings, run_dir,
+                                              seed, fingerprint,
+                                              on_epoch_end=lambda _: progress.advance())
+            # the epochs of a finished run reused from its checkpoint
+            progress.advance(count=trained_before + encoder_settings.epochs - progress.done)
+            with staged_folder(Path(target)) as staging:
+                pretrained.model.save_pretrained(staging)
+            record[modality] = {"pretrained": target, "made_here": True,
+                                "fingerprint": fingerprint, "best_epoch": pretrained.best_epoch,
+                                "val_map": pretrained.val_map, "train_items": len(items["train"]),
+                                "val_items": len(items["val"]),
+                                "starts_from": f"{target}, {learnt_from}"}
     return record
 
 

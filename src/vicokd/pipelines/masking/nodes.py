@@ -88,7 +88,7 @@ def score_person_confidence(
                                batch_size=masking["batch_size"],
                                min_confidence=masking["min_confidence"],
                                device=masking.get("device", "cpu"))
-        for sid in tqdm(list(frames), desc="Person detection")
+        for sid in tqdm(list(frames), desc="Person detection", disable=None)
     }
 
 
