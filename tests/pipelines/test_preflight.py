@@ -4,7 +4,7 @@ import pytest
 import torch
 from synthetic_project import Project
 
-from vicokd.preflight.checks import PreflightError
+from vicokd.preflight.problems import PreflightError
 
 
 @pytest.fixture

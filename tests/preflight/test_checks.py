@@ -12,8 +12,6 @@ from vicokd.data.ingest import IngestionParameters
 from vicokd.models import ModelConfig
 from vicokd.preflight import checks
 from vicokd.preflight.checks import (
-    PreflightError,
-    Problem,
     StoreSize,
     check_run,
     dataset_problems,
@@ -23,6 +21,7 @@ from vicokd.preflight.checks import (
     encoder_problems,
     ingestion_bytes,
 )
+from vicokd.preflight.problems import PreflightError, Problem
 from vicokd.preflight.scope import Scope
 from vicokd.simulation.generate import SimulationParameters
 from vicokd.training.pretraining import PretrainingSettings

@@ -1,8 +1,9 @@
 """The pre-flight checks: what a long run needs and can be seen missing in seconds, before it starts.
 
 Each check returns the :class:`Problem` s it finds (what is wrong, naming the file or parameter key,
-and how to fix it); :class:`PreflightError` lists them all in one message. Nothing here decodes a
-video or loads a model: files are looked for, annotation files read, a few mp4 headers probed.
+and how to fix it); :class:`vicokd.preflight.problems.PreflightError` lists them all in one message.
+Nothing here decodes a video or loads a model: files are looked for, annotation files read, a few
+mp4 headers probed.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from vicokd.data.ingest import IngestionParameters, with_extra_homes
 from vicokd.data.origin import DatasetOriginError, check_dataset_origin
 from vicokd.models import ModelConfig
 from vicokd.models.encoders import offline_weights_fix
+from vicokd.preflight.problems import Problem
 from vicokd.preflight.scope import Scope
 from vicokd.simulation.generate import SimulationParameters, check_dataset_description
 from vicokd.training.pretraining import PretrainingSettings
@@ -36,26 +38,6 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_mo
                 "pytorch_model.bin.index.json")
 #: Sequences per home whose first view's length is probed for the disk estimate of real data.
 PROBED_SEQUENCES = 5
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing a run would fail on: ``what`` is wrong (naming the file or key), and the ``fix``."""
-
-    what: str
-    fix: str
-
-
-class PreflightError(RuntimeError):
-    """Every problem the pre-flight check found, in one message; nothing has run."""
-
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        count = f"{len(self.problems)} problem{'s' * (len(self.problems) != 1)}"
-        lines = [f"The pre-flight check found {count}; nothing has run:"]
-        for number, problem in enumerate(self.problems, 1):
-            lines += [f"{number}. {problem.what}", f"   Fix: {problem.fix}"]
-        super().__init__("\n".join(lines))
 
 
 def dataset_problems(

@@ -10,6 +10,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
+from vicokd.preflight.problems import PreflightError
 from vicokd.preflight.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class PreflightCheck:
         from vicokd.data.description import DatasetDescription
         from vicokd.data.ingest import IngestionParameters
         from vicokd.models import ModelConfig
-        from vicokd.preflight.checks import PreflightError, check_run
+        from vicokd.preflight.checks import check_run
         from vicokd.simulation.generate import SimulationParameters
         from vicokd.training.pretraining import PretrainingSettings
         from vicokd.training.settings import TrainingSettings

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import vicokd
+from vicokd.data.origin import SIMULATION_MARKER
 from vicokd.datasets import ArrayStoreDataset, SequenceTableDataset
 from vicokd.datasets.array_store import generations
 
@@ -61,5 +62,26 @@ def test_ingestion_alone_reads_a_real_layout_dataset_on_a_fresh_clone(tmp_path, 
         assert list(generations(intermediate / name).values()) == [sequences.attrs["ingestion_id"]]
     report = json.loads((project / "data" / "08_reporting" / "ingestion_report.json").read_text())
     assert report["homes"] == ["Home1", "Home2"]
-    assert [entry["kind"] for entry in report["skipped"]] == ["unreadable_mp4"]  # with 2 workers
+    truncated = str(recordings / "Home2" / "01" / "03-View2-Part1.mp4")
+    assert [(entry["file"], entry["kind"]) for entry in report["skipped"]] == [  # with 2 workers
+        (truncated, "unreadable_mp4")]
+    assert truncated in result.stdout + result.stderr  # named in the log too
     assert not (project / "data" / "01_raw" / "recordings_manifest.json").exists()
+
+
+def test_the_paper_environment_refuses_a_simulated_dataset_before_any_node(tmp_path, recordings):
+    """`kedro run --env paper` where its dataset folder holds the simulator's marker (the demo's
+    homes have the real homes' names): the pre-flight check names the folder in a message without
+    a traceback, and nothing is ingested."""
+    project = fresh_clone(tmp_path / "clone")
+    dataset = project / "data" / "01_raw" / "multisensor_home"  # conf/paper's dataset_root
+    shutil.copytree(recordings, dataset)
+    (dataset / SIMULATION_MARKER).write_text("{}")
+    result = kedro_run(project, "--env", "paper", "--pipelines", "ingestion")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert ("The pre-flight check found 1 problem; nothing has run:\n1. data/01_raw/multisensor_home "
+            "holds a simulated dataset (.vicokd-simulation.json), but simulation.enabled is false"
+            ) in output, output[-3000:]
+    assert "Traceback" not in output and "❱" not in output  # its message alone
+    assert not (project / "data" / "02_intermediate").exists()
