@@ -62,6 +62,10 @@ def test_paper_clip_frame_rate_and_audio(paper):
         audio["sample_rate"] / paper["dataset"]["sample_fps"] / 160)
 
 
+def test_paper_trains_three_seeds(paper):
+    assert paper["seeds"] == [0, 1, 2]  # PAPER.md: run-to-run spread over three seeds
+
+
 def test_paper_optimiser_and_device(paper):
     training = paper["training"]
     assert (training["batch_size"], training["learning_rate"], training["weight_decay"]) == (12, 1e-4, 5e-4)

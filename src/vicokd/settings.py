@@ -7,7 +7,7 @@ from pathlib import Path
 from omegaconf.resolvers import oc
 
 from vicokd.configuration import ProjectConfigLoader, ProjectContext
-from vicokd.hooks import ReportArtifactHooks, TrainingProgressHooks
+from vicokd.hooks import ReportArtifactHooks, RunTiming, ThreadsPerCore, TrainingProgressHooks
 from vicokd.logs import readable_logs
 from vicokd.preflight.hook import PreflightCheck
 from vicokd.tracking import disable_mlflow_telemetry
@@ -27,7 +27,8 @@ readable_logs()
 warnings.filterwarnings("ignore", r"register_new_resolver\(\) is deprecated", UserWarning)
 
 # PreflightCheck first: before any node, what the run needs (docs/data.md, "Pre-flight check")
-HOOKS = (PreflightCheck(), TrainingProgressHooks(), ReportArtifactHooks())
+HOOKS = (PreflightCheck(), TrainingProgressHooks(), ReportArtifactHooks(), RunTiming(),
+         ThreadsPerCore())
 CONTEXT_CLASS = ProjectContext
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -4,7 +4,8 @@ Adam with weight decay, a cosine learning-rate schedule over all steps, bf16 mix
 gradient accumulation, a per-epoch history (each loss term, the view-consistency diagnostics, the
 share of time spent waiting for data, validation and test mAP) and log line, the best weights
 chosen on validation sequence-level mAP (never on test, never on frame labels), a checkpoint after
-every epoch and resumption from it.
+the last epoch and after any other once ``training.checkpoint_every_s`` seconds have passed since
+the previous one, and resumption from it.
 
 Lightning Fabric runs it on the hardware (docs/distributed.md): with several processes, each trains
 on its share of every batch under DDP, loss sums and diagnostics are added up over the processes,
@@ -18,7 +19,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -29,6 +30,7 @@ from lightning_fabric import Fabric
 from torch.utils.data import Dataset
 
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
+from vicokd.processes import fit_to_cores
 from vicokd.training.batches import WaitClock, epoch_loader
 from vicokd.training.device import enable_gradient_checkpointing
 from vicokd.training.distributed import launch, sum_over_processes
@@ -120,8 +122,8 @@ def fit(
         seed: seeds shuffling (per epoch) and, on a fresh start, the global torch RNG.
         fingerprint: identifies model config + recipe + data + settings; ``last.pt`` resumes only
             when it matches.
-        on_epoch_end: called (in every process) with the epoch number after its checkpoint is
-            written.
+        on_epoch_end: called (in every process) with the epoch number after its record (and its
+            checkpoint, when one is due) is written.
         select_on: the score that selects the best epoch: validation sequence-level mAP (it reads
             no frame label and never the test split).
         tracker: receives every epoch's history row (restored rows too, after a resume), in
@@ -173,19 +175,21 @@ class _Training:
 @dataclass
 class _Progress:
     """Where training stands: the history rows so far, the best epoch (``epoch``, ``value``,
-    ``state_dict``) and the first epoch still to train."""
+    ``state_dict``), the first epoch still to train, and when ``last.pt`` was last written
+    (``time.perf_counter``; the start of training before the first write)."""
 
     history: list[dict[str, float]]
     best: dict[str, Any]
     start: int
+    saved_at: float = field(default_factory=time.perf_counter)
 
 
 def _prepare(model: torch.nn.Module, train_set: Dataset, settings: TrainingSettings, run_dir: Path,
              fingerprint: str, fabric: Fabric | None) -> _Training:
-    """Fabric launched (unless given), torch threads set, gradient checkpointing on where asked,
+    """Fabric launched (unless given), torch threads set (at most the cores), gradient checkpointing on where asked,
     Adam and a cosine schedule over all optimiser steps, model and optimiser set up by Fabric."""
     fabric = fabric or launch(settings)
-    torch.set_num_threads(settings.num_threads)
+    torch.set_num_threads(fit_to_cores("training.num_threads", 1, settings.num_threads).threads)
     if settings.gradient_checkpointing:
         log.info("Gradient checkpointing in %s", enable_gradient_checkpointing(model) or "no encoder")
     optimizer = torch.optim.Adam(
@@ -266,8 +270,7 @@ def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, 
                 if not math.isfinite(value):
                     raise NonFiniteLossError(
                         f"{run_dir}: loss term {name!r} is {value} at epoch {epoch}, "
-                        f"batch {index}; the last good checkpoint is {run_dir / LAST} "
-                        f"(epoch {epoch - 1})"
+                        f"batch {index}; {run_dir / LAST} holds the last epoch written, if any"
                     )
             fabric.backward(loss / group_size)
         if ends_step:
@@ -286,16 +289,23 @@ def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, 
 def _end_epoch(training: _Training, progress: _Progress, evaluated_row: Callable[[], dict],
                select_on: str, tracker: EpochLogger | None) -> None:
     """The epoch's history row (``evaluated_row()`` in process 0, given to all) appended, the best
-    epoch updated, and process 0's record written (:func:`_record_epoch`)."""
+    epoch updated, and process 0's record made (:func:`_record_epoch`): ``last.pt`` and ``best.pt``
+    are written after the last epoch, and after any other once ``training.checkpoint_every_s``
+    seconds have passed since the last write."""
+    settings = training.settings
     row = _from_process_zero(training.fabric, evaluated_row)
     progress.history.append(row)
     progress.best = _updated_best(progress.best, row, select_on, training.model)
+    save = (int(row["epoch"]) == settings.epochs
+            or time.perf_counter() - progress.saved_at >= settings.checkpoint_every_s)
     _from_process_zero(training.fabric, partial(
         _record_epoch, row, progress.history, progress.best, training.model, training.optimizer,
         training.scheduler, run_dir=training.run_dir, fingerprint=training.fingerprint,
-        tracker=tracker, select_on=select_on, epochs=training.settings.epochs,
-        name=model_name(training.run_dir, training.settings.checkpoint_dir),
+        tracker=tracker, select_on=select_on, epochs=settings.epochs,
+        name=model_name(training.run_dir, settings.checkpoint_dir), save=save,
     ))
+    if save:
+        progress.saved_at = time.perf_counter()
 
 
 def _from_process_zero(fabric: Fabric, work: Callable[[], T]) -> T:
@@ -361,15 +371,18 @@ def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str
 def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], best: dict[str, Any],
                   model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
                   run_dir: Path, fingerprint: str, tracker: EpochLogger | None, select_on: str,
-                  epochs: int, name: str) -> None:
-    """Process 0's record of an epoch: its row to ``tracker`` and the log (as model ``name``),
-    ``best.pt`` when it is the best epoch, and ``last.pt`` (everything to resume)."""
+                  epochs: int, name: str, save: bool) -> None:
+    """Process 0's record of an epoch: its row to ``tracker`` and the log (as model ``name``)
+    and, when ``save``, ``best.pt`` (the best epoch's weights) and ``last.pt`` (everything to
+    resume)."""
     epoch = int(row["epoch"])
     if tracker is not None:
         tracker.log_epoch(epoch, row)
+    log.info("%s", epoch_line(name, row, epochs, select_on, best_epoch=int(best["epoch"])))
+    if not save:
+        return
     run_dir.mkdir(parents=True, exist_ok=True)
-    if best["epoch"] == epoch:
-        write_torch_file(best["state_dict"], run_dir / BEST)
+    write_torch_file(best["state_dict"], run_dir / BEST)
     write_torch_file(
         {
             "fingerprint": str(fingerprint),
@@ -384,7 +397,6 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
         },
         run_dir / LAST,
     )
-    log.info("%s", epoch_line(name, row, epochs, select_on, best_epoch=int(best["epoch"])))
 
 
 def model_name(run_dir: Path, checkpoint_dir: str | Path) -> str:
