@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -192,10 +192,14 @@ def parse_record(
     except (TypeError, ValueError) as error:
         raise RecordingError(source, f"{label}: {error}", malformed) from None
     view_paths = tuple(f"{home}/{m.string.strip('/')}" for m in urls)
+    return SequenceSpec(name, home, session, video_id, part, view_paths, tuple(tricks),
+                        sequence_labels(tricks, dataset.classes), str(source))
+
+
+def sequence_labels(tricks: Iterable[Mapping[str, Any]], classes: Sequence[str]) -> tuple[str, ...]:
+    """The classes the ``tricks`` name, in the order of ``classes``."""
     present = {name for trick in tricks for name in trick["labels"]}
-    labels = tuple(name for name in dataset.classes if name in present)
-    return SequenceSpec(name, home, session, video_id, part, view_paths, tuple(tricks), labels,
-                        str(source))
+    return tuple(name for name in classes if name in present)
 
 
 def home_annotation_files(home_dir: Path) -> tuple[Path | None, dict[str, list[Path]]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from vicokd.data.annotations import (
     SequenceSpec,
     home_annotation_files,
     read_home,
+    sequence_labels,
 )
 from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestedSequence, IngestionSettings, _ingest_all
@@ -47,10 +48,12 @@ class Recording:
     view_paths: tuple[str, ...]
     tricks: tuple[dict[str, Any], ...] | None = None
 
-    def spec(self, root: Path) -> SequenceSpec:
-        """The recording as ingestion's unit of work (no home, session or split)."""
-        return SequenceSpec(self.name, "", "", self.name, 0, self.view_paths, self.tricks or (),
-                            str(root / self.name))
+    def spec(self, root: Path, classes: Sequence[str]) -> SequenceSpec:
+        """The recording as ingestion's unit of work (no home, session or split); its labels
+        those of ``classes`` its annotation names."""
+        tricks = self.tricks or ()
+        return SequenceSpec(self.name, "", "", self.name, 0, self.view_paths, tricks,
+                            sequence_labels(tricks, classes), str(root / self.name))
 
 
 @dataclass
@@ -148,14 +151,15 @@ def _add_folder_recording(found: FoundRecordings, folder: Path, relative: str, n
 
 def decode_specs(specs: list[SequenceSpec], root: str | Path, settings: IngestionSettings
                  ) -> Iterator[IngestedSequence | RecordingError]:
-    """Each sequence decoded by ingestion's own code and worker processes (frames at 2.5 FPS,
-    ``settings.image_size``; ``settings.num_workers`` processes, a crashed one costing only its
-    sequence), in order; a bad view gives its RecordingError instead."""
+    """Each sequence decoded by ingestion's own code and worker processes (frames at
+    ``settings.dataset.sample_fps``, ``settings.image_size``; ``settings.num_workers`` processes,
+    a crashed one costing only its sequence), in order; a bad view gives its RecordingError
+    instead."""
     return _ingest_all(specs, str(root), settings)
 
 
 def decode_recordings(recordings: list[Recording], root: str | Path, settings: IngestionSettings
                       ) -> Iterator[tuple[Recording, IngestedSequence | RecordingError]]:
     """Each recording with its decoded views or RecordingError (:func:`decode_specs`)."""
-    specs = [recording.spec(Path(root)) for recording in recordings]
+    specs = [recording.spec(Path(root), settings.dataset.classes) for recording in recordings]
     yield from zip(recordings, decode_specs(specs, root, settings))
