@@ -124,10 +124,10 @@ def evaluate_checkpoint(checkpoint: Mapping[str, Any], data: LabelledSequences, 
     model.to(device)
     clips = MultiViewClipDataset(data.table, frames=visual, audio=audio,
                                  frame_labels=data.frame_labels, num_frames=num_frames,
-                                 sampling="uniform")
+                                 sampling="uniform", classes=calibration["classes"])
     identity = {key: metadata[key] for key in (*IDENTITY, "model_version")}
     predictions = predictions_table(predict(model, clips, with_audio, eval_batch_size, autocast),
-                                    identity, split)
+                                    identity, split, calibration["classes"])
     metrics = tables.evaluate_predictions({calibration["model"]: predictions}, split=split)
     scorer = FrameScorer(model)
     classes = calibration["classes"]
