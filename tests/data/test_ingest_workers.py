@@ -12,8 +12,8 @@ from vicokd.data import worker_pool
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
 
 LENIENT = IngestionSettings(dataset=multisensor_home(), image_size=(8, 8), sample_rate=16000,
-                            num_mel_bins=128, time_tolerance=0.4, view_length_tolerance=0.5,
-                            strict=False, num_workers=0)
+                            num_mel_bins=128, with_audio=True, time_tolerance=0.4,
+                            view_length_tolerance=0.5, strict=False, num_workers=0)
 TWO_WORKERS = LENIENT.model_copy(update={"num_workers": 2})
 TRICKS = [{"start": 0.0, "end": 0.8, "labels": ["Drink"]}]
 #: Session 01: good; 02: its View3 kills a worker (crash tests only); 03: View2 truncated;

@@ -8,15 +8,17 @@ from conftest import fake_home
 from project_parameters import multisensor_home
 from vicokd.data.annotations import RecordingError
 from vicokd.data.ingest import IngestionSettings
+from vicokd.inference.evaluation import read_labelled
 from vicokd.inference.recordings import decode_recordings, find_recordings
 
 MSH = multisensor_home()
 TRICKS = [{"start": 0.4, "end": 1.2, "labels": ["Drink"]}]
 
 
-def _settings(workers: int) -> IngestionSettings:
+def _settings(workers: int, with_audio: bool = True) -> IngestionSettings:
     return IngestionSettings(dataset=MSH, image_size=(16, 24), sample_rate=16000, num_mel_bins=128,
-                             time_tolerance=0.4, view_length_tolerance=1.0, strict=False,
+                             with_audio=with_audio, time_tolerance=0.4, view_length_tolerance=1.0,
+                             strict=False,
                              num_workers=workers)
 
 
@@ -80,3 +82,35 @@ def test_decoding_as_ingestion_with_a_missing_view_reported_and_the_others_kept(
         assert np.abs(frames.mean(axis=(1, 2, 3, 4)) - [fake_home.view_colour(v) for v in range(1, 6)]).max() < 3
     # the annotation's frame labels, as ingestion makes them: Drink on frames round(1.0)..round(3.0)
     assert results["Home9/01/00-Part1"].frame_labels[:, 4].tolist() == [0, 1, 1, 1, 0]
+
+
+def test_views_without_audio_are_decoded_in_workers_for_a_model_that_hears_none(tmp_path):
+    """Cameras without microphones: decoded without audio (as inference of a visual-only student
+    decodes) the recording is kept, with no audio features; decoded with audio (as ingestion for the
+    teacher decodes) its first view is named as a view without audio."""
+    for view in range(1, 6):
+        fake_home.write_view(tmp_path / "mute" / f"View{view}.mp4", 10, 5, fake_home.view_colour(view),
+                             audio=False)
+    found = find_recordings(tmp_path)
+    [(_, silent)] = decode_recordings(found.recordings, tmp_path, _settings(2, with_audio=False))
+    assert silent.frames.shape == (5, 5, 16, 24, 3) and silent.audio_features is None
+    assert np.abs(silent.frames.mean(axis=(1, 2, 3, 4)) - [fake_home.view_colour(v) for v in range(1, 6)]).max() < 3
+    [(_, refused)] = decode_recordings(found.recordings, tmp_path, _settings(2, with_audio=True))
+    assert isinstance(refused, RecordingError) and refused.kind == "no_audio"
+    assert refused.path == str(tmp_path / "mute" / "View1.mp4")
+
+
+def test_evaluation_of_a_model_that_hears_none_keeps_a_sequence_with_a_view_without_audio(tmp_path):
+    records = [fake_home.record(session, "00", 1, TRICKS) for session in ("01", "02")]
+    fake_home.write_sequence(tmp_path / "Home9", records[0], n_frames=10, fps=5)
+    fake_home.write_sequence(tmp_path / "Home9", records[1], n_frames=10, fps=5, silent_view=3)
+    fake_home.write_json(tmp_path / "Home9" / "all_labels.json", records)
+    visual = read_labelled(tmp_path, ["Home9"], _settings(0, with_audio=False))
+    assert visual.table["sequence_id"].tolist() == ["Home9/01/00-Part1", "Home9/02/00-Part1"]
+    assert visual.left_out == [] and visual.log_mels == {}
+    assert visual.frames["Home9/02/00-Part1"].shape == (5, 5, 16, 24, 3)
+    heard = read_labelled(tmp_path, ["Home9"], _settings(0, with_audio=True))
+    assert heard.table["sequence_id"].tolist() == ["Home9/01/00-Part1"]
+    assert heard.log_mels["Home9/01/00-Part1"].shape[:2] == (5, 5)  # (V, n, L, mel bins)
+    assert heard.left_out == [{"file": str(tmp_path / "Home9/02/00-View3-Part1.mp4"),
+                               "problem": "no audio stream (every view needs its audio)"}]

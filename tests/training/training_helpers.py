@@ -23,6 +23,10 @@ class TinyModel(nn.Module):
         self.dropout = nn.Dropout(0.5)
         self.head = nn.Linear(D, C)
 
+    @property
+    def frame_head(self) -> nn.Module:
+        return self.head
+
     def forward(self, frames, audio=None):
         x = frames.float().mean(dim=(-1, -2)) / 255.0  # (B, V, T, 3)
         f = self.dropout(torch.relu(self.features(x)))  # (B, V, T, D)
@@ -70,16 +74,19 @@ class RandomClips(Dataset):
 
 
 def make_supervision(frame: float = 1.0, sequence: float = 1.0, presence: float = 0.0,
-                     actionness: float = 0.0, audio: bool = False) -> Supervision:
+                     actionness: float = 0.0, audio: bool = False,
+                     presence_loss: str = "bce") -> Supervision:
     """A supervision level with these weights (Two-way temperatures 4 and 1)."""
     return Supervision(name="level", audio=audio, frame=frame, sequence=sequence, presence=presence,
-                       actionness=actionness, tp=4.0, tn=1.0)
+                       presence_loss=presence_loss, actionness=actionness, tp=4.0, tn=1.0)
 
 
 #: Complete recipe blocks, as a run table row writes them.
 FEATURE = {"weight": 1.0, "features": ["f_attn", "f_av"]}
 LOGIT = {"weight": 1.0, "temperature": 4.0}
-VIEW_CONSISTENCY = {"weight": 1.0, "confidence_weighting": True, "use_mask": True, "divergence": "js"}
+VIEW_CONSISTENCY = {"weight": 1.0, "logits": "fused", "probabilities": "softmax",
+                    "confidence_weighting": True, "use_mask": True, "divergence": "js",
+                    "normalisation": "pairs_frames", "target": "symmetric"}
 
 
 def make_recipe(**blocks) -> Recipe:

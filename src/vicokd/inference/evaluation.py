@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class LabelledSequences:
     """Decoded annotated sequences: ``table`` (``sequence_id, home, n_frames, labels, tricks``) and
-    the arrays of each, keyed by sequence id; ``left_out``: ``{file, problem}`` of what could not be
-    read."""
+    the arrays of each, keyed by sequence id (``log_mels`` only when decoded with audio);
+    ``left_out``: ``{file, problem}`` of what could not be read."""
 
     table: pd.DataFrame
     frames: dict[str, np.ndarray]
@@ -51,8 +51,9 @@ class LabelledSequences:
 def read_labelled(dataset_root: str | Path, homes: Iterable[str], settings: IngestionSettings,
                   keep: set[str] | None = None) -> LabelledSequences:
     """Decode the annotated sequences of ``homes`` under ``dataset_root`` (only those in ``keep``
-    when given), as ingestion does; a bad record or file is logged and left out. Raises
-    RecordingError when no sequence is left."""
+    when given), as ingestion does with ``settings`` (``with_audio`` false for a model that hears
+    nothing: views without audio are then accepted); a bad record or file is logged and left out.
+    Raises RecordingError when no sequence is left."""
     specs: list[SequenceSpec] = []
     left_out = []
     for home in homes:
@@ -68,7 +69,9 @@ def read_labelled(dataset_root: str | Path, homes: Iterable[str], settings: Inge
         key = spec.sequence_id
         rows.append({"sequence_id": key, "home": spec.home, "n_frames": decoded.row["n_frames"],
                      "labels": list(spec.labels), "tricks": list(spec.tricks)})
-        frames[key], log_mels[key] = decoded.frames, decoded.audio_features
+        frames[key] = decoded.frames
+        if decoded.audio_features is not None:
+            log_mels[key] = decoded.audio_features
         labels[key] = decoded.frame_labels
     for item in left_out:
         log.warning("Left out of the evaluation: %s: %s", item["file"], item["problem"])

@@ -52,8 +52,8 @@ def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, An
     """Run the student of ``checkpoint`` over the recordings ``found`` under the folder
     ``recordings`` (:func:`~vicokd.inference.recordings.find_recordings`) with the window and
     thresholds of its ``calibration`` (:func:`~vicokd.inference.calibration.calibrate`), decoding
-    as ingestion does with ``settings``; ``batch_size`` windows per forward pass on ``device``. No
-    audio and no masks are read.
+    as ingestion does with ``settings`` but without audio; ``batch_size`` windows per forward pass
+    on ``device``. No audio and no masks are read: a view without an audio stream is accepted.
 
     A recording that cannot be decoded is logged and listed in the report with the file and the
     problem; the others are processed. Raises ValueError when none can be.
@@ -70,7 +70,8 @@ def infer_recordings(checkpoint: Mapping[str, Any], calibration: Mapping[str, An
     for problem in found.problems:
         log.warning("Recording left out: %s", problem)
     processed = []
-    for recording, decoded in decode_recordings(found.recordings, recordings, settings):
+    visual_only = settings.model_copy(update={"with_audio": False})
+    for recording, decoded in decode_recordings(found.recordings, recordings, visual_only):
         if isinstance(decoded, RecordingError):
             log.warning("Recording %s left out: %s", recording.name, decoded)
             left_out.append({"recording": recording.name, "file": decoded.path,

@@ -1,11 +1,11 @@
 """One training loop for the teacher and every student, on one CPU, one GPU, several GPUs or nodes.
 
 Adam with weight decay, a cosine learning-rate schedule over all steps, bf16 mixed precision on CUDA,
-gradient accumulation, a per-epoch history (each loss term, the view-consistency diagnostics, the
-share of time spent waiting for data, validation and test mAP) and log line, the best weights
-chosen on validation sequence-level mAP (never on test, never on frame labels), a checkpoint after
-the last epoch and after any other once ``training.checkpoint_every_s`` seconds have passed since
-the previous one, and resumption from it.
+gradient accumulation, a per-epoch history (each loss term and its gradient norm, the
+view-consistency diagnostics, the share of time spent waiting for data, validation and test mAP)
+and log line, the best weights chosen on validation sequence-level mAP (never on test, never on
+frame labels), a checkpoint after the last epoch and after any other once
+``training.checkpoint_every_s`` seconds have passed since the previous one, and resumption from it.
 
 Lightning Fabric runs it on the hardware (docs/distributed.md): with several processes, each trains
 on its share of every batch under DDP, loss sums and diagnostics are added up over the processes,
@@ -35,7 +35,7 @@ from vicokd.training.batches import WaitClock, epoch_loader
 from vicokd.training.device import enable_gradient_checkpointing
 from vicokd.training.distributed import launch, sum_over_processes
 from vicokd.training.fingerprints import changed_parts
-from vicokd.training.objectives import Objective, weighted_total
+from vicokd.training.objectives import Objective, probe_batch, weighted_total
 from vicokd.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,8 @@ def fit(
         began = time.perf_counter()
         lr = training.optimizer.param_groups[0]["lr"]
         statistics = _train_epoch(training, objective, train_set, seed, epoch)
+        statistics.update(_from_process_zero(training.fabric, partial(
+            _term_gradients, training.fabric, objective, model, train_set, settings)))
         _end_epoch(training, progress, partial(_evaluated_row, evaluate, model, epoch, lr, began,
                                                statistics), select_on, tracker)
         if on_epoch_end is not None:
@@ -357,6 +359,18 @@ def _epoch_statistics(fabric: Fabric, sums: Mapping[str, float], steps: int,
     statistics.update({name: total / count if count else math.nan
                        for name, total, count in zip(names, diagnostic_sums, counts)})
     return statistics
+
+
+def _term_gradients(fabric: Fabric, objective: Objective, model: torch.nn.Module,
+                    train_set: Dataset, settings: TrainingSettings) -> dict[str, float]:
+    """The ``grad.*`` columns of an epoch: each loss term's gradient norm on the first micro-batch
+    of ``train_set`` (:meth:`Objective.gradient_norms`, model in eval mode); none for an objective
+    that does not measure them."""
+    if not hasattr(objective, "gradient_norms"):
+        return {}
+    batch = fabric.to_device(probe_batch(train_set, settings.micro_batch_size))
+    with fabric.autocast():
+        return objective.gradient_norms(model, batch)
 
 
 def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str,

@@ -1,10 +1,12 @@
 """`kedro run --pipelines inference --params inference.recordings=<folder>` on new recordings written
-here: the project's simulated videos in both layouts, one short recording, one with a broken view."""
+here: the project's simulated videos in both layouts, one short recording, one with a broken view,
+one from cameras without microphones; decoded in worker processes as the default environment does."""
 import importlib.util
 import json
 import shutil
 from pathlib import Path
 
+import av
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,8 +35,9 @@ MODEL = {"run": RUN, "supervision": "V_S", "home": None, "seed": 0}  # home null
 
 @pytest.fixture(scope="module")
 def inferred(recorded, tmp_path_factory):
-    """Recordings in both layouts (one annotated, one shorter than T, one with a corrupt view) and
-    the inference pipeline run on them."""
+    """Recordings in both layouts (one annotated, one shorter than T, one with a corrupt view, one
+    whose views have no audio stream) and the inference pipeline run on them, decoding in two
+    worker processes."""
     data = recorded.data
     splits = pd.read_parquet(data / "03_primary/splits.parquet")
     test = sorted(splits.loc[(splits["home"] == "Home1") & (splits["split"] == "test"), "sequence_id"])
@@ -56,10 +59,26 @@ def inferred(recorded, tmp_path_factory):
         for k, path in enumerate(views(source), 1):
             shutil.copy(path, root / folder / f"View{k}.mp4")
     (root / "broken" / "View2.mp4").write_bytes(b"\x00" * 200)  # corrupt
+    for k in range(1, 6):  # the porch's video without its audio track: cameras without microphones
+        _copy_video_only(root / "porch" / f"View{k}.mp4", root / "mute" / f"View{k}.mp4")
     for k in range(1, 6):  # 1 s at 5 fps: 3 frames at 2.5 FPS, fewer than T
         fake_home.write_view(root / "short" / f"cam-View{k}.mp4", 5, 5, fake_home.view_colour(k))
-    recorded.run(["inference"], {"inference": {"recordings": str(root), "model": MODEL}})
+    recorded.run(["inference"], {"inference": {"recordings": str(root), "model": MODEL},
+                                 "ingestion": {"num_workers": 2}})
     return data, root, test[0]
+
+
+def _copy_video_only(source: Path, target: Path) -> None:
+    """``source``'s video stream, packets copied unchanged, as an mp4 without any audio stream."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(source)) as reader, av.open(str(target), "w") as writer:
+        video = writer.add_stream_from_template(reader.streams.video[0])
+        for packet in reader.demux(reader.streams.video[0]):
+            if packet.dts is not None:  # the demuxer's final flush packet carries nothing
+                packet.stream = video
+                writer.mux(packet)
+    with av.open(str(target)) as written:
+        assert len(written.streams.video) == 1 and not written.streams.audio
 
 
 def _checkpoint(data: Path) -> dict:
@@ -69,16 +88,26 @@ def _checkpoint(data: Path) -> dict:
 def test_every_good_recording_is_processed_and_the_broken_one_named(inferred):
     data, root, sequence_id = inferred
     report = json.loads((data / "08_reporting/inference_report.json").read_text())
-    assert [r["recording"] for r in report["processed"]] == [sequence_id, "porch", "short"]
+    assert [r["recording"] for r in report["processed"]] == [sequence_id, "mute", "porch", "short"]
     assert report["left_out"] == [{"recording": "broken", "file": str(root / "broken" / "View2.mp4"),
                                    "problem": report["left_out"][0]["problem"]}]
     assert report["left_out"][0]["problem"].startswith("unreadable or corrupt mp4")
     assert report["model"] == f"{RUN}/V_S/Home1/seed0"
     assert not (data / "07_model_output/inference/broken").exists()
-    for name in (sequence_id, "porch", "short"):
+    for name in (sequence_id, "mute", "porch", "short"):
         with Image.open(data / "08_reporting/inference" / f"{name}.png") as picture:
             assert min(picture.size) > 200
-    assert [r["annotated"] for r in report["processed"]] == [True, False, False]
+    assert [r["annotated"] for r in report["processed"]] == [True, False, False, False]
+
+
+def test_views_without_audio_are_scored_as_the_same_views_with_audio(inferred):
+    """The student hears nothing: the porch's pixels without their audio tracks get its scores."""
+    data, _, _ = inferred
+    mute, porch = (pd.read_parquet(data / "07_model_output/inference" / name / "frame_scores.parquet")
+                   for name in ("mute", "porch"))
+    assert len(mute) == len(porch) > T and set(mute["recording"]) == {"mute"}
+    pd.testing.assert_frame_equal(mute.drop(columns="recording"), porch.drop(columns="recording"))
+    assert (data / "07_model_output/inference/mute/segments.csv").is_file()
 
 
 def test_frame_scores_cover_every_frame_at_its_time(inferred):

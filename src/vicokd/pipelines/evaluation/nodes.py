@@ -48,16 +48,18 @@ def evaluate_model(checkpoint: dict[str, Any], calibration: dict[str, Any], spli
     mAP per tIoU and a markdown report of it all.
 
     ``evaluation.split``: ``all`` the annotated sequences of ``evaluation.homes`` (null: the model's
-    home), or those of one split of the ``splits`` table; ``training``: the settings training scored
-    with (the run's own overrides applied, ``runs``: the run table); ``inference.accelerator``:
-    where the model scores.
+    home), or those of one split of the ``splits`` table, decoded without audio for a model that
+    hears none; ``training``: the settings training scored with (the run's own overrides applied,
+    ``runs``: the run table); ``inference.accelerator``: where the model scores.
     """
     metadata = checkpoint["metadata"]
     homes = evaluation.homes or [metadata["home"]]
     keep = None
     if evaluation.split != "all":
         keep = set(splits.loc[splits["split"] == evaluation.split, "sequence_id"])
-    data = read_labelled(evaluation.dataset_root, homes, ingestion.settings(dataset), keep)
+    decoding = ingestion.settings(dataset).model_copy(
+        update={"with_audio": bool(checkpoint["with_audio"])})
+    data = read_labelled(evaluation.dataset_root, homes, decoding, keep)
     settings = training.with_overrides(RunSpec.model_validate(runs[metadata["run"]]).training)
     torch.set_num_threads(inference.num_threads)
     result = evaluate_checkpoint(checkpoint, data, evaluation.split, settings.num_frames,
