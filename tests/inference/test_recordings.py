@@ -91,7 +91,7 @@ def test_views_without_audio_are_decoded_in_workers_for_a_model_that_hears_none(
     for view in range(1, 6):
         fake_home.write_view(tmp_path / "mute" / f"View{view}.mp4", 10, 5, fake_home.view_colour(view),
                              audio=False)
-    found = find_recordings(tmp_path)
+    found = find_recordings(tmp_path, MSH)
     [(_, silent)] = decode_recordings(found.recordings, tmp_path, _settings(2, with_audio=False))
     assert silent.frames.shape == (5, 5, 16, 24, 3) and silent.audio_features is None
     assert np.abs(silent.frames.mean(axis=(1, 2, 3, 4)) - [fake_home.view_colour(v) for v in range(1, 6)]).max() < 3
