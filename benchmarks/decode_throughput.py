@@ -19,6 +19,7 @@ import av
 from model_cost import environment_parameters
 
 from vicokd.data.annotations import read_home
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestionParameters, ingest_dataset
 
 
@@ -41,7 +42,9 @@ def line(name: str, frames: int, megabytes: float, seconds: float) -> str:
 
 
 def main() -> None:
-    ingestion = IngestionParameters.model_validate(environment_parameters("base")["ingestion"])
+    parameters = environment_parameters("base")
+    ingestion = IngestionParameters.model_validate(parameters["ingestion"])
+    dataset = DatasetDescription.model_validate(parameters["dataset"])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset-root", default=ingestion.dataset_root)
     parser.add_argument("--homes", nargs="+", default=ingestion.homes)
@@ -52,7 +55,7 @@ def main() -> None:
     paths = [
         root / p
         for home in args.homes
-        for spec in read_home(root, home)[0]
+        for spec in read_home(root, home, dataset)[0]
         for p in spec.view_paths
     ]
     paths = [p for p in paths if p.is_file()]
@@ -65,7 +68,7 @@ def main() -> None:
     print(line("bare PyAV decode", frames, megabytes, bare_seconds))
 
     for workers in (0, args.workers):
-        settings = ingestion.settings.model_copy(
+        settings = ingestion.settings(dataset).model_copy(
             update={"image_size": tuple(args.image_size), "num_workers": workers})
         report = ingest_dataset(root, args.homes, settings, keep=lambda sequence: None)
         print(

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from model_cost import environment_parameters, model_parameters
 
-from vicokd.data.annotations import NUM_VIEWS, SAMPLE_FPS
+from vicokd.data.description import DatasetDescription
 from vicokd.inference.calibration import hop_frames, training_frame_step
 from vicokd.inference.export import FrameScorer, export_student
 from vicokd.inference.windows import ClipScorer, score_recording, window_indices
@@ -45,7 +45,8 @@ def size_settings(size: str) -> dict:
     seconds = parameters["simulation"]["duration"] if size == "demo" else PAPER_SEQUENCE_SECONDS
     window = parameters["inference"]["window"]
     return {"num_frames": num_frames, "image_size": tuple(parameters["ingestion"]["image_size"]),
-            "frame_step": training_frame_step([round(seconds * SAMPLE_FPS)], num_frames),
+            "frame_step": training_frame_step([round(seconds * parameters["dataset"]["sample_fps"])],
+                                              num_frames),
             "hop": hop_frames(num_frames, window["overlap"]), "batch_size": window["batch_size"],
             "model": model_parameters(ENVIRONMENTS[size])}
 
@@ -82,22 +83,23 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     devices = [torch.device(d) for d in args.devices if d == "cpu" or torch.cuda.is_available()]
-    n_frames = round(args.seconds * SAMPLE_FPS)
-    print(f"{args.seconds:g} s recording ({n_frames} frames at {SAMPLE_FPS} FPS, {NUM_VIEWS} "
+    dataset = DatasetDescription.model_validate(environment_parameters("base")["dataset"])
+    n_frames = round(args.seconds * dataset.sample_fps)
+    print(f"{args.seconds:g} s recording ({n_frames} frames at {dataset.sample_fps} FPS, {dataset.views} "
           f"views), {args.threads} CPU thread(s), torch {torch.__version__}")
     print(f"{'size':<6} {'device':<6} {'backend':<9} {'windows':>7} {'wall s':>8} {'CPU s':>8} "
           f"{'frames/s':>9} {'real-time x':>11} {'max |diff|':>10}")
     for size in args.sizes:
         settings = size_settings(size)
         height, width = settings["image_size"]
-        frames = np.random.default_rng(0).integers(0, 256, (NUM_VIEWS, n_frames, height, width, 3),
+        frames = np.random.default_rng(0).integers(0, 256, (dataset.views, n_frames, height, width, 3),
                                                    dtype=np.uint8)
         window = (settings["num_frames"], settings["frame_step"], settings["hop"],
                   settings["batch_size"])
         windows = len(window_indices(n_frames, *window[:3]))
         torch.manual_seed(0)
         model = build_model(settings["model"], with_audio=False).eval()
-        metadata = {"views": NUM_VIEWS, "num_frames": settings["num_frames"],
+        metadata = {"views": dataset.views, "num_frames": settings["num_frames"],
                     "image_size": list(settings["image_size"])}
         for device in devices:
             model.to(device)

@@ -11,6 +11,7 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog
 
 from vicokd.data.clips import ClipSources, join_splits
+from vicokd.data.description import DatasetDescription
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -33,8 +34,9 @@ def load_on_disk(env: str | None) -> OnDisk:
         context = session.load_context()
         catalog = context.catalog
         sequences = catalog.load("sequences")
+        dataset = DatasetDescription.model_validate(context.params["dataset"])
         sources = ClipSources(join_splits(sequences, catalog.load("splits")),
                               catalog.load("visual_features"), catalog.load("audio_features"),
                               catalog.load("visibility_masks"), catalog.load("person_confidence"),
-                              catalog.load("frame_labels"))
+                              catalog.load("frame_labels"), tuple(dataset.classes))
         return OnDisk(context.params, sources, catalog.load("encoders"), catalog)

@@ -51,7 +51,6 @@ from model_cost import environment_parameters
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
-from vicokd.data.annotations import CLASSES
 from vicokd.data.dataset import MultiViewClipDataset
 from vicokd.models import build_model
 from vicokd.training.device import autocast_context
@@ -145,12 +144,13 @@ def simulated_home(size: Size, mode: str, embedding_sizes: Mapping[str, int],
     shares one array per store: a clip costs the same to read, the memory is one sequence's."""
     rng = np.random.default_rng(seed)
     n_frames = 2 * size.frames
+    classes = [f"class{c}" for c in range(size.model["num_classes"])]  # names are not read
     audio_config = size.model["audio_encoder"]
     arrays = {
         "frames": rng.integers(0, 256, (VIEWS, n_frames, size.image, size.image, 3), dtype=np.uint8),
         "audio": rng.standard_normal((VIEWS, n_frames, audio_config["max_length"],
                                       audio_config["num_mel_bins"])).astype(np.float16),
-        "labels": (rng.random((n_frames, len(CLASSES))) < 0.1).astype(np.uint8),
+        "labels": (rng.random((n_frames, len(classes))) < 0.1).astype(np.uint8),
         "masks": (rng.random((VIEWS, n_frames)) < 0.7).astype(np.uint8),
         "presence": rng.random((VIEWS, n_frames)).astype(np.float32),
     }
@@ -158,10 +158,11 @@ def simulated_home(size: Size, mode: str, embedding_sizes: Mapping[str, int],
         arrays["frames"] = np.zeros((VIEWS, n_frames, 1, 1, 3), np.uint8)
     ids = [f"Home1/01/{i:02d}-Part1" for i in range(size.batch)]
     table = pd.DataFrame({"sequence_id": ids, "home": "Home1", "n_frames": n_frames,
-                          "labels": [[CLASSES[i % len(CLASSES)]] for i in range(size.batch)]})
+                          "labels": [[classes[i % len(classes)]] for i in range(size.batch)]})
     store = {name: dict.fromkeys(ids, array) for name, array in arrays.items()}
     clips = MultiViewClipDataset(
-        table, frames=store["frames"], audio=None if mode == "cached" else store["audio"],
+        table, frames=store["frames"], classes=classes,
+        audio=None if mode == "cached" else store["audio"],
         frame_labels=store["labels"], masks=store["masks"], presence=store["presence"],
         num_frames=size.frames, sampling="random_perturb", seed=seed)
     if mode != "cached":

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from vicokd.configuration import ProjectConfigLoader
+from vicokd.data.description import DatasetDescription
 from vicokd.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -20,3 +21,8 @@ def random_model_config(env: str = "test") -> dict:
     for encoder in ("visual_encoder", "audio_encoder"):
         config[encoder] = {**config[encoder], "pretrained": None, "trainable": True}
     return config
+
+
+def multisensor_home() -> DatasetDescription:
+    """The base environment's ``dataset`` block: MultiSensor-Home's 16 classes, 5 views, 2.5 FPS."""
+    return DatasetDescription.model_validate(load_parameters("base")["dataset"])

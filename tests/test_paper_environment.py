@@ -12,9 +12,8 @@ import torch
 import yaml
 from kedro.validation.parameter_validator import ParameterValidator
 
-from project_parameters import CONF, load_parameters
+from project_parameters import CONF, load_parameters, multisensor_home
 from vicokd.configuration import read_parameter_keys
-from vicokd.data.annotations import CLASSES, SAMPLE_FPS
 from vicokd.data.splitting import split_sequences
 from vicokd.models import build_model
 from vicokd.models.config import ModelConfig
@@ -53,12 +52,14 @@ def test_paper_clip_frame_rate_and_audio(paper):
     assert paper["training"]["num_frames"] == 70  # T
     assert paper["ingestion"]["image_size"] == [224, 224]
     assert paper["model"]["visual_encoder"]["image_size"] == 224
-    assert SAMPLE_FPS == 2.5  # frames sampled at 2.5 FPS (fixed in code)
+    assert paper["dataset"]["sample_fps"] == 2.5  # frames sampled at 2.5 FPS (conf/base globals)
+    assert paper["dataset"]["views"] == 5 and paper["model"]["num_classes"] == 16
     audio = paper["ingestion"]["audio"]
     assert audio["sample_rate"] == 16000 and audio["num_mel_bins"] == 128
     assert paper["model"]["audio_encoder"]["num_mel_bins"] == 128
     # one chunk per 2.5-FPS frame at a 10 ms hop: 16000 / 2.5 / 160 = 40 spectrogram frames
-    assert paper["model"]["audio_encoder"]["max_length"] == audio["sample_rate"] / SAMPLE_FPS / 160
+    assert paper["model"]["audio_encoder"]["max_length"] == (
+        audio["sample_rate"] / paper["dataset"]["sample_fps"] / 160)
 
 
 def test_paper_trains_three_seeds(paper):
@@ -145,10 +146,12 @@ def test_one_switch_per_encoder_freezes_or_fine_tunes_it(paper, trainable):
     assert sum(p.numel() for p in ast) == ast_base_parameters(config["audio_encoder"]["max_length"])
 
 
-def test_paper_uses_the_dataset_splits_and_no_simulation(paper):
+def test_paper_uses_the_dataset_splits_and_no_simulation(paper, parameters_of):
     assert paper["stratification"]["use_dataset_splits"] is True
     assert 0 < paper["stratification"]["val_size"] < 1
     assert paper["simulation"]["enabled"] is False
+    demo = parameters_of("base")["ingestion"]["dataset_root"]  # the simulated dataset's folder
+    assert paper["ingestion"]["dataset_root"] == "data/01_raw/multisensor_home" != demo
 
 
 def _leaves(tree: Any, prefix: tuple = ()) -> dict[tuple, Any]:
@@ -175,7 +178,8 @@ def test_paper_holds_only_what_differs_from_base(prefix):
 
 
 def _sequences(rng: np.random.Generator, count: int) -> pd.DataFrame:
-    labels = [list(rng.choice(CLASSES, rng.integers(1, 4), replace=False)) for _ in range(count)]
+    classes = multisensor_home().classes
+    labels = [list(rng.choice(classes, rng.integers(1, 4), replace=False)) for _ in range(count)]
     return pd.DataFrame({"sequence_id": [f"Home1/01/{i:03d}-Part1" for i in range(count)],
                          "home": "Home1", "labels": labels})
 
@@ -186,7 +190,8 @@ def test_dataset_test_files_are_the_test_split_and_validation_comes_from_their_t
     sequences["dataset_split"] = np.where(rng.random(len(sequences)) < 0.3, "test", "train")
     split = paper["stratification"]
     splits = split_sequences(sequences, split["test_size"], split["val_size"], seed=0,
-                             use_dataset_splits=split["use_dataset_splits"])
+                             use_dataset_splits=split["use_dataset_splits"],
+                             classes=paper["dataset"]["classes"])
     own = sequences.set_index("sequence_id")["dataset_split"]
     ours = splits.set_index("sequence_id")["split"]
     assert (ours[own == "test"] == "test").all() and (ours[own == "train"] != "test").all()
@@ -202,6 +207,6 @@ def test_a_home_without_dataset_files_is_stratified_7_to_3(paper):
     sequences["dataset_split"] = None
     split = paper["stratification"]
     splits = split_sequences(sequences, split["test_size"], split["val_size"], seed=0,
-                             use_dataset_splits=True)
+                             use_dataset_splits=True, classes=paper["dataset"]["classes"])
     assert abs((splits["split"] == "test").mean() - 0.3) <= 0.05
     assert (splits["split"] == "val").any()

@@ -63,8 +63,9 @@ def test_the_environments_load_into_typed_blocks(project):
         assert isinstance(loaded["simulation"], SimulationParameters)
         assert isinstance(loaded["stratification"], StratificationParameters)
     assert base["ingestion"].homes == ["Home1", "Home2"]
-    assert base["ingestion"].settings.image_size == (64, 64)  # conf/base/globals.yml
-    assert test["ingestion"].settings.image_size == (32, 32)  # conf/test/globals.yml
+    assert base["ingestion"].image_size == [64, 64]  # conf/base/globals.yml
+    assert test["ingestion"].image_size == [32, 32]  # conf/test/globals.yml
+    assert base["dataset"].views == 5 and len(base["dataset"].classes) == 16  # MultiSensor-Home
     assert test["simulation"].settings == SimulationSettings(
         sequences_per_home=10, duration=6.0, fps=5, width=64, height=48, sessions=2, crf=20)
     assert test["simulation"].extra_homes == ["Home3"]  # ${pretraining.homes}

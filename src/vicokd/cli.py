@@ -1,7 +1,7 @@
 """The project's ``kedro run`` (Kedro takes ``run`` from a project's ``cli.py``; ``python -m vicokd``
-and the ``vicokd`` script run it too): Kedro's own command, whose parameter errors are reported as
-their message alone, without a traceback, and whose ``--params`` says how to write a list when
-Kedro's parsing refuses one (it splits ``--params`` at every comma).
+and the ``vicokd`` script run it too): Kedro's own command, whose parameter errors and pre-flight
+problems are reported as their message alone, without a traceback, and whose ``--params`` says how
+to write a list when Kedro's parsing refuses one (it splits ``--params`` at every comma).
 """
 import copy
 
@@ -9,6 +9,8 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
 from kedro.validation import ParameterValidationError
+
+from vicokd.preflight.problems import PreflightError
 
 #: How a list is written in ``--params`` (vicokd.parameters).
 LIST_HINT = ("Kedro splits --params at every comma: write a list with '+' and integers also as "
@@ -23,7 +25,7 @@ def cli() -> None:
 def _run(**options):
     try:
         return kedro_run.callback(**options)
-    except ParameterValidationError as error:
+    except (ParameterValidationError, PreflightError) as error:
         raise click.ClickException(str(error)) from None
 
 

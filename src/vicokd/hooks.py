@@ -92,7 +92,8 @@ class ReportArtifactHooks:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str) -> None:
-        if dataset_name in self._reports:
+        # a partitioned report saved empty (e.g. no model of Figure 4 trained) writes no folder
+        if dataset_name in self._reports and self._reports[dataset_name].exists():
             log_report(self._reports[dataset_name])
 
 

@@ -9,6 +9,7 @@ from omegaconf.resolvers import oc
 from vicokd.configuration import ProjectConfigLoader, ProjectContext
 from vicokd.hooks import ReportArtifactHooks, RunTiming, ThreadsPerCore, TrainingProgressHooks
 from vicokd.logs import readable_logs
+from vicokd.preflight.hook import PreflightCheck
 from vicokd.tracking import disable_mlflow_telemetry
 
 # Ultralytics, Hugging Face and MLflow's telemetry never reach for the network; state is in data/
@@ -25,7 +26,9 @@ readable_logs()
 # every config loader (custom_resolvers below included); nothing in this project can act on it.
 warnings.filterwarnings("ignore", r"register_new_resolver\(\) is deprecated", UserWarning)
 
-HOOKS = (TrainingProgressHooks(), ReportArtifactHooks(), RunTiming(), ThreadsPerCore())
+# PreflightCheck first: before any node, what the run needs (docs/data.md, "Pre-flight check")
+HOOKS = (PreflightCheck(), TrainingProgressHooks(), ReportArtifactHooks(), RunTiming(),
+         ThreadsPerCore())
 CONTEXT_CLASS = ProjectContext
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -33,8 +36,9 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # An environment overrides single keys (conf/test holds only what it shrinks), not whole blocks.
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
-    # conf/base/mlflow.yml reads MLFLOW_TRACKING_URI.
-    "custom_resolvers": {"oc.env": oc.env},
+    # conf/base/mlflow.yml reads MLFLOW_TRACKING_URI; model.num_classes is the length of the
+    # class list (conf/base/parameters_model.yml).
+    "custom_resolvers": {"oc.env": oc.env, "len": len},
     "config_patterns": {
         "catalog": ["catalog*", "catalog*/**", "**/catalog*"],
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],

@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
+
+CLASSES = multisensor_home().classes
 
 
 @pytest.fixture

@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 
 from data.fake_home import record
-from vicokd.data.annotations import CLASSES, RecordingError, frame_labels, parse_record, read_home
+from project_parameters import multisensor_home
+from vicokd.data.annotations import RecordingError, frame_labels, parse_record, read_home
+from vicokd.data.description import DatasetDescription
+
+MSH = multisensor_home()  # MultiSensor-Home's classes, 5 views, 2.5 FPS
+CLASSES = MSH.classes
 
 SITDOWN = {"start": 0.5, "end": 1.0, "labels": ["Sitdown"]}
 
@@ -15,6 +20,7 @@ def test_parse_record_builds_id_from_session_id_and_part():
         record("03", "07", 2, [{"start": 1, "end": 2, "labels": ["Eat", "Drink"]}]),
         "Home1",
         "x.json",
+        MSH,
     )
     assert spec.sequence_id == "Home1/03/07-Part2"
     assert spec.view_paths == tuple(f"Home1/03/07-View{v}-Part2.mp4" for v in range(1, 6))
@@ -39,7 +45,7 @@ def test_parse_record_builds_id_from_session_id_and_part():
 )
 def test_parse_record_rejects_bad_tricks_naming_file_record_and_problem(tricks, problem):
     with pytest.raises(RecordingError, match=problem) as error:
-        parse_record(record("01", "00", 1, tricks), "Home1", "Home1/all_labels.json", index=4)
+        parse_record(record("01", "00", 1, tricks), "Home1", "Home1/all_labels.json", MSH, index=4)
     assert error.value.path == "Home1/all_labels.json"
     assert error.value.problem.startswith("Home1/01/00-Part1 (record [4]): ")
 
@@ -58,12 +64,12 @@ def test_parse_record_rejects_bad_tricks_naming_file_record_and_problem(tricks, 
 )
 def test_parse_record_rejects_malformed_records(bad, problem):
     with pytest.raises(RecordingError, match=problem) as error:
-        parse_record(bad, "Home1", "all_labels.json", index=2)
+        parse_record(bad, "Home1", "all_labels.json", MSH, index=2)
     assert error.value.path == "all_labels.json"
 
 
 def test_parse_record_keeps_an_explicitly_empty_trick_list():
-    spec = parse_record(record("01", "00", 1, []), "Home1", "x.json")
+    spec = parse_record(record("01", "00", 1, []), "Home1", "x.json", MSH)
     assert spec.tricks == () and spec.labels == ()
 
 
@@ -71,7 +77,7 @@ def test_parse_record_rejects_views_of_different_sequences():
     bad = record("01", "00", 1, [])
     bad["video_url_3"] = "01/00-View3-Part2.mp4"
     with pytest.raises(RecordingError, match="different sequences"):
-        parse_record(bad, "Home1", "a.json")
+        parse_record(bad, "Home1", "a.json", MSH)
 
 
 def test_frame_labels_boundaries_follow_the_rounding_rule():
@@ -80,7 +86,7 @@ def test_frame_labels_boundaries_follow_the_rounding_rule():
         {"start": 0.5, "end": 1.3, "labels": ["Sitdown"]},
         {"start": 1.7, "end": 3.0, "labels": ["Eat"]},
     ]
-    labels = frame_labels(tricks, 7)
+    labels = frame_labels(tricks, 7, CLASSES, MSH.sample_fps)
     assert labels.shape == (7, len(CLASSES)) and labels.dtype == np.uint8
     sit, eat = CLASSES.index("Sitdown"), CLASSES.index("Eat")
     assert labels[:, sit].tolist() == [0, 1, 1, 1, 0, 0, 0]
@@ -94,7 +100,7 @@ def test_read_home_merges_train_and_test_files_when_there_is_no_all_labels(tmp_p
     first, second = record("01", "00", 1, []), record("02", "00", 1, [])
     (home / "train_data.json").write_text(json.dumps([first]))
     (home / "test_data.json").write_text(json.dumps([second]))
-    specs, problems, notes, records = read_home(tmp_path, "Home2")
+    specs, problems, notes, records = read_home(tmp_path, "Home2", MSH)
     assert [(s.sequence_id, s.dataset_split) for s in specs] == [
         ("Home2/01/00-Part1", "train"),
         ("Home2/02/00-Part1", "test"),
@@ -110,7 +116,7 @@ def test_read_home_names_a_second_record_of_a_sequence_and_keeps_the_first(tmp_p
     (home / "all_labels.json").write_text(
         json.dumps([first, record("02", "00", 1, []), first, other_tricks])
     )
-    specs, problems, _, records = read_home(tmp_path, "Home1")
+    specs, problems, _, records = read_home(tmp_path, "Home1", MSH)
     assert [(s.sequence_id, s.labels) for s in specs] == [
         ("Home1/01/00-Part1", ("Sitdown",)),
         ("Home1/02/00-Part1", ()),
@@ -138,7 +144,7 @@ def test_a_sequence_in_both_split_files_is_a_duplicate_naming_both_files(tmp_pat
     home.mkdir()
     (home / "train_data.json").write_text(json.dumps([record("01", "00", 1, [SITDOWN])]))
     (home / "test_data.json").write_text(json.dumps([record("01", "00", 1, [])]))
-    specs, problems, _, _ = read_home(tmp_path, "Home2")
+    specs, problems, _, _ = read_home(tmp_path, "Home2", MSH)
     assert [(s.sequence_id, s.dataset_split) for s in specs] == [("Home2/01/00-Part1", "train")]
     assert [(p.path, p.kind) for p in problems] == [
         (str(home / "test_data.json"), "duplicate_record")
@@ -149,7 +155,7 @@ def test_a_sequence_in_both_split_files_is_a_duplicate_naming_both_files(tmp_pat
 def test_read_home_without_annotations_names_the_folder(tmp_path):
     (tmp_path / "Home3").mkdir()
     with pytest.raises(RecordingError, match="no all_labels.json") as error:
-        read_home(tmp_path, "Home3")
+        read_home(tmp_path, "Home3", MSH)
     assert error.value.path.endswith("Home3")
 
 
@@ -164,7 +170,7 @@ def test_read_home_leaves_out_malformed_records_and_keeps_the_rest(tmp_path):
     (home / "all_labels.json").write_text(
         json.dumps([good, "oops", no_tricks, nan_time, labels_string])
     )
-    specs, problems, notes, _ = read_home(tmp_path, "Home1")
+    specs, problems, notes, _ = read_home(tmp_path, "Home1", MSH)
     assert [spec.sequence_id for spec in specs] == ["Home1/01/00-Part1"]
     assert notes == []
     assert [problem.path for problem in problems] == [str(home / "all_labels.json")] * 4
@@ -193,7 +199,7 @@ def test_read_home_leaves_out_an_unreadable_file_and_reads_the_others(tmp_path, 
     home.mkdir()
     (home / "train_data.json").write_text(content)
     (home / "test_data.json").write_text(json.dumps([record("02", "00", 1, [SITDOWN])]))
-    specs, problems, notes, _ = read_home(tmp_path, "Home2")
+    specs, problems, notes, _ = read_home(tmp_path, "Home2", MSH)
     assert [(s.sequence_id, s.dataset_split) for s in specs] == [("Home2/02/00-Part1", "test")]
     assert [(p.path, p.problem.split(" (")[0]) for p in problems] == [
         (str(home / "train_data.json"), problem)
@@ -206,7 +212,7 @@ def test_read_home_notes_a_file_without_records(tmp_path):
     home.mkdir()
     (home / "train_data.json").write_text("[]")
     (home / "test_data.json").write_text("[]")
-    specs, problems, notes, _ = read_home(tmp_path, "Home2")
+    specs, problems, notes, _ = read_home(tmp_path, "Home2", MSH)
     assert specs == [] and problems == []
     assert [(note.path, note.problem) for note in notes] == [
         (str(home / "train_data.json"), "annotation file holds no records"),
@@ -221,7 +227,7 @@ def test_read_home_reads_files_that_start_with_a_utf8_bom(tmp_path):
     with_bom = b"\xef\xbb\xbf" + json.dumps([record("01", "00", 1, [SITDOWN])]).encode()
     (home / "all_labels.json").write_bytes(with_bom)
     (home / "train.json").write_bytes(with_bom)
-    specs, problems, notes, _ = read_home(tmp_path, "Home1")
+    specs, problems, notes, _ = read_home(tmp_path, "Home1", MSH)
     assert [(s.sequence_id, s.dataset_split, s.labels) for s in specs] == [
         ("Home1/01/00-Part1", "train", ("Sitdown",))
     ]
@@ -244,12 +250,31 @@ def test_real_home2_files_all_labels_beside_the_split_files_and_channel_keys(tmp
     (home / "all_labels.json").write_text(json.dumps([train, test, unlisted]))
     (home / "train_data.json").write_text(json.dumps([train]))
     (home / "test_data.json").write_text(json.dumps([test]))
-    specs, problems, notes, records = read_home(tmp_path, "Home2")
+    specs, problems, notes, records = read_home(tmp_path, "Home2", MSH)
     assert problems == [] and notes == [] and records == 3
     assert [(s.sequence_id, s.dataset_split, s.labels, s.tricks) for s in specs] == [
         ("Home2/01/00-Part1", "train", ("Sitdown",), (SITDOWN,)),
         ("Home2/02/00-Part1", "test", ("Eat",), ({"start": 1.0, "end": 2.5, "labels": ["Eat"]},)),
         ("Home2/03/00-Part2", None, (), ()),
     ]
-    labels = frame_labels(specs[1].tricks, 8)
+    labels = frame_labels(specs[1].tricks, 8, CLASSES, MSH.sample_fps)
     assert labels[:, CLASSES.index("Eat")].tolist() == [0, 0, 1, 1, 1, 1, 1, 0]  # 2.5..6.25 → 2..6
+
+
+def test_records_are_read_with_the_datasets_own_views_and_classes():
+    """Three cameras and four classes: video_url_1..3 only (a fourth is ignored), labels in the
+    dataset's class order, an unknown one named; frame labels on its own class axis and rate."""
+    mine = DatasetDescription(classes=["Wave", "Sit", "Cook", "Sleep"], views=3, sample_fps=5.0)
+    three = {f"video_url_{v}": f"01/00-View{v}-Part1.mp4" for v in range(1, 4)}
+    tricks = [{"start": 0.2, "end": 0.6, "labels": ["Sleep", "Wave"]}]
+    spec = parse_record({**three, "tricks": tricks}, "Flat", "labels.json", mine)
+    assert spec.view_paths == tuple(f"Flat/01/00-View{v}-Part1.mp4" for v in range(1, 4))
+    assert spec.labels == ("Wave", "Sleep")
+    labels = frame_labels(spec.tricks, 5, mine.classes, mine.sample_fps)  # frames 1..3 at 5 FPS
+    assert labels.T.tolist() == [[0, 1, 1, 1, 0], [0] * 5, [0] * 5, [0, 1, 1, 1, 0]]
+    with pytest.raises(RecordingError, match=r"unknown label\(s\) \['Drink'\] \(not in dataset"):
+        parse_record({**three, "tricks": [{"start": 0, "end": 1, "labels": ["Drink"]}]}, "Flat",
+                     "labels.json", mine)
+    two = {k: v for k, v in three.items() if k != "video_url_3"}
+    with pytest.raises(RecordingError, match="has no video_url_3"):
+        parse_record({**two, "tricks": []}, "Flat", "x.json", mine)

@@ -8,11 +8,11 @@ FLOAT16_RTOL = 2.0**-11
 
 
 def test_chunks_match_ast_feature_extractor_on_each_chunk():
-    features = ChunkedLogMel(16000, 128)
+    features = ChunkedLogMel(16000, 128, sample_fps=2.5)
     rng = np.random.default_rng(0)
     waveform = (0.1 * rng.standard_normal(16000 * 3)).astype(np.float32)  # 7 chunks + spare audio
     chunks = features(waveform, 7)
-    assert frames_per_chunk() == 40
+    assert frames_per_chunk(16000, 2.5) == 40
     assert chunks.shape == (7, 40, 128) and chunks.dtype == np.float16
     # transformers' extractor on chunk f's own audio, with max_length = L, gives the same frames
     span = 39 * 160 + 400
@@ -27,7 +27,7 @@ def test_chunks_match_ast_feature_extractor_on_each_chunk():
 
 
 def test_a_tone_peaks_in_the_kaldi_mel_bin_around_its_frequency():
-    features = ChunkedLogMel(16000, 128)
+    features = ChunkedLogMel(16000, 128, sample_fps=2.5)
     # Kaldi mel scale: 1127 ln(1 + f / 700); 128 triangles between 20 Hz and 8 kHz, bin k centred
     # at the (k + 1)-th of 130 equally spaced mel points. 4 kHz (an FFT bin: 128 × 31.25 Hz) lies
     # 0.12 of a mel step from bin 96's centre, 0.88 from bin 97's.
@@ -42,7 +42,7 @@ def test_a_tone_peaks_in_the_kaldi_mel_bin_around_its_frequency():
 
 
 def test_a_missing_tail_is_silence():
-    features = ChunkedLogMel()
+    features = ChunkedLogMel(sample_fps=2.5)
     short = features(np.full(6400, 0.2, dtype=np.float32), 3)  # audio for the first chunk only
     floor = np.finfo(np.float32).eps  # Kaldi's floor on mel energies before the log
     silence = (np.log(floor) - features.extractor.mean) / (2 * features.extractor.std)
@@ -54,7 +54,7 @@ def test_torch_threads_are_restored_after_the_single_threaded_filter_bank():
     threads = torch.get_num_threads()
     torch.set_num_threads(3)
     try:
-        ChunkedLogMel()(np.zeros(16000, dtype=np.float32), 2)
+        ChunkedLogMel(sample_fps=2.5)(np.zeros(16000, dtype=np.float32), 2)
         assert torch.get_num_threads() == 3
     finally:
         torch.set_num_threads(threads)

@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 import torch
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
 from vicokd.data.dataset import MultiViewClipDataset
 
 N, H, W = 12, 4, 6
+CLASSES = multisensor_home().classes
 
 
 class Forbidden(Mapping):
@@ -46,8 +47,8 @@ def stores():
 def test_sample_shapes_view_order_and_indices(stores):
     sequences, frames, audio, labels, masks, presence = stores
     data = MultiViewClipDataset(
-        sequences, frames, audio, labels, masks, presence, num_frames=4, sampling="uniform"
-    )
+        sequences, frames, audio, labels, masks, presence, num_frames=4, sampling="uniform",
+        classes=CLASSES)
     sample = data[0]
     assert sample["frames"].shape == (5, 4, 3, H, W) and sample["frames"].dtype == torch.uint8
     assert sample["indices"].tolist() == [1, 4, 7, 10] and sample["indices"].dtype == torch.int64
@@ -75,18 +76,19 @@ def test_sample_shapes_view_order_and_indices(stores):
 def test_sequence_supervision_never_reads_frame_labels(stores):
     sequences, frames, *_ = stores
     data = MultiViewClipDataset(
-        sequences, frames, frame_labels=None, num_frames=4, sampling="random_perturb"
-    )
+        sequences, frames, frame_labels=None, num_frames=4, sampling="random_perturb",
+        classes=CLASSES)
     assert "frame_labels" not in data[0] and "audio" not in data[0] and "masks" not in data[0]
     with pytest.raises(AssertionError, match="frame labels were read"):
-        MultiViewClipDataset(sequences, frames, frame_labels=Forbidden(), num_frames=4)[0]
+        MultiViewClipDataset(sequences, frames, frame_labels=Forbidden(), num_frames=4,
+                             classes=CLASSES)[0]
 
 
 def test_random_perturb_is_reproducible_per_seed_epoch_and_item(stores):
     sequences, frames, *_ = stores
     data = MultiViewClipDataset(
-        sequences, frames, num_frames=4, sampling="random_perturb", seed=3, cache=True
-    )
+        sequences, frames, num_frames=4, sampling="random_perturb", seed=3, cache=True,
+        classes=CLASSES)
     epoch0 = [data[0]["indices"].tolist() for _ in range(3)]
     assert epoch0[0] == epoch0[1] == epoch0[2]
     draws = set()
@@ -96,7 +98,8 @@ def test_random_perturb_is_reproducible_per_seed_epoch_and_item(stores):
     data.set_epoch(0)
     assert data[0]["indices"].tolist() == epoch0[0]
     assert len(draws) > 10  # epochs differ
-    again = MultiViewClipDataset(sequences, frames, num_frames=4, sampling="random_perturb", seed=3)
+    again = MultiViewClipDataset(sequences, frames, num_frames=4, sampling="random_perturb", seed=3,
+                                 classes=CLASSES)
     assert again[0]["indices"].tolist() == epoch0[0]
 
 
@@ -109,11 +112,12 @@ def test_training_audio_is_augmented_reproducibly_per_epoch_and_item():
     audio = {"H/a": rng.standard_normal((2, 6, 40, 128)).astype(np.float16) + 5.0}  # no zero entry
     augment = SpecAugment(freq_mask_width=48, time_mask_width=8)
     clips = MultiViewClipDataset(sequences, frames, audio=audio, num_frames=4,
-                                 sampling="random_perturb", augment_audio=augment)
+                                 sampling="random_perturb", augment_audio=augment, classes=CLASSES)
     first = clips[0]["audio"]
     assert (first == 0).any() and not (first == 0).all()  # masked entries, set to 0
     assert torch.equal(clips[0]["audio"], first)  # same epoch and item: the same masks
     clips.set_epoch(1)
     assert not torch.equal(clips[0]["audio"], first)
-    plain = MultiViewClipDataset(sequences, frames, audio=audio, num_frames=4, sampling="uniform")
+    plain = MultiViewClipDataset(sequences, frames, audio=audio, num_frames=4, sampling="uniform",
+                                 classes=CLASSES)
     assert not (plain[0]["audio"] == 0).any()

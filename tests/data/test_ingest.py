@@ -8,14 +8,16 @@ import numpy as np
 import pytest
 
 from data.fake_home import record, view_colour, write_json, write_view
+from project_parameters import multisensor_home
 from vicokd.data import ingest
-from vicokd.data.annotations import CLASSES, RecordingError
+from vicokd.data.annotations import RecordingError
 from vicokd.data.decoding import decode_view
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
 
-SETTINGS = IngestionSettings(image_size=(16, 20), sample_rate=16000, num_mel_bins=128,
-                             with_audio=True, time_tolerance=0.4, view_length_tolerance=0.5, strict=False,
-                             num_workers=0)
+CLASSES = multisensor_home().classes
+SETTINGS = IngestionSettings(dataset=multisensor_home(), image_size=(16, 20), sample_rate=16000,
+                             num_mel_bins=128, with_audio=True, time_tolerance=0.4,
+                             view_length_tolerance=0.5, strict=False, num_workers=0)
 STRICT = SETTINGS.model_copy(update={"image_size": (8, 8), "strict": True})
 
 

@@ -7,12 +7,13 @@ import pytest
 
 from data import crashing_worker
 from data.fake_home import record, write_json, write_sequence
+from project_parameters import multisensor_home
 from vicokd.data import worker_pool
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
 
-LENIENT = IngestionSettings(image_size=(8, 8), sample_rate=16000, num_mel_bins=128,
-                            with_audio=True, time_tolerance=0.4, view_length_tolerance=0.5, strict=False,
-                            num_workers=0)
+LENIENT = IngestionSettings(dataset=multisensor_home(), image_size=(8, 8), sample_rate=16000,
+                            num_mel_bins=128, with_audio=True, time_tolerance=0.4,
+                            view_length_tolerance=0.5, strict=False, num_workers=0)
 TWO_WORKERS = LENIENT.model_copy(update={"num_workers": 2})
 TRICKS = [{"start": 0.0, "end": 0.8, "labels": ["Drink"]}]
 #: Session 01: good; 02: its View3 kills a worker (crash tests only); 03: View2 truncated;

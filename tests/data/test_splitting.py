@@ -2,9 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
 from vicokd.data.splitting import split_class_counts, split_sequences
 from vicokd.reporting.tables import to_markdown
+
+CLASSES = multisensor_home().classes
 
 #: conf/base's stratification (the paper's 7:3, 15 % of train for validation).
 SIZES = {"test_size": 0.3, "val_size": 0.15}
@@ -29,7 +31,8 @@ def random_sequences(seed: int) -> pd.DataFrame:
 @pytest.mark.parametrize("seed", range(6))
 def test_split_proportions_coverage_and_disjointness(seed):
     sequences = random_sequences(seed)
-    splits = split_sequences(sequences, **SIZES, seed=seed, use_dataset_splits=False)
+    splits = split_sequences(sequences, **SIZES, seed=seed, use_dataset_splits=False,
+                             classes=CLASSES)
     assert splits["sequence_id"].is_unique and set(splits["sequence_id"]) == set(
         sequences["sequence_id"]
     )
@@ -46,7 +49,8 @@ def test_split_proportions_coverage_and_disjointness(seed):
 def test_same_seed_same_split_other_seed_other_split():
     sequences = random_sequences(0)
     def split(seed: int) -> pd.DataFrame:
-        return split_sequences(sequences, **SIZES, seed=seed, use_dataset_splits=False)
+        return split_sequences(sequences, **SIZES, seed=seed, use_dataset_splits=False,
+                               classes=CLASSES)
 
     first = split(5)
     assert first.equals(split(5))
@@ -56,7 +60,7 @@ def test_same_seed_same_split_other_seed_other_split():
 def test_dataset_splits_are_used_when_asked():
     sequences = random_sequences(1)
     sequences["dataset_split"] = np.where(np.arange(len(sequences)) % 4 == 0, "test", "train")
-    splits = split_sequences(sequences, **SIZES, seed=0, use_dataset_splits=True)
+    splits = split_sequences(sequences, **SIZES, seed=0, use_dataset_splits=True, classes=CLASSES)
     own = sequences.set_index("sequence_id")["dataset_split"]
     assert ((splits["split"] == "test") == (splits["sequence_id"].map(own) == "test")).all()
     assert (splits["split"] == "val").any()
@@ -64,8 +68,8 @@ def test_dataset_splits_are_used_when_asked():
 
 def test_class_counts_add_up():
     sequences = random_sequences(2)
-    splits = split_sequences(sequences, **SIZES, seed=0, use_dataset_splits=False)
-    counts = split_class_counts(sequences, splits)
+    splits = split_sequences(sequences, **SIZES, seed=0, use_dataset_splits=False, classes=CLASSES)
+    counts = split_class_counts(sequences, splits, CLASSES)
     assert list(counts.columns) == ["home", "split", "sequences", *CLASSES]
     overall = counts[counts["home"] == "all"]
     assert overall["sequences"].sum() == len(sequences)

@@ -30,18 +30,21 @@ def test_truth_on_frames_takes_the_row_nearest_in_time():
     # native 6 fps: 2.5-FPS frame f at f/2.5 s; nearest native frames worked out by hand:
     # f=0 → 0.0 s → k=0; f=1 → 0.4 s → k=2 (0.333, vs 0.5); f=2 → 0.8 s → k=5 (0.833);
     # f=3 → 1.2 s → k=7 (1.1667, vs 1.3333)
-    visible, boxes = truth_on_frames(_truth(6.0, 12), n_frames=4)
+    visible, boxes = truth_on_frames(_truth(6.0, 12), n_frames=4, sample_fps=2.5)
     nearest = np.array([0, 2, 5, 7])
     assert visible.shape == (5, 4) and boxes.shape == (5, 4, 4)
     np.testing.assert_array_equal(visible, np.tile(nearest % 2 == 1, (5, 1)))
     np.testing.assert_allclose(boxes[:, 2, 0], 5 / 1000)
     np.testing.assert_allclose(boxes[:, 3, 1], 0.1 * np.arange(1, 6))
     assert np.isnan(boxes[:, [0, 1]]).all()
+    # at 5 FPS: f/5 s → k = 0, 1 (0.2 → 0.167), 2 (0.4 → 0.333, vs 0.5), 4 (0.6 → 0.667, vs 0.5)
+    visible, _ = truth_on_frames(_truth(6.0, 12), n_frames=4, sample_fps=5.0)
+    np.testing.assert_array_equal(visible[0], np.array([0, 1, 2, 4]) % 2 == 1)
 
 
 def test_truth_by_sequence_names_a_missing_sequence():
     with pytest.raises(ValueError, match="Home2/01/00-Part1"):
-        truth_by_sequence(_truth(10.0, 8), {"Home1/01/00-Part1": 2, "Home2/01/00-Part1": 2})
+        truth_by_sequence(_truth(10.0, 8), {"Home1/01/00-Part1": 2, "Home2/01/00-Part1": 2}, 2.5)
 
 
 def test_yolo_label_lines_are_centre_and_size():
@@ -55,7 +58,7 @@ def test_export_writes_images_labels_and_negatives(tmp_path):
               "b": rng.integers(0, 255, (5, 2, 8, 8, 3), dtype=np.uint8)}
     truth = truth_by_sequence(
         pd.concat([_truth(2.5, 3).assign(sequence_id="a"), _truth(2.5, 2).assign(sequence_id="b")]),
-        {"a": 3, "b": 2})
+        {"a": 3, "b": 2}, 2.5)
     data_yaml = export_yolo_dataset(frames, truth, {"train": ["a"], "val": ["b"]}, tmp_path / "yolo")
 
     spec = yaml.safe_load(data_yaml.read_text())
@@ -72,7 +75,7 @@ def test_export_writes_images_labels_and_negatives(tmp_path):
 
 def test_export_frame_step_staggers_views(tmp_path):
     frames = {"a": np.zeros((5, 3, 8, 8, 3), dtype=np.uint8)}
-    truth = truth_by_sequence(_truth(2.5, 3).assign(sequence_id="a"), {"a": 3})
+    truth = truth_by_sequence(_truth(2.5, 3).assign(sequence_id="a"), {"a": 3}, 2.5)
     export_yolo_dataset(frames, truth, {"train": ["a"]}, tmp_path)  # all 15, then replaced
     np.save(tmp_path / "images/train/a__v2__f00000.npy", frames["a"][1, 0])  # ultralytics' disk cache
     export_yolo_dataset(frames, truth, {"train": ["a"]}, tmp_path, frame_step={"train": 2})

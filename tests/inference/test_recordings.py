@@ -5,17 +5,20 @@ import numpy as np
 import pytest
 
 from conftest import fake_home
+from project_parameters import multisensor_home
 from vicokd.data.annotations import RecordingError
 from vicokd.data.ingest import IngestionSettings
 from vicokd.inference.evaluation import read_labelled
 from vicokd.inference.recordings import decode_recordings, find_recordings
 
+MSH = multisensor_home()
 TRICKS = [{"start": 0.4, "end": 1.2, "labels": ["Drink"]}]
 
 
 def _settings(workers: int, with_audio: bool = True) -> IngestionSettings:
-    return IngestionSettings(image_size=(16, 24), sample_rate=16000, num_mel_bins=128,
-                             with_audio=with_audio, time_tolerance=0.4, view_length_tolerance=1.0, strict=False,
+    return IngestionSettings(dataset=MSH, image_size=(16, 24), sample_rate=16000, num_mel_bins=128,
+                             with_audio=with_audio, time_tolerance=0.4, view_length_tolerance=1.0,
+                             strict=False,
                              num_workers=workers)
 
 
@@ -43,7 +46,7 @@ def _mkdir(path):
 
 
 def test_both_layouts_are_found_with_their_views_in_order(recordings):
-    found = find_recordings(recordings)
+    found = find_recordings(recordings, MSH)
     assert [r.name for r in found.recordings] == ["Home9/01/00-Part1", "Home9/01/00-Part2", "kitchen"]
     part1, part2, kitchen = found.recordings
     assert part1.view_paths == tuple(f"Home9/01/00-View{k}-Part1.mp4" for k in range(1, 6))
@@ -57,17 +60,17 @@ def test_both_layouts_are_found_with_their_views_in_order(recordings):
 
 
 def test_a_folder_of_one_recording_given_directly_is_named_after_itself(recordings):
-    assert [(r.name, r.view_paths[0]) for r in find_recordings(recordings / "kitchen").recordings] == [
+    assert [(r.name, r.view_paths[0]) for r in find_recordings(recordings / "kitchen", MSH).recordings] == [
         ("kitchen", "View1.mp4")]
     with pytest.raises(FileNotFoundError, match="recordings folder is missing"):
-        find_recordings(recordings / "nowhere")
+        find_recordings(recordings / "nowhere", MSH)
     with pytest.raises(ValueError, match="holds no .mp4"):
-        find_recordings(_mkdir(recordings.parent / "empty_recordings"))
+        find_recordings(_mkdir(recordings.parent / "empty_recordings"), MSH)
 
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_decoding_as_ingestion_with_a_missing_view_reported_and_the_others_kept(recordings, workers):
-    found = find_recordings(recordings)
+    found = find_recordings(recordings, MSH)
     results = {r.name: d for r, d in decode_recordings(found.recordings, recordings, _settings(workers))}
     problem = results["Home9/01/00-Part2"]
     assert isinstance(problem, RecordingError)
@@ -88,7 +91,7 @@ def test_views_without_audio_are_decoded_in_workers_for_a_model_that_hears_none(
     for view in range(1, 6):
         fake_home.write_view(tmp_path / "mute" / f"View{view}.mp4", 10, 5, fake_home.view_colour(view),
                              audio=False)
-    found = find_recordings(tmp_path)
+    found = find_recordings(tmp_path, MSH)
     [(_, silent)] = decode_recordings(found.recordings, tmp_path, _settings(2, with_audio=False))
     assert silent.frames.shape == (5, 5, 16, 24, 3) and silent.audio_features is None
     assert np.abs(silent.frames.mean(axis=(1, 2, 3, 4)) - [fake_home.view_colour(v) for v in range(1, 6)]).max() < 3

@@ -11,7 +11,7 @@ import pytest
 from synthetic_project import Project
 
 #: Where the simulated dataset lies inside the project (conf/base: ingestion.dataset_root).
-DATASET_ROOT = "01_raw/multisensor_home"
+DATASET_ROOT = "01_raw/simulated"
 #: The run trained in it.
 RUN = "student"
 #: The parameters of every session that builds it.

@@ -17,9 +17,11 @@ import pandas as pd
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
 from vicokd.datasets.array_store import StampedArrays
 from vicokd.datasets.ingestion_stamp import new_ingestion_id, stamp_table
+
+CLASSES = multisensor_home().classes
 
 ROOT = Path(__file__).resolve().parents[2]
 V, H, W, L = 5, 32, 32, 40

@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
+
+CLASSES = multisensor_home().classes
 
 LABELS = {"teacher": "Teacher", "teacher_vc": "Teacher + VC", "student": "Student", "vicokd": "ViCoKD",
           "no_fd": "w/o FD", "no_ld": "w/o LD"}

@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
 from vicokd.metrics import mean_average_precision
 from vicokd.reporting import intervals, tables
 from vicokd.reporting.intervals import Model
 
 HOME = "Home1"
+CLASSES = multisensor_home().classes
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -3,9 +3,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
 from vicokd.reporting import intervals, tables
 from vicokd.reporting.intervals import Model
+
+CLASSES = multisensor_home().classes
 
 SCORES = [f"score.{c}" for c in CLASSES]
 TARGETS = [f"target.{c}" for c in CLASSES]

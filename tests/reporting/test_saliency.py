@@ -3,8 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
-from project_parameters import load_parameters, random_model_config
-from vicokd.data.annotations import CLASSES
+from project_parameters import load_parameters, multisensor_home, random_model_config
 from vicokd.models import build_model
 from vicokd.pipelines.reporting.nodes import plot_saliency_maps
 from vicokd.reporting.saliency import box_share, grad_cam
@@ -13,6 +12,8 @@ from vicokd.training.checkpoints import model_from_checkpoint
 from vicokd.training.settings import TrainingSettings
 
 V, T = 2, 3
+DATASET = multisensor_home()
+CLASSES = DATASET.classes
 
 
 @pytest.fixture
@@ -161,7 +162,7 @@ def test_figure4_explains_frames_where_its_class_is_active_and_scored_highest(mo
                       "labels": [[CLASSES[2], CLASSES[5]]]}),
         pd.DataFrame({"sequence_id": [sequence_id], "home": ["Home1"], "split": ["test"]}),
         {sequence_id: frames}, {sequence_id: log_mels}, {sequence_id: labels}, pd.DataFrame(),
-        training, reporting,
+        training, reporting, DATASET,
         **{name: {"Home1/seed0": (lambda c=checkpoint: c)}
            for name, checkpoint in checkpoints.items()})
     figure = plots["Home1.png"]

@@ -5,9 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
 from vicokd.reporting.segment_map import held_scores, segment_map_metrics, segment_map_table
 
+MSH = multisensor_home()
+CLASSES = MSH.classes
 FIRST, SECOND = CLASSES[0], CLASSES[1]
 IDENTITY = {"run": "vicokd", "supervision": "V_S", "backbone": "vit", "home": "Home1",
             "label": "ViCoKD", "group": "method", "base": None, "teacher": "teacher",
@@ -60,7 +62,7 @@ def test_segments_from_validation_thresholds_are_scored_at_each_tiou():
     # annotated segment, 0 with the second: AP 1/2 at tIoU 0.3 and 0.5 (precision 1 up to recall
     # 1/2), 0 at 0.7. The second class is never found: AP 0. mAP = the mean of the two classes.
     metrics = segment_map_metrics({"m": _model(0, [0.9, 0.1])}, SEQUENCES, "test", [0.5, 0.95],
-                                  [0.3, 0.5, 0.7])
+                                  [0.3, 0.5, 0.7], MSH.sample_fps)
     assert metrics["tiou"].tolist() == [0.3, 0.5, 0.7, "mean"]
     np.testing.assert_allclose(metrics["map"], [25.0, 25.0, 0.0, 50.0 / 3])
     assert (metrics[["run", "seed", "model_version"]].iloc[0].tolist() == ["vicokd", 0, "v1"])
@@ -69,7 +71,8 @@ def test_segments_from_validation_thresholds_are_scored_at_each_tiou():
 def test_the_table_averages_over_seeds_with_one_column_per_tiou():
     # seed 1 finds nothing on test (every frame below 0.5): 0 everywhere
     metrics = segment_map_metrics({"a": _model(0, [0.9, 0.1]), "b": _model(1, [0.1, 0.1])},
-                                  SEQUENCES, "test", [0.5, 0.95], [0.3, 0.5, 0.7])
+                                  SEQUENCES, "test", [0.5, 0.95], [0.3, 0.5, 0.7],
+                                  MSH.sample_fps)
     table = segment_map_table(metrics)
     assert table.columns.tolist() == ["backbone", "run", "supervision", "home", "mAP@0.3",
                                       "mAP@0.5", "mAP@0.7", "mAP mean"]
@@ -79,4 +82,5 @@ def test_the_table_averages_over_seeds_with_one_column_per_tiou():
 def test_a_model_without_validation_frames_is_named():
     model = _model(0, [0.9, 0.1])
     with pytest.raises(ValueError, match=r"Prediction table m2: .*no validation frame"):
-        segment_map_metrics({"m2": model[model["split"] != "val"]}, SEQUENCES, "test", [0.5], [0.5])
+        segment_map_metrics({"m2": model[model["split"] != "val"]}, SEQUENCES, "test", [0.5], [0.5],
+                            MSH.sample_fps)

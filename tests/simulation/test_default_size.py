@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from project_parameters import load_parameters
-from vicokd.data.annotations import CLASSES, read_home
+from vicokd.data.annotations import read_home
+from vicokd.data.description import DatasetDescription
 from vicokd.data.splitting import split_sequences
 from vicokd.simulation.generate import (
     SimulationSettings,
@@ -27,21 +28,22 @@ def test_every_class_has_three_positive_validation_sequences_per_home(tmp_path):
     settings = SimulationSettings.model_validate(
         {k: params["simulation"][k] for k in SimulationSettings.model_fields})
     seed, homes = params["seed"], params["ingestion"]["homes"]
+    dataset = DatasetDescription.model_validate(params["dataset"])
     sequences = []
     for home in homes:
         (tmp_path / home).mkdir()
-        records = [annotation_record(sequence_urls(i, settings), script.tricks)
+        records = [annotation_record(sequence_urls(i, settings, dataset.views), script.tricks)
                    for i, script in enumerate(make_scripts(home, settings, seed))]
         write_annotations(tmp_path / home, home, records, annotation_split_rng(home, seed))
-        specs = read_home(tmp_path, home).sequences
+        specs = read_home(tmp_path, home, dataset).sequences
         assert len(specs) == settings.sequences_per_home
         sequences += [{"sequence_id": s.sequence_id, "home": home, "labels": list(s.labels)}
                       for s in specs]
     strat = params["stratification"]
     splits = split_sequences(pd.DataFrame(sequences), strat["test_size"], strat["val_size"], seed,
-                             use_dataset_splits=False)
+                             use_dataset_splits=False, classes=dataset.classes)
     labels = dict(zip((s["sequence_id"] for s in sequences), (s["labels"] for s in sequences)))
     for home in homes:
         val = splits[(splits["home"] == home) & (splits["split"] == "val")]["sequence_id"]
-        positives = {c: sum(c in labels[s] for s in val) for c in CLASSES}
+        positives = {c: sum(c in labels[s] for s in val) for c in dataset.classes}
         assert min(positives.values()) >= MIN_VALIDATION_POSITIVES, (home, positives)

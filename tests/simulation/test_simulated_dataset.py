@@ -5,7 +5,6 @@ import av
 import numpy as np
 import pytest
 
-from vicokd.data.annotations import CLASSES, NUM_VIEWS
 from vicokd.simulation.generate import (
     MARKER,
     SimulationSettings,
@@ -13,7 +12,10 @@ from vicokd.simulation.generate import (
     check_real_dataset,
     simulate_dataset,
 )
+from vicokd.simulation.script import SIMULATED_CLASSES as CLASSES
 from vicokd.simulation.truth import TRUTH_COLUMNS
+
+NUM_VIEWS = 5  # cameras of every simulated home
 
 ANNOTATIONS = {"Home1": ["all_labels.json", "test.json", "train.json"],
                "Home2": ["test_data.json", "train_data.json"]}

@@ -5,8 +5,8 @@ from functools import cache
 import numpy as np
 import pytest
 
-from vicokd.data.annotations import CLASSES
 from vicokd.simulation.generate import SimulationSettings, make_scripts
+from vicokd.simulation.script import SIMULATED_CLASSES as CLASSES
 
 SETTINGS = SimulationSettings(sequences_per_home=24, duration=24.0, fps=10, width=160, height=120,
                               sessions=8, crf=20)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import torch
 
-from vicokd.training.pretraining import FrameItems
+from vicokd.training.pretraining import FrameItems, pretraining_rows
 
 
 def _sequence(seed: int, views: int = 2, frames: int = 5):
@@ -50,3 +50,25 @@ def test_audio_items_are_float_chunks_with_the_frame_labels(store):
 def test_no_sequences_is_an_error(store):
     with pytest.raises(ValueError, match="no sequences"):
         FrameItems(pd.DataFrame({"sequence_id": []}), store["images"], store["labels"], None, 1)
+
+
+def _table(homes_and_splits):
+    return pd.DataFrame([{"sequence_id": f"{home}/{i}", "home": home, "split": split}
+                         for i, (home, split) in enumerate(homes_and_splits)])
+
+
+def test_pretraining_homes_are_learnt_from_when_the_dataset_holds_them():
+    table = _table([("Home1", "train"), ("Home3", "train"), ("Home3", "val"), ("Home3", "test")])
+    rows, words = pretraining_rows(table, ["Home3"], ["Home1"])
+    assert rows["sequence_id"].tolist() == ["Home3/1", "Home3/2", "Home3/3"]
+    assert words == "pretrained here on Home3 (pretraining homes, never evaluated)"
+
+
+def test_without_a_pretraining_home_the_evaluated_homes_training_split_is_used_never_test():
+    table = _table([("Home1", "train"), ("Home1", "val"), ("Home1", "test"), ("Home2", "train"),
+                    ("Home2", "test")])
+    rows, words = pretraining_rows(table, ["Home3"], ["Home1", "Home2"])
+    assert rows["sequence_id"].tolist() == ["Home1/0", "Home1/1", "Home2/3"]
+    assert "test" not in set(rows["split"])
+    assert words.startswith("pretrained here on the training split of Home1, Home2")
+    assert "pretraining.homes: Home3" in words

@@ -1,29 +1,19 @@
-"""The MultiSensor-Home annotation vocabulary and label rules: reading annotation records,
-checking them, and the frame-label rule."""
+"""The annotation records of a dataset in the MultiSensor-Home layout and the label rules:
+reading records, checking them against the dataset's classes and views (``dataset:`` parameters,
+:class:`vicokd.data.description.DatasetDescription`), and the frame-label rule."""
 from __future__ import annotations
 
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-#: The 16 action classes, in the order of every class axis in the project.
-CLASSES: tuple[str, ...] = (
-    "AdjustAC", "Clean", "CleanVacuum", "CloseCurtain", "Drink", "Eat", "Enter", "Exit",
-    "OpenCurtain", "ReadBook", "Sitdown", "Standup", "TurnOffLamp", "TurnOnLamp", "UseLaptop",
-    "UsePhone",
-)
-
-#: Frames per second of the sampled frame axis shared by frames, audio chunks, labels and masks.
-SAMPLE_FPS: float = 2.5
-
-#: Number of camera views (and microphones) per home.
-NUM_VIEWS: int = 5
+from vicokd.data.description import DatasetDescription
 
 #: ``<session>/<video id>-View<k>-Part<p>.mp4`` as written in the ``video_url_<k>`` fields.
 VIDEO_URL = re.compile(
@@ -83,11 +73,12 @@ class RecordingError(ValueError):
 
 @dataclass(frozen=True)
 class SequenceSpec:
-    """One annotated sequence (a recording seen by the five views), before decoding.
+    """One annotated sequence (a recording seen by every view), before decoding.
 
     ``view_paths`` are relative to the dataset root (``<home>/<session>/<id>-View<k>-Part<p>.mp4``)
     in view order; ``tricks`` are the annotation's ``{start, end, labels}`` records (seconds);
-    ``dataset_split`` is ``train``/``test`` when the dataset's own split files list the sequence.
+    ``labels`` the classes of its tricks, in the dataset's class order; ``dataset_split`` is
+    ``train``/``test`` when the dataset's own split files list the sequence.
     """
 
     sequence_id: str
@@ -97,13 +88,9 @@ class SequenceSpec:
     part: int
     view_paths: tuple[str, ...]
     tricks: tuple[dict[str, Any], ...]
+    labels: tuple[str, ...]
     source: str
     dataset_split: str | None = None
-    labels: tuple[str, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        present = {label for trick in self.tricks for label in trick["labels"]}
-        object.__setattr__(self, "labels", tuple(c for c in CLASSES if c in present))
 
 
 def sequence_id(home: str, session: str, video_id: str, part: int) -> str:
@@ -127,8 +114,9 @@ def _seconds(value: Any, what: str) -> float:
     return float(value)
 
 
-def _trick(trick: Any, name: str) -> dict[str, Any]:
-    """One ``{start, end, labels}`` record checked; raises TypeError/ValueError saying what is wrong."""
+def _trick(trick: Any, name: str, classes: Sequence[str]) -> dict[str, Any]:
+    """One ``{start, end, labels}`` record checked against ``classes``; raises
+    TypeError/ValueError saying what is wrong."""
     if not isinstance(trick, dict):
         raise TypeError(f"{name} is {trick!r}, not an object with start, end and labels")
     missing = [key for key in ("start", "end", "labels") if key not in trick]
@@ -138,24 +126,29 @@ def _trick(trick: Any, name: str) -> dict[str, Any]:
     labels = trick["labels"]
     if not isinstance(labels, list):
         raise TypeError(f"{name} labels {labels!r} is not a list of class names")
-    unknown = [label for label in labels if label not in CLASSES]
+    unknown = [label for label in labels if label not in classes]
     if unknown:
-        raise ValueError(f"{name} has unknown label(s) {unknown}")
+        raise ValueError(f"{name} has unknown label(s) {unknown} (not in dataset.classes)")
     if start < 0 or end < start:
         raise ValueError(f"{name} times start={start} end={end} (need 0 <= start <= end)")
     return {"start": start, "end": end, "labels": list(labels)}
 
 
 def parse_record(
-    record: Any, home: str, source: str | Path, index: int | None = None
+    record: Any,
+    home: str,
+    source: str | Path,
+    dataset: DatasetDescription,
+    index: int | None = None,
 ) -> SequenceSpec:
-    """Check one annotation record (item ``index`` of the file ``source``) and turn it into a
-    SequenceSpec.
+    """Check one annotation record (item ``index`` of the file ``source``) against the
+    ``dataset``'s views and classes and turn it into a SequenceSpec.
 
     Raises RecordingError naming ``source`` and the record when the record is not an object, a view
-    url is missing or malformed, the views disagree on session/id/part, ``tricks`` is missing or
-    not a list, or a trick is not ``{start, end, labels}`` with finite numbers
-    ``0 <= start <= end`` (booleans are not numbers) and a list of known class names.
+    url of ``video_url_1..dataset.views`` is missing or malformed (keys beyond are ignored), the
+    views disagree on session/id/part, ``tricks`` is missing or not a list, or a trick is not
+    ``{start, end, labels}`` with finite numbers ``0 <= start <= end`` (booleans are not numbers)
+    and a list of names of ``dataset.classes``.
     """
     where = _where(record, index)
     malformed = "malformed_record"
@@ -163,11 +156,11 @@ def parse_record(
         raise RecordingError(
             source,
             f"{where} is {record!r:.80} ({type(record).__name__}), not an object with "
-            f"video_url_1..{NUM_VIEWS} and tricks",
+            f"video_url_1..{dataset.views} and tricks",
             malformed,
         )
     urls = []
-    for view in range(1, NUM_VIEWS + 1):
+    for view in range(1, dataset.views + 1):
         url = record.get(f"video_url_{view}")
         if not isinstance(url, str):
             raise RecordingError(source, f"{where} has no video_url_{view}", malformed)
@@ -194,11 +187,19 @@ def parse_record(
             malformed,
         )
     try:
-        tricks = [_trick(trick, f"trick [{i}]") for i, trick in enumerate(record["tricks"])]
+        tricks = [_trick(trick, f"trick [{i}]", dataset.classes)
+                  for i, trick in enumerate(record["tricks"])]
     except (TypeError, ValueError) as error:
         raise RecordingError(source, f"{label}: {error}", malformed) from None
     view_paths = tuple(f"{home}/{m.string.strip('/')}" for m in urls)
-    return SequenceSpec(name, home, session, video_id, part, view_paths, tuple(tricks), str(source))
+    return SequenceSpec(name, home, session, video_id, part, view_paths, tuple(tricks),
+                        sequence_labels(tricks, dataset.classes), str(source))
+
+
+def sequence_labels(tricks: Iterable[Mapping[str, Any]], classes: Sequence[str]) -> tuple[str, ...]:
+    """The classes the ``tricks`` name, in the order of ``classes``."""
+    present = {name for trick in tricks for name in trick["labels"]}
+    return tuple(name for name in classes if name in present)
 
 
 def home_annotation_files(home_dir: Path) -> tuple[Path | None, dict[str, list[Path]]]:
@@ -265,8 +266,9 @@ def _duplicate(
     )
 
 
-def read_home(dataset_root: str | Path, home: str) -> HomeAnnotations:
-    """Read every annotated sequence of ``<dataset_root>/<home>``, with either naming convention.
+def read_home(dataset_root: str | Path, home: str, dataset: DatasetDescription) -> HomeAnnotations:
+    """Read every annotated sequence of ``<dataset_root>/<home>``, with either naming convention,
+    checked against the ``dataset``'s views and classes.
 
     Home1 style: records from ``all_labels.json``; Home2 style: ``train*.json`` and ``test*.json``
     merged. In both cases a sequence listed in a ``train*``/``test*`` file gets that ``dataset_split``.
@@ -310,7 +312,7 @@ def read_home(dataset_root: str | Path, home: str) -> HomeAnnotations:
     for path in record_files:
         for index, record in enumerate(contents.get(path, [])):
             try:
-                spec = parse_record(record, home, path, index)
+                spec = parse_record(record, home, path, dataset, index)
             except RecordingError as problem:
                 problems.append(problem)
                 continue
@@ -336,20 +338,22 @@ def check_trick_times(spec: SequenceSpec, duration: float, tolerance: float) -> 
 
 
 def frame_labels(
-    tricks: Iterable[dict[str, Any]], n_frames: int, fps: float = SAMPLE_FPS
+    tricks: Iterable[dict[str, Any]], n_frames: int, classes: Sequence[str], fps: float
 ) -> np.ndarray:
-    """``(n_frames, C)`` uint8: frame f carries class c when ``round(start·fps) <= f <= round(end·fps)``
-    for a trick labelled c (Python's ``round``: halves go to the even integer); clipped to the sequence."""
-    labels = np.zeros((n_frames, len(CLASSES)), dtype=np.uint8)
+    """``(n_frames, C)`` uint8 over ``classes``: frame f carries class c when
+    ``round(start·fps) <= f <= round(end·fps)`` for a trick labelled c (Python's ``round``: halves
+    go to the even integer); clipped to the sequence."""
+    labels = np.zeros((n_frames, len(classes)), dtype=np.uint8)
+    index = {name: c for c, name in enumerate(classes)}
     for trick in tricks:
         first, last = round(trick["start"] * fps), min(round(trick["end"] * fps), n_frames - 1)
         for name in trick["labels"]:
-            labels[first : last + 1, CLASSES.index(name)] = 1
+            labels[first : last + 1, index[name]] = 1
     return labels
 
 
-def multi_hot(labels: Sequence[str]) -> np.ndarray:
-    """``(C,)`` float32 with 1 at each class in ``labels``."""
-    vector = np.zeros(len(CLASSES), dtype=np.float32)
-    vector[[CLASSES.index(name) for name in labels]] = 1.0
+def multi_hot(labels: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    """``(C,)`` float32 over ``classes`` with 1 at each class in ``labels``."""
+    vector = np.zeros(len(classes), dtype=np.float32)
+    vector[[list(classes).index(name) for name in labels]] = 1.0
     return vector

@@ -1,4 +1,5 @@
-"""Log-mel features of the audio under each 2.5-FPS frame, AST style (Kaldi fbank, AudioSet norm).
+"""Log-mel features of the audio under each sampled frame (``dataset.sample_fps``; 2.5 FPS below),
+AST style (Kaldi fbank, AudioSet norm).
 
 The features are those the AST encoder was trained on, as transformers' ``ASTFeatureExtractor``
 computes them: ``torchaudio.compliance.kaldi.fbank`` (25 ms Hann window, 10 ms hop, DC removal,
@@ -20,15 +21,13 @@ import torch
 from torchaudio.compliance import kaldi
 from transformers import ASTFeatureExtractor
 
-from vicokd.data.annotations import SAMPLE_FPS
-
 #: AST's spectrogram settings (Kaldi fbank defaults).
 HOP_SECONDS = 0.010
 WINDOW_SECONDS = 0.025
 
 
-def frames_per_chunk(sample_rate: int = 16000, sample_fps: float = SAMPLE_FPS) -> int:
-    """``L``: spectrogram frames per 2.5-FPS chunk (40 at 16 kHz)."""
+def frames_per_chunk(sample_rate: int, sample_fps: float) -> int:
+    """``L``: spectrogram frames per chunk of one sampled frame (40 at 16 kHz and 2.5 FPS)."""
     return round(sample_rate / sample_fps / (HOP_SECONDS * sample_rate))
 
 
@@ -36,7 +35,7 @@ class ChunkedLogMel:
     """Turn a mono waveform into ``(n_frames, L, num_mel_bins)`` float16 AST-normalised log-mels."""
 
     def __init__(
-        self, sample_rate: int = 16000, num_mel_bins: int = 128, sample_fps: float = SAMPLE_FPS
+        self, sample_rate: int = 16000, num_mel_bins: int = 128, *, sample_fps: float
     ):
         self.sample_rate = sample_rate
         self.num_mel_bins = num_mel_bins

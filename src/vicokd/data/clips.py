@@ -58,7 +58,8 @@ def join_splits(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class ClipSources:
     """Everything a run reads: ``table`` is the ``sequences`` table joined with ``splits`` (column
-    ``split``); the stores map a sequence id to its arrays on the 2.5-FPS frame axis."""
+    ``split``); the stores map a sequence id to its arrays on the sampled frame axis; ``classes``
+    (``dataset.classes``) name the class axis of the labels."""
 
     table: pd.DataFrame
     frames: Mapping[str, np.ndarray]
@@ -66,6 +67,7 @@ class ClipSources:
     masks: Mapping[str, np.ndarray]
     presence: Mapping[str, np.ndarray]
     frame_labels: Mapping[str, np.ndarray]
+    classes: tuple[str, ...]
 
     def withhold_frame_labels(self) -> ClipSources:
         """The same sources with frame labels of validation and test sequences only."""
@@ -97,6 +99,7 @@ class ClipSources:
         return MultiViewClipDataset(
             rows.sort_values("sequence_id"),
             frames=self.frames,
+            classes=self.classes,
             audio=self.audio if with_audio else None,
             frame_labels=self.frame_labels if with_frame_labels else None,
             masks=self.masks,

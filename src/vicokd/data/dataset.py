@@ -1,8 +1,8 @@
-"""The torch Dataset of multi-view clips: T sampled 2.5-FPS frames of every view of a sequence."""
+"""The torch Dataset of multi-view clips: T sampled frames of every view of a sequence."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ class MultiViewClipDataset(Dataset):
       when ``presence`` is given;
     - ``frame_labels`` ``(T, C)`` float32 only when ``frame_labels`` is given — sequence-supervised
       (V_S) training passes None and the frame labels are never read;
-    - ``sequence_labels`` ``(C,)`` float32 from the table's ``labels`` column;
+    - ``sequence_labels`` ``(C,)`` float32 over ``classes`` from the table's ``labels`` column;
     - ``indices`` ``(T,)`` int64 sampled frame indices; ``sequence_id`` str.
 
     ``random_perturb`` draws indices from ``np.random.default_rng((seed, epoch, item))``, so an
@@ -50,12 +50,15 @@ class MultiViewClipDataset(Dataset):
         seed: int = 0,
         cache: bool = False,
         augment_audio: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+        *,
+        classes: Sequence[str],
     ):
         if sampling not in ("random_perturb", "uniform"):
             raise ValueError(
                 f"unknown sampling mode {sampling!r}: use 'random_perturb' or 'uniform'"
             )
         self.sequences = sequences.reset_index(drop=True)
+        self.classes = list(classes)
         self.sources = {
             name: store
             for name, store in (
@@ -102,7 +105,7 @@ class MultiViewClipDataset(Dataset):
             frames = frames.float()
         sample: dict[str, Any] = {
             "frames": frames,
-            "sequence_labels": torch.from_numpy(multi_hot(list(row["labels"]))),
+            "sequence_labels": torch.from_numpy(multi_hot(list(row["labels"]), self.classes)),
             "indices": torch.from_numpy(indices),
             "sequence_id": sequence_id,
         }

@@ -1,5 +1,5 @@
-"""Decoding one view's mp4 with PyAV in a single pass: frames at 2.5 FPS and, for a model that
-hears, 16 kHz mono audio."""
+"""Decoding one view's mp4 with PyAV in a single pass: frames at the dataset's sampling rate
+(``dataset.sample_fps``) and, for a model that hears, 16 kHz mono audio."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from vicokd.data.annotations import SAMPLE_FPS, RecordingError
+from vicokd.data.annotations import RecordingError
 
 #: Decoded frame counts may fall short of the container's count by this many frames (rounding of
 #: the last GOP by some muxers); a larger shortfall means a truncated file.
@@ -39,7 +39,7 @@ class DecodedView:
         return self.native_frames / self.native_fps
 
 
-def sampling_stride(native_fps: float, sample_fps: float = SAMPLE_FPS) -> int:
+def sampling_stride(native_fps: float, sample_fps: float) -> int:
     """Keep every ``round(native_fps / sample_fps)``-th decoded frame (at least every frame)."""
     return max(1, round(native_fps / sample_fps))
 
@@ -48,7 +48,8 @@ def decode_view(
     path: str | Path,
     image_size: tuple[int, int],
     sample_rate: int = 16000,
-    sample_fps: float = SAMPLE_FPS,
+    *,
+    sample_fps: float,
     with_audio: bool = True,
 ) -> DecodedView:
     """Decode ``path`` once: video frames at ``sample_fps`` resized to ``image_size`` ``(H, W)``,

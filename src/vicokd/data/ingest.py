@@ -1,8 +1,9 @@
 """Turning a MultiSensor-Home style dataset into per-sequence arrays, decoding every view once.
 
-For each annotated sequence: decode its five views (frames at 2.5 FPS and 16 kHz mono audio in one
-pass), check that they are about as long as each other, keep ``n_frames`` = the fewest 2.5-FPS
-frames over views, and compute audio features and frame labels on that frame axis.
+For each annotated sequence: decode its views (``dataset.views``; frames at ``dataset.sample_fps``,
+2.5 FPS for MultiSensor-Home, and 16 kHz mono audio in one pass), check that they are about as long
+as each other, keep ``n_frames`` = the fewest sampled frames over views, and compute audio features
+and frame labels (over ``dataset.classes``) on that frame axis.
 Decoding for a model that hears nothing (``IngestionSettings.with_audio`` false: inference and
 evaluation of a visual-only student) reads no audio and computes no audio features, so a view
 without an audio stream is accepted.
@@ -34,7 +35,6 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from vicokd.data.annotations import (
-    SAMPLE_FPS,
     RecordingError,
     SequenceSpec,
     check_trick_times,
@@ -44,6 +44,7 @@ from vicokd.data.annotations import (
 )
 from vicokd.data.audio_features import ChunkedLogMel
 from vicokd.data.decoding import DecodedView, decode_view
+from vicokd.data.description import DatasetDescription
 from vicokd.data.worker_pool import Announce, map_in_workers
 from vicokd.parameters import Parameters
 
@@ -51,13 +52,15 @@ logger = logging.getLogger(__name__)
 
 
 class IngestionSettings(Parameters):
-    """How to decode: frames of ``image_size`` ``(H, W)``, mono audio at ``sample_rate`` Hz turned
-    into ``num_mel_bins`` log-mel bins when ``with_audio`` (a view without audio is then a problem;
-    decoding for a model that hears none skips the audio), ``time_tolerance`` seconds a trick may
-    end after its video, ``view_length_tolerance`` seconds the views of a sequence may differ in
-    length, ``strict``: a bad sequence raises instead of being left out, ``num_workers`` decoding
-    processes (0: in this process)."""
+    """How to read and decode: the ``dataset``'s classes, views and sampling rate, frames of
+    ``image_size`` ``(H, W)``, mono audio at ``sample_rate`` Hz turned into ``num_mel_bins`` log-mel
+    bins when ``with_audio`` (a view without audio is then a problem; decoding for a model that
+    hears none skips the audio), ``time_tolerance`` seconds a trick may end after its video,
+    ``view_length_tolerance`` seconds the views of a sequence may differ in length, ``strict``: a
+    bad sequence raises instead of being left out, ``num_workers`` decoding processes (0: in this
+    process)."""
 
+    dataset: DatasetDescription
     image_size: tuple[PositiveInt, PositiveInt]
     sample_rate: PositiveInt
     num_mel_bins: PositiveInt
@@ -87,11 +90,12 @@ class IngestionParameters(Parameters):
     num_workers: NonNegativeInt  # decoding processes (0: decode in the Kedro process)
     audio: AudioParameters
 
-    @property
-    def settings(self) -> IngestionSettings:
-        """How to decode, as :func:`ingest_dataset` reads it: with audio, which the teacher hears
-        (decoding for a visual-only model copies it with ``with_audio=False``)."""
+    def settings(self, dataset: DatasetDescription) -> IngestionSettings:
+        """How to read and decode the ``dataset``, as :func:`ingest_dataset` reads it: with audio,
+        which the teacher hears (decoding for a visual-only model copies it with
+        ``with_audio=False``)."""
         return IngestionSettings(
+            dataset=dataset,
             image_size=tuple(self.image_size),
             sample_rate=self.audio.sample_rate,
             num_mel_bins=self.audio.num_mel_bins,
@@ -190,6 +194,29 @@ def with_extra_homes(homes: Iterable[str], extra_homes: Iterable[str]) -> list[s
     return [*homes, *(h for h in dict.fromkeys(extra_homes) if h not in homes)]
 
 
+def homes_to_ingest(
+    dataset_root: str | Path, homes: Iterable[str], pretraining_homes: Iterable[str]
+) -> list[str]:
+    """The evaluated ``homes`` followed by the ``pretraining_homes`` that ``dataset_root`` holds.
+
+    A pretraining home (never evaluated: the simulator writes one beside the evaluated homes) that
+    the dataset does not hold is left out with a log line: a real dataset has none, and the
+    encoders made here then pretrain on the training split of the evaluated homes
+    (:func:`vicokd.training.pretraining.pretraining_rows`). An evaluated home is always read, so a
+    missing one is an error of ingestion.
+    """
+    homes = list(homes)
+    extra = [home for home in with_extra_homes(homes, pretraining_homes) if home not in homes]
+    absent = [home for home in extra if not (Path(dataset_root) / home).is_dir()]
+    if absent:
+        logger.info(
+            "Pretraining home(s) %s not in %s: not ingested (encoders made here pretrain on the "
+            "other pretraining homes, or on the training split of %s when there is none)",
+            ", ".join(absent), dataset_root, ", ".join(homes),
+        )
+    return [*homes, *(home for home in extra if home not in absent)]
+
+
 def ingest_sequence(
     spec: SequenceSpec,
     dataset_root: str | Path,
@@ -214,6 +241,7 @@ def _ingest_sequence(
     for path in paths:
         announce(str(path))
         views.append(decode_view(path, settings.image_size, settings.sample_rate,
+                                 sample_fps=settings.dataset.sample_fps,
                                  with_audio=settings.with_audio))
     announce(None)
     check_view_lengths(paths, views, settings.view_length_tolerance)
@@ -238,7 +266,8 @@ def _ingest_sequence(
         row=row,
         frames=np.stack([view.frames[:n_frames] for view in views]),
         audio_features=_log_mels(views, n_frames, settings) if settings.with_audio else None,
-        frame_labels=frame_labels(spec.tricks, n_frames, SAMPLE_FPS),
+        frame_labels=frame_labels(spec.tricks, n_frames, settings.dataset.classes,
+                                  settings.dataset.sample_fps),
         native_frames=sum(view.native_frames for view in views),
         bytes_read=sum(path.stat().st_size for path in paths),
     )
@@ -247,7 +276,8 @@ def _ingest_sequence(
 def _log_mels(views: Sequence[DecodedView], n_frames: int,
               settings: IngestionSettings) -> np.ndarray:
     """``(V, n_frames, L, num_mel_bins)`` log-mel chunks of the views' audio, one per frame."""
-    features = ChunkedLogMel(settings.sample_rate, settings.num_mel_bins)
+    features = ChunkedLogMel(settings.sample_rate, settings.num_mel_bins,
+                             sample_fps=settings.dataset.sample_fps)
     return np.stack([features(view.audio, n_frames) for view in views])
 
 
@@ -333,7 +363,7 @@ def ingest_dataset(
     specs: list[SequenceSpec] = []
     records: dict[str, int] = {}
     for home in homes:
-        annotations = read_home(dataset_root, home)
+        annotations = read_home(dataset_root, home, settings.dataset)
         for problem in annotations.problems:
             report.leave_out(home, problem, settings.strict)
         for note in annotations.notes:

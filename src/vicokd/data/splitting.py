@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Annotated
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 from pydantic import Field
 
-from vicokd.data.annotations import CLASSES, multi_hot
+from vicokd.data.annotations import multi_hot
 from vicokd.parameters import Parameters
 
 logger = logging.getLogger(__name__)
@@ -18,12 +19,12 @@ logger = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 
 
-def _label_matrix(sequences: pd.DataFrame) -> np.ndarray:
-    """``(N, C)`` multi-hot sequence labels."""
+def _label_matrix(sequences: pd.DataFrame, classes: Sequence[str]) -> np.ndarray:
+    """``(N, C)`` multi-hot sequence labels over ``classes``."""
     return (
-        np.stack([multi_hot(list(labels)) for labels in sequences["labels"]])
+        np.stack([multi_hot(list(labels), classes) for labels in sequences["labels"]])
         if len(sequences)
-        else np.zeros((0, len(CLASSES)))
+        else np.zeros((0, len(classes)))
     )
 
 
@@ -83,10 +84,12 @@ def split_sequences(
     val_size: float,
     seed: int,
     use_dataset_splits: bool,
+    classes: Sequence[str],
 ) -> pd.DataFrame:
     """``sequence_id, home, split`` with split ∈ {train, val, test}, made per home.
 
-    Test: iterative stratification on sequence labels (``test_size`` of the home), or the dataset's
+    Test: iterative stratification on sequence labels over ``classes`` (``test_size`` of the
+    home), or the dataset's
     own train/test files (column ``dataset_split``) when ``use_dataset_splits`` and the home has them.
     Validation: ``val_size`` of the home's train part, stratified the same way, leaving in train every
     class the train part has. Same seed, same split.
@@ -94,7 +97,7 @@ def split_sequences(
     parts = []
     for home, group in sequences.groupby("home", sort=True):
         group = group.reset_index(drop=True)
-        labels = _label_matrix(group)
+        labels = _label_matrix(group, classes)
         own = group["dataset_split"] if "dataset_split" in group else pd.Series([None] * len(group))
         if use_dataset_splits and own.notna().all():
             is_test = (own == "test").to_numpy()
@@ -125,20 +128,23 @@ def split_sequences(
     return pd.concat(parts, ignore_index=True)
 
 
-def split_class_counts(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
-    """One row per (home, split) and a total row per split: ``sequences`` then one count per class."""
+def split_class_counts(
+    sequences: pd.DataFrame, splits: pd.DataFrame, classes: Sequence[str]
+) -> pd.DataFrame:
+    """One row per (home, split) and a total row per split: ``sequences`` then one count per class
+    of ``classes``."""
     table = splits.merge(sequences[["sequence_id", "labels"]], on="sequence_id", how="left")
     rows = []
     for home in [*sorted(table["home"].unique()), "all"]:
         for split in SPLITS:
             chosen = table[(table["split"] == split) & ((table["home"] == home) | (home == "all"))]
-            counts = _label_matrix(chosen).sum(axis=0).astype(int)
+            counts = _label_matrix(chosen, classes).sum(axis=0).astype(int)
             rows.append(
                 {
                     "home": home,
                     "split": split,
                     "sequences": len(chosen),
-                    **dict(zip(CLASSES, counts)),
+                    **dict(zip(classes, counts)),
                 }
             )
     return pd.DataFrame(rows)

@@ -1,4 +1,4 @@
-"""The simulator's person truth on the 2.5-FPS frame axis, and its export as a YOLO dataset."""
+"""The simulator's person truth on the sampled frame axis, and its export as a YOLO dataset."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -9,29 +9,30 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from vicokd.data.annotations import NUM_VIEWS, SAMPLE_FPS
-
 #: The single class of the exported dataset.
 PERSON_NAMES = {0: "person"}
 
 
 def truth_on_frames(
-    truth: pd.DataFrame, n_frames: int, n_views: int = NUM_VIEWS
+    truth: pd.DataFrame, n_frames: int, sample_fps: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Visibility and boxes of one sequence at its 2.5-FPS frames.
+    """Visibility and boxes of one sequence at its sampled frames.
 
-    Frame ``f`` takes, for each view, the truth row whose ``time`` is nearest to ``f / SAMPLE_FPS``.
+    Frame ``f`` takes, for each view, the truth row whose ``time`` is nearest to ``f / sample_fps``.
 
     Args:
-        truth: the ``person_truth`` rows of one sequence (columns view, time, visible, x1..y2).
-        n_frames: length of the sequence's 2.5-FPS frame axis.
+        truth: the ``person_truth`` rows of one sequence (columns view, time, visible, x1..y2); its
+            views are 1..V, V the largest it names.
+        n_frames: length of the sequence's sampled frame axis.
+        sample_fps: frames per second of that axis (``dataset.sample_fps``).
     Returns:
         visible ``(V, n_frames)`` bool and boxes ``(V, n_frames, 4)`` float (x1, y1, x2, y2 in [0, 1],
         NaN where not visible).
     """
+    n_views = int(truth["view"].max())
     visible = np.zeros((n_views, n_frames), dtype=bool)
     boxes = np.full((n_views, n_frames, 4), np.nan)
-    times = np.arange(n_frames) / SAMPLE_FPS
+    times = np.arange(n_frames) / sample_fps
     for view in range(1, n_views + 1):
         rows = truth[truth["view"] == view].sort_values("time")
         if rows.empty:
@@ -48,14 +49,14 @@ def truth_on_frames(
 
 
 def truth_by_sequence(
-    truth: pd.DataFrame, n_frames: Mapping[str, int], n_views: int = NUM_VIEWS
+    truth: pd.DataFrame, n_frames: Mapping[str, int], sample_fps: float
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """:func:`truth_on_frames` for every sequence in ``n_frames`` (``sequence_id -> n_frames``)."""
     groups = dict(tuple(truth.groupby("sequence_id", sort=False)))
     missing = [sid for sid in n_frames if sid not in groups]
     if missing:
         raise ValueError(f"person_truth has no rows for {len(missing)} sequences, e.g. {missing[0]}")
-    return {sid: truth_on_frames(groups[sid], n) for sid, n in n_frames.items()}
+    return {sid: truth_on_frames(groups[sid], n, sample_fps) for sid, n in n_frames.items()}
 
 
 def yolo_label_lines(box: np.ndarray) -> list[str]:
@@ -87,7 +88,7 @@ def export_yolo_dataset(
         folder: the dataset folder; the files of ``images/<split>`` and ``labels/<split>`` (PNG, TXT
             and the ``.npy`` image cache that ultralytics' ``cache="disk"`` writes beside the PNGs) are
             replaced.
-        frame_step: per split, keep every k-th 2.5-FPS frame (default 1) to bound the dataset size;
+        frame_step: per split, keep every k-th sampled frame (default 1) to bound the dataset size;
             view ``v`` (0-based) starts at frame ``v % k``, so the views cover different moments.
     """
     folder = Path(folder)

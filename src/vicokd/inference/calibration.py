@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from vicokd.data.annotations import CLASSES, SAMPLE_FPS
 from vicokd.data.clips import join_splits
+from vicokd.data.description import DatasetDescription
 from vicokd.inference.checkpoints import model_name
 from vicokd.inference.export import FrameScorer
 from vicokd.inference.segments import choose_thresholds
@@ -40,7 +40,8 @@ def training_frame_step(training_lengths: Sequence[int], num_frames: int) -> int
 def calibrate(checkpoint: Mapping[str, Any], sequences: pd.DataFrame, splits: pd.DataFrame,
               frames: Mapping[str, np.ndarray], log_mels: Mapping[str, np.ndarray],
               frame_labels: Mapping[str, np.ndarray], window: WindowSettings, num_frames: int,
-              candidates: Sequence[float], device: torch.device) -> dict[str, Any]:
+              candidates: Sequence[float], dataset: DatasetDescription,
+              device: torch.device) -> dict[str, Any]:
     """The calibration record of ``checkpoint`` (JSON-ready): the model's name and
     ``model_version``, ``num_frames``, ``frame_step``, ``hop``, ``sample_fps``, ``classes``, per
     class ``thresholds``, ``fitted`` (False: no validation positive, the pooled choice) and
@@ -50,9 +51,11 @@ def calibrate(checkpoint: Mapping[str, Any], sequences: pd.DataFrame, splits: pd
         sequences, splits: the ``sequences`` and ``splits`` tables; the model's home's train
             sequences give the frame spacing, its val sequences the thresholds.
         frames, log_mels, frame_labels: the ingestion stores (log-mels only for a model that hears).
+        dataset: the dataset's classes and sampling rate (the ``dataset`` block).
         device: where the model scores.
     """
     metadata = checkpoint["metadata"]
+    classes = dataset.classes
     table = join_splits(sequences, splits)
     home = table[table["home"] == metadata["home"]]
     validation = sorted(home.loc[home["split"] == "val", "sequence_id"])
@@ -71,10 +74,10 @@ def calibrate(checkpoint: Mapping[str, Any], sequences: pd.DataFrame, splits: pd
                                                candidates)
     return {
         "model": model_name(metadata), "model_version": metadata["model_version"],
-        "num_frames": num_frames, "frame_step": step, "hop": hop, "sample_fps": SAMPLE_FPS,
-        "classes": list(CLASSES),
-        "thresholds": dict(zip(CLASSES, map(float, thresholds))),
-        "fitted": dict(zip(CLASSES, map(bool, fitted))),
-        "validation_f1": {c: None if np.isnan(v) else float(v) for c, v in zip(CLASSES, f1)},
+        "num_frames": num_frames, "frame_step": step, "hop": hop,
+        "sample_fps": dataset.sample_fps, "classes": list(classes),
+        "thresholds": dict(zip(classes, map(float, thresholds))),
+        "fitted": dict(zip(classes, map(bool, fitted))),
+        "validation_f1": {c: None if np.isnan(v) else float(v) for c, v in zip(classes, f1)},
         "validation_sequences": validation, "candidates": sorted(map(float, candidates)),
     }

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from vicokd.data.annotations import CLASSES, RecordingError, SequenceSpec, read_home
+from vicokd.data.annotations import RecordingError, SequenceSpec, read_home
 from vicokd.data.dataset import MultiViewClipDataset
 from vicokd.data.ingest import IngestionSettings
 from vicokd.inference.detection import segment_detection_map
@@ -57,7 +57,7 @@ def read_labelled(dataset_root: str | Path, homes: Iterable[str], settings: Inge
     specs: list[SequenceSpec] = []
     left_out = []
     for home in homes:
-        annotations = read_home(dataset_root, home)
+        annotations = read_home(dataset_root, home, settings.dataset)
         for problem in annotations.problems:
             left_out.append({"file": problem.path, "problem": problem.problem})
         specs += [s for s in annotations.sequences if keep is None or s.sequence_id in keep]
@@ -127,19 +127,20 @@ def evaluate_checkpoint(checkpoint: Mapping[str, Any], data: LabelledSequences, 
     model.to(device)
     clips = MultiViewClipDataset(data.table, frames=visual, audio=audio,
                                  frame_labels=data.frame_labels, num_frames=num_frames,
-                                 sampling="uniform")
+                                 sampling="uniform", classes=calibration["classes"])
     identity = {key: metadata[key] for key in (*IDENTITY, "model_version")}
     predictions = predictions_table(predict(model, clips, with_audio, eval_batch_size, autocast),
-                                    identity, split)
+                                    identity, split, calibration["classes"])
     metrics = tables.evaluate_predictions({calibration["model"]: predictions}, split=split)
     scorer = FrameScorer(model)
-    thresholds = [calibration["thresholds"][c] for c in CLASSES]
+    classes = calibration["classes"]
+    thresholds = [calibration["thresholds"][c] for c in classes]
     found, truth = [], []
     for row in data.table.itertuples(index=False):
         scores = score_recording(scorer, data.frames[row.sequence_id], calibration["num_frames"],
                                  calibration["frame_step"], calibration["hop"], eval_batch_size,
                                  data.log_mels[row.sequence_id] if with_audio else None)
-        found.append(frame_segments(scores, thresholds, CLASSES, calibration["sample_fps"])
+        found.append(frame_segments(scores, thresholds, classes, calibration["sample_fps"])
                      .assign(recording=row.sequence_id))
         truth.append(annotation_segments(row.tricks).assign(recording=row.sequence_id))
     segments = pd.concat(found, ignore_index=True)[["recording", "class", "start", "end", "score"]]

@@ -8,25 +8,26 @@ Two layouts, at any depth under the folder:
 - One sub-folder per recording: a folder whose other ``.mp4`` files carry ``View<k>`` in their name
   (``View1.mp4``, ``cam-View2.mp4``) is one recording, named by its path.
 
-Each recording must have views ``1..NUM_VIEWS``; a missing, unreadable or truncated view is a
+Each recording must have views ``1..dataset.views``; a missing, unreadable or truncated view is a
 :class:`~vicokd.data.annotations.RecordingError` naming the file, reported for that recording alone.
 """
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vicokd.data.annotations import (
-    NUM_VIEWS,
     RecordingError,
     SequenceSpec,
     home_annotation_files,
     read_home,
+    sequence_labels,
 )
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestedSequence, IngestionSettings, _ingest_all
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,12 @@ class Recording:
     view_paths: tuple[str, ...]
     tricks: tuple[dict[str, Any], ...] | None = None
 
-    def spec(self, root: Path) -> SequenceSpec:
-        """The recording as ingestion's unit of work (no home, session or split)."""
-        return SequenceSpec(self.name, "", "", self.name, 0, self.view_paths, self.tricks or (),
-                            str(root / self.name))
+    def spec(self, root: Path, classes: Sequence[str]) -> SequenceSpec:
+        """The recording as ingestion's unit of work (no home, session or split); its labels
+        those of ``classes`` its annotation names."""
+        tricks = self.tricks or ()
+        return SequenceSpec(self.name, "", "", self.name, 0, self.view_paths, tricks,
+                            sequence_labels(tricks, classes), str(root / self.name))
 
 
 @dataclass
@@ -74,7 +77,8 @@ def _join(*parts: str) -> str:
 class _Annotations:
     """The annotated tricks of the homes met while walking, read once per home."""
 
-    def __init__(self) -> None:
+    def __init__(self, dataset: DatasetDescription) -> None:
+        self._dataset = dataset
         self._homes: dict[Path, dict[tuple[str, str, int], tuple[dict[str, Any], ...]]] = {}
 
     def tricks(self, session_dir: Path, video_id: str,
@@ -84,7 +88,7 @@ class _Annotations:
             all_labels, splits = home_annotation_files(home_dir)
             found: dict[tuple[str, str, int], tuple[dict[str, Any], ...]] = {}
             if all_labels or any(splits.values()):
-                annotations = read_home(home_dir.parent, home_dir.name)
+                annotations = read_home(home_dir.parent, home_dir.name, self._dataset)
                 for problem in annotations.problems:
                     log.warning("Annotation left out: %s", problem)
                 found = {(s.session, s.video_id, s.part): s.tricks for s in annotations.sequences}
@@ -92,8 +96,8 @@ class _Annotations:
         return self._homes[home_dir].get((session_dir.name, video_id, part))
 
 
-def find_recordings(root: str | Path, views: int = NUM_VIEWS) -> FoundRecordings:
-    """Every recording under ``root`` (module docstring), sorted by name.
+def find_recordings(root: str | Path, dataset: DatasetDescription) -> FoundRecordings:
+    """Every recording of the ``dataset``'s views under ``root`` (module docstring), sorted by name.
 
     Raises FileNotFoundError when ``root`` is not a folder, ValueError when it holds no ``.mp4``.
     """
@@ -101,7 +105,8 @@ def find_recordings(root: str | Path, views: int = NUM_VIEWS) -> FoundRecordings
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: recordings folder is missing (set inference.recordings)")
     found = FoundRecordings([], [], [])
-    annotations = _Annotations()
+    annotations = _Annotations(dataset)
+    views = dataset.views
     folders = sorted({path.parent for path in root.rglob("*.mp4")})
     if not folders:
         raise ValueError(f"{root}: holds no .mp4 recording")
@@ -146,14 +151,15 @@ def _add_folder_recording(found: FoundRecordings, folder: Path, relative: str, n
 
 def decode_specs(specs: list[SequenceSpec], root: str | Path, settings: IngestionSettings
                  ) -> Iterator[IngestedSequence | RecordingError]:
-    """Each sequence decoded by ingestion's own code and worker processes (frames at 2.5 FPS,
-    ``settings.image_size``; ``settings.num_workers`` processes, a crashed one costing only its
-    sequence), in order; a bad view gives its RecordingError instead."""
+    """Each sequence decoded by ingestion's own code and worker processes (frames at
+    ``settings.dataset.sample_fps``, ``settings.image_size``; ``settings.num_workers`` processes,
+    a crashed one costing only its sequence), in order; a bad view gives its RecordingError
+    instead."""
     return _ingest_all(specs, str(root), settings)
 
 
 def decode_recordings(recordings: list[Recording], root: str | Path, settings: IngestionSettings
                       ) -> Iterator[tuple[Recording, IngestedSequence | RecordingError]]:
     """Each recording with its decoded views or RecordingError (:func:`decode_specs`)."""
-    specs = [recording.spec(Path(root)) for recording in recordings]
+    specs = [recording.spec(Path(root), settings.dataset.classes) for recording in recordings]
     yield from zip(recordings, decode_specs(specs, root, settings))

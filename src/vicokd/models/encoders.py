@@ -16,6 +16,15 @@ M = TypeVar("M", bound=PreTrainedModel)
 Modality = Literal["visual", "audio"]
 
 
+def offline_weights_fix(source: str, config_key: str) -> str:
+    """How to provide the weights ``source`` of ``model.<config_key>`` without network."""
+    return (f"Provide them offline: on a machine with network run "
+            f"`hf download {source} --local-dir data/06_models/pretrained/{source.split('/')[-1]}` "
+            f"(or `from_pretrained(...).save_pretrained(<folder>)`), copy that folder here, and set "
+            f"`model.{config_key}.pretrained` to the folder in conf/paper/parameters_model.yml; "
+            f"or set it to null for a randomly initialised encoder.")
+
+
 def load_pretrained(loader: Callable[..., M], source: str, config_key: str, **kwargs) -> M:
     """``loader(source, local_files_only=True)``; any failure becomes an error saying how to
     provide the weights offline."""
@@ -24,11 +33,7 @@ def load_pretrained(loader: Callable[..., M], source: str, config_key: str, **kw
     except (OSError, ValueError) as error:
         raise FileNotFoundError(
             f"Cannot load the pretrained weights {source!r} for model.{config_key} without network "
-            f"({error}). Provide them offline: on a machine with network run "
-            f"`hf download {source} --local-dir data/06_models/pretrained/{source.split('/')[-1]}` "
-            f"(or `from_pretrained(...).save_pretrained(<folder>)`), copy that folder here, and set "
-            f"`model.{config_key}.pretrained` to the folder in conf/paper/parameters_model.yml; "
-            f"or set it to null for a randomly initialised encoder."
+            f"({error}). {offline_weights_fix(source, config_key)}"
         ) from error
 
 

@@ -21,8 +21,6 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from vicokd.data.annotations import CLASSES
-
 #: Streams of the random generator of one home: the sequence draws and the seed draws.
 _SEQUENCES, _SEEDS = 0, 1
 
@@ -251,6 +249,8 @@ def _replicate_rows(name: str, key: tuple, rows: pd.DataFrame, index: Mapping[st
             f"{split} rows for {len(absent)} of the {len(index)} {split} sequences other models of "
             f"{home} have (e.g. {sorted(absent)[:3]}): the predictions are of another split; retrain "
             "or remove them.")
-    return replicate_map(rows[[f"score.{c}" for c in CLASSES]].to_numpy(),
-                         rows[[f"target.{c}" for c in CLASSES]].to_numpy(),
+    classes = [column.removeprefix("score.") for column in rows.columns
+               if column.startswith("score.")]  # the table's own classes, in column order
+    return replicate_map(rows[[f"score.{c}" for c in classes]].to_numpy(),
+                         rows[[f"target.{c}" for c in classes]].to_numpy(),
                          rows["sequence_id"].map(index).to_numpy(), weights)

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from vicokd.data.annotations import CLASSES, SAMPLE_FPS
 from vicokd.inference.detection import segment_detection_map
 from vicokd.inference.segments import annotation_segments, choose_thresholds, frame_segments
 from vicokd.reporting.tables import (
@@ -26,6 +25,7 @@ from vicokd.reporting.tables import (
     SCORE_PREFIX,
     TARGET_PREFIX,
     _sorted_rows,
+    prediction_classes,
 )
 
 
@@ -44,14 +44,16 @@ def _frame_rows(table: pd.DataFrame, split: str) -> pd.DataFrame:
 
 
 def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, split: str,
-                      candidates: Sequence[float], tious: Sequence[float]) -> pd.DataFrame:
+                      candidates: Sequence[float], tious: Sequence[float],
+                      sample_fps: float) -> pd.DataFrame:
     """Segment-level detection mAP of one model's ``predictions`` on ``split``, thresholds chosen
     on its ``val`` frames; ``sequences``: the ``sequences`` table (``n_frames``, ``tricks`` as
-    JSON).
+    JSON); frames are ``sample_fps`` apart (``dataset.sample_fps``).
 
     Returns :func:`segment_detection_map`'s rows (``tiou``, ``map``, ``ap.<class>``)."""
-    score_columns = [f"{SCORE_PREFIX}{c}" for c in CLASSES]
-    target_columns = [f"{TARGET_PREFIX}{c}" for c in CLASSES]
+    classes = prediction_classes(predictions)
+    score_columns = [f"{SCORE_PREFIX}{c}" for c in classes]
+    target_columns = [f"{TARGET_PREFIX}{c}" for c in classes]
     validation = _frame_rows(predictions, "val")
     if validation.empty:
         raise ValueError("segment mAP: the prediction table has no validation frame to choose "
@@ -65,7 +67,7 @@ def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, split:
     for sequence_id, rows in _frame_rows(predictions, split).groupby("sequence_id", sort=True):
         scores = held_scores(rows["frame_index"].to_numpy(), rows[score_columns].to_numpy(),
                              int(lengths[sequence_id]))
-        found.append(frame_segments(scores, thresholds, CLASSES, SAMPLE_FPS)
+        found.append(frame_segments(scores, thresholds, classes, sample_fps)
                      .assign(recording=sequence_id))
         truth.append(annotation_segments(json.loads(tricks[sequence_id]))
                      .assign(recording=sequence_id))
@@ -74,15 +76,15 @@ def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, split:
 
 
 def segment_map_metrics(predictions: Mapping[str, pd.DataFrame], sequences: pd.DataFrame,
-                        split: str, candidates: Sequence[float],
-                        tious: Sequence[float]) -> pd.DataFrame:
+                        split: str, candidates: Sequence[float], tious: Sequence[float],
+                        sample_fps: float) -> pd.DataFrame:
     """:func:`model_segment_map` of every model (name -> prediction table): its identity columns,
     then ``tiou`` and ``map`` (percent), one row per tIoU and one ``mean``."""
     rows = []
     for name, table in predictions.items():
         identity = table.iloc[0][[*KEY_COLUMNS, *RUN_COLUMNS]].to_dict()
         try:
-            result = model_segment_map(table, sequences, split, candidates, tious)
+            result = model_segment_map(table, sequences, split, candidates, tious, sample_fps)
         except (KeyError, ValueError) as error:
             raise ValueError(f"Prediction table {name}: {error}") from error
         rows.append(result[["tiou", "map"]].assign(**identity))

@@ -2,8 +2,9 @@
 
 A prediction table (one parquet per trained model, written by training) has the identity columns of
 the model (:data:`KEY_COLUMNS` and :data:`RUN_COLUMNS`), then ``split``, ``sequence_id``, ``level`` ∈
-:data:`LEVELS`, ``frame_index``, then ``score.<Class>`` and ``target.<Class>`` (0/1) for the 16
-classes (see ``vicokd.training.evaluation.predictions_table`` for what each level's scores are).
+:data:`LEVELS`, ``frame_index``, then ``score.<Class>`` and ``target.<Class>`` (0/1) for each class
+of the dataset (``dataset.classes``, in its order: the class columns of every report follow them;
+see ``vicokd.training.evaluation.predictions_table`` for what each level's scores are).
 :func:`evaluate_predictions` turns such tables into a *metrics* table, one row per model and level,
 with ``map`` and ``ap.<Class>`` in percent; every table builder below reads only that. Tables list
 runs by name (column ``run``) and show their labels; they headline sequence-level mAP.
@@ -15,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from vicokd.data.annotations import CLASSES
 from vicokd.metrics import mean_average_precision
 from vicokd.reporting import intervals
 from vicokd.reporting.intervals import Model, Replicates
@@ -37,10 +37,21 @@ TABLE_LEVELS: tuple[str, ...] = ("sequence", "frame")
 SUPERVISION_ORDER: tuple[str, ...] = ("AV_F", "V_F", "V_S")
 
 
+def prediction_classes(table: pd.DataFrame, prefix: str = SCORE_PREFIX) -> list[str]:
+    """The classes of a prediction table (``score.<Class>`` columns) or, with ``prefix`` ``ap.``,
+    of a metrics table, in column order."""
+    return [column[len(prefix):] for column in table.columns if column.startswith(prefix)]
+
+
 def validate_predictions(predictions: pd.DataFrame, source: str) -> None:
-    """Raise ``ValueError`` naming ``source`` when a prediction table lacks a required column."""
+    """Raise ``ValueError`` naming ``source`` when a prediction table lacks a required column (a
+    class with a score column and no target column, or the reverse, among them)."""
+    classes = list(dict.fromkeys([*prediction_classes(predictions),
+                                  *prediction_classes(predictions, TARGET_PREFIX)]))
     required = [*KEY_COLUMNS, *RUN_COLUMNS, "split", "sequence_id", "level", "frame_index"]
-    required += [f"{SCORE_PREFIX}{c}" for c in CLASSES] + [f"{TARGET_PREFIX}{c}" for c in CLASSES]
+    required += [f"{SCORE_PREFIX}{c}" for c in classes] + [f"{TARGET_PREFIX}{c}" for c in classes]
+    if not classes:
+        required.append(f"{SCORE_PREFIX}<class>")
     missing = [column for column in required if column not in predictions.columns]
     if missing:
         raise ValueError(f"Prediction table {source} lacks the columns {missing}.")
@@ -74,13 +85,21 @@ def evaluate_predictions(
 
     Returns:
         One row per (model, level) in the order of the input: :data:`KEY_COLUMNS`,
-        :data:`RUN_COLUMNS`, ``level``, ``n_rows``, ``map`` and ``ap.<Class>`` for the 16 classes.
+        :data:`RUN_COLUMNS`, ``level``, ``n_rows``, ``map`` and ``ap.<Class>`` for the classes of
+        the tables (every table must have the same: a model trained on other classes is an error).
     """
-    score_columns = [f"{SCORE_PREFIX}{c}" for c in CLASSES]
-    target_columns = [f"{TARGET_PREFIX}{c}" for c in CLASSES]
+    classes: list[str] | None = None
     rows = []
     for source, table in predictions.items():
         validate_predictions(table, source)
+        if classes is None:
+            classes = prediction_classes(table)
+        elif prediction_classes(table) != classes:
+            raise ValueError(f"Prediction table {source} scores the classes "
+                             f"{prediction_classes(table)}, the others {classes}: a model trained "
+                             "on other classes (retrain it, or report it apart).")
+        score_columns = [f"{SCORE_PREFIX}{c}" for c in classes]
+        target_columns = [f"{TARGET_PREFIX}{c}" for c in classes]
         scored = table[table["split"] == split]
         if scored.empty:
             raise ValueError(f"Prediction table {source} has no rows of the split {split!r}.")
@@ -94,9 +113,10 @@ def evaluate_predictions(
             row["n_rows"] = len(group)
             per_class = class_average_precisions(scores, targets)
             row["map"] = float(np.nanmean(per_class))  # mean_average_precision: the macro of these
-            row.update(zip((f"{AP_PREFIX}{c}" for c in CLASSES), per_class))
+            row.update(zip((f"{AP_PREFIX}{c}" for c in classes), per_class))
             rows.append(row)
-    columns = [*KEY_COLUMNS, "level", *RUN_COLUMNS, "n_rows", "map", *(f"{AP_PREFIX}{c}" for c in CLASSES)]
+    columns = [*KEY_COLUMNS, "level", *RUN_COLUMNS, "n_rows", "map",
+               *(f"{AP_PREFIX}{c}" for c in classes or [])]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -105,9 +125,11 @@ def per_class_table(metrics: pd.DataFrame, level: str = "sequence") -> pd.DataFr
     columns classes."""
     chosen = metrics[metrics["level"] == level]
     keys = ["backbone", "run", "supervision", "home"]
-    ap_columns = ["map", *(f"{AP_PREFIX}{c}" for c in CLASSES)]
+    classes = prediction_classes(metrics, AP_PREFIX)
+    ap_columns = ["map", *(f"{AP_PREFIX}{c}" for c in classes)]
     table = chosen.groupby(keys, sort=False)[ap_columns].mean().reset_index()
-    return _sorted_rows(table).rename(columns={"map": "mAP", **{f"{AP_PREFIX}{c}": c for c in CLASSES}})
+    renamed = {"map": "mAP", **{f"{AP_PREFIX}{c}": c for c in classes}}
+    return _sorted_rows(table).rename(columns=renamed)
 
 
 def _sorted_rows(table: pd.DataFrame, runs: Sequence[str] | None = None) -> pd.DataFrame:

@@ -19,13 +19,15 @@ import pandas as pd
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 from tqdm import tqdm
 
-from vicokd.data.annotations import NUM_VIEWS
+from vicokd.data.description import DatasetDescription, DatasetMismatchError
+from vicokd.data.origin import SIMULATION_MARKER as MARKER
+from vicokd.data.origin import check_dataset_origin
 from vicokd.parameters import Parameters
 from vicokd.processes import spawned_pool
 from vicokd.simulation.audio import microphone_signals
 from vicokd.simulation.body import sprite
 from vicokd.simulation.render import Lens, PersonView, draw_person, static_scene
-from vicokd.simulation.script import Script, make_script
+from vicokd.simulation.script import SIMULATED_CLASSES, Script, make_script
 from vicokd.simulation.truth import TRUTH_COLUMNS, empty_truth
 from vicokd.simulation.world import make_home
 from vicokd.simulation.writer import ViewWriters, annotation_record, write_annotations
@@ -34,7 +36,6 @@ log = logging.getLogger(__name__)
 
 #: Bump when the simulator's output changes, so that an old simulated dataset is not reused.
 SIMULATOR_VERSION = 2
-MARKER = ".vicokd-simulation.json"
 TRUTH_FILE = ".vicokd-person-truth.parquet"
 
 
@@ -109,10 +110,11 @@ def _sequence_id(home: str, index: int, settings: SimulationSettings) -> str:
     return f"{home}/{session}/{video_id}-Part{part}"
 
 
-def sequence_urls(index: int, settings: SimulationSettings) -> list[str]:
-    """The view files of a home's ``index``-th sequence, relative to the home folder, in view order."""
+def sequence_urls(index: int, settings: SimulationSettings, views: int) -> list[str]:
+    """The ``views`` files of a home's ``index``-th sequence, relative to the home folder, in view
+    order."""
     session, video_id, part = sequence_name(index, settings.sessions)
-    return [f"{session}/{video_id}-View{k}-Part{part}.mp4" for k in range(1, NUM_VIEWS + 1)]
+    return [f"{session}/{video_id}-View{k}-Part{part}.mp4" for k in range(1, views + 1)]
 
 
 def sequence_frames(home: str, script: Script, settings: SimulationSettings
@@ -145,7 +147,7 @@ def _truth_rows(truth: dict[str, list], home: str, seq_id: str, k: int, script: 
 def render_sequence(home: str, index: int, script: Script, settings: SimulationSettings, seed: int,
                     home_dir: Path) -> tuple[dict, dict]:
     """Write the five mp4 files of one sequence under ``home_dir``; return its record and truth columns."""
-    urls = sequence_urls(index, settings)
+    urls = sequence_urls(index, settings, len(make_home(home).cameras))
     (home_dir / urls[0]).parent.mkdir(parents=True, exist_ok=True)
     writers = ViewWriters([home_dir / u for u in urls], settings.width, settings.height, settings.fps,
                           settings.crf)
@@ -269,8 +271,32 @@ def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings,
     return truth
 
 
+def check_dataset_description(dataset: DatasetDescription, homes: list[str]) -> None:
+    """Raise DatasetMismatchError unless the ``dataset`` block describes what the simulator writes
+    for ``homes``: MultiSensor-Home's classes (in any order), one view per camera of each home."""
+    problems = []
+    if set(dataset.classes) != set(SIMULATED_CLASSES):
+        extra = sorted(set(dataset.classes) - set(SIMULATED_CLASSES))
+        lacking = sorted(set(SIMULATED_CLASSES) - set(dataset.classes))
+        problems.append(f"dataset.classes differs from the simulated classes (MultiSensor-Home's "
+                        f"16): not simulated {extra}, missing {lacking}")
+    cameras = {home: len(make_home(home).cameras) for home in homes}
+    if any(count != dataset.views for count in cameras.values()):
+        problems.append(f"dataset.views is {dataset.views}, but the simulated homes have "
+                        f"{', '.join(f'{h}: {n}' for h, n in cameras.items())} cameras")
+    if problems:
+        raise DatasetMismatchError(
+            "The simulator writes MultiSensor-Home's recordings, which the dataset block does not "
+            f"describe: {'; '.join(problems)}",
+            "Simulate with conf/base's classes and views (globals.yml), or set "
+            "simulation.enabled: false to read your own recordings (docs/data.md).")
+
+
 def check_real_dataset(root: Path, homes: list[str]) -> None:
-    """Raise a clear error unless ``root/<home>`` is a folder for every home (real data: nothing written)."""
+    """Raise a clear error unless ``root`` holds real recordings (not a simulated dataset) with a
+    folder for every home (real data: nothing is written)."""
+    if Path(root).is_dir():
+        check_dataset_origin(root, simulated=False)
     missing = [home for home in homes if not (Path(root) / home).is_dir()]
     if missing:
         raise FileNotFoundError(

@@ -14,6 +14,13 @@ import numpy as np
 from vicokd.simulation.body import Pose, blend, pose_for
 from vicokd.simulation.world import Home, ObjectState
 
+#: The actions the simulated person performs, the labels of every simulated record:
+#: MultiSensor-Home's 16 classes (the simulator is a model of that dataset's homes).
+SIMULATED_CLASSES: tuple[str, ...] = (
+    "AdjustAC", "Clean", "CleanVacuum", "CloseCurtain", "Drink", "Eat", "Enter", "Exit",
+    "OpenCurtain", "ReadBook", "Sitdown", "Standup", "TurnOffLamp", "TurnOnLamp", "UseLaptop",
+    "UsePhone",
+)
 WALK_SPEED = 1.2  # m/s
 STRIDE = 1.3  # m per walking cycle
 PHASE_BINS = 8

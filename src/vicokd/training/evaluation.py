@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,6 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from vicokd.data.annotations import CLASSES
 from vicokd.metrics import mean_average_precision
 from vicokd.models.scoring import max_pooled_frame_scores, sequence_scores
 from vicokd.training.device import autocast_context
@@ -104,7 +103,7 @@ def sequence_map(predictions: Predictions) -> float:
 
 
 def predictions_table(
-    predictions: Predictions, identity: Mapping[str, Any], split: str
+    predictions: Predictions, identity: Mapping[str, Any], split: str, classes: Sequence[str]
 ) -> pd.DataFrame:
     """Rows in the format of docs/architecture.md "Training outputs": one per evaluated frame
     (``level = frame``) and two per clip, scored against its sequence labels (``frame_index = -1``):
@@ -115,17 +114,19 @@ def predictions_table(
         identity: the columns that identify the trained model (``vicokd.training.runs.IDENTITY``),
             placed first.
         split: ``val`` or ``test``.
+        classes: the names of the class axis (``dataset.classes``): columns ``score.<class>`` and
+            ``target.<class>``.
     """
-    n, steps, classes = predictions.frame_scores.shape
-    if classes != len(CLASSES):
-        raise ValueError(f"expected {len(CLASSES)} classes, got {classes}")
+    n, steps, width = predictions.frame_scores.shape
+    if width != len(classes):
+        raise ValueError(f"expected {len(classes)} classes ({', '.join(classes)}), got {width}")
     if predictions.frame_targets is None:
         raise ValueError("the prediction table needs clips with frame labels")
-    score_cols = [f"score.{c}" for c in CLASSES]
-    target_cols = [f"target.{c}" for c in CLASSES]
-    frame_targets = predictions.frame_targets.reshape(n * steps, classes)
+    score_cols = [f"score.{c}" for c in classes]
+    target_cols = [f"target.{c}" for c in classes]
+    frame_targets = predictions.frame_targets.reshape(n * steps, width)
     frames = pd.DataFrame(
-        np.concatenate([predictions.frame_scores.reshape(n * steps, classes), frame_targets], 1),
+        np.concatenate([predictions.frame_scores.reshape(n * steps, width), frame_targets], 1),
         columns=score_cols + target_cols,
     )
     frames.insert(0, "frame_index", predictions.frame_indices.reshape(-1).astype(np.int64))

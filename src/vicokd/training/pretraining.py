@@ -3,8 +3,11 @@
 Each encoder learns to classify single 2.5-FPS frames of homes that are never evaluated: the ViT
 one view's image (its target: the actions of that moment where the person detector sees someone in
 that view, none elsewhere), the AST one audio chunk (the actions of that moment: every microphone
-hears them). Binary cross-entropy over the 16 classes, the epoch with the best validation frame mAP
-kept, through the project's one training loop (so a finished pretraining is reused, not redone).
+hears them). Binary cross-entropy over the dataset's classes, the epoch with the best validation
+frame mAP kept, through the project's one training loop (so a finished pretraining is reused, not
+redone). A dataset without a pretraining home (real recordings) pretrains them on the training
+split of the evaluated homes instead, selecting on their validation split: the test split is never
+read (:func:`pretraining_rows`).
 """
 from __future__ import annotations
 
@@ -170,6 +173,29 @@ class PretrainingSettings(Parameters):
     encoder_training: dict[Modality, dict[str, Any]]  # one encoder's own, on top of `training`
 
 
+def pretraining_rows(
+    table: pd.DataFrame, pretraining_homes: list[str], evaluation_homes: list[str]
+) -> tuple[pd.DataFrame, str]:
+    """The sequences the encoders made here learn from (their ``split``: train to learn, val to
+    select the epoch), and in words where they come from.
+
+    The ingested sequences of ``pretraining_homes`` (never evaluated), all splits; when none was
+    ingested (a real dataset has no such home), the train and val sequences of the
+    ``evaluation_homes``: the models trained later read the same training split, and no test
+    sequence is seen.
+    """
+    rows = table[table["home"].isin(pretraining_homes)]
+    if not rows.empty:
+        homes = ", ".join(dict.fromkeys(rows["home"]))
+        return rows, f"pretrained here on {homes} (pretraining homes, never evaluated)"
+    rows = table[table["home"].isin(evaluation_homes) & table["split"].isin(["train", "val"])]
+    homes = ", ".join(dict.fromkeys(rows["home"])) or ", ".join(evaluation_homes)
+    absent = ", ".join(pretraining_homes) or "none is configured"
+    return rows, (f"pretrained here on the training split of {homes}, the evaluated homes, its "
+                  f"validation split choosing the epoch (no pretraining home in the dataset: "
+                  f"pretraining.homes: {absent})")
+
+
 def owned_by_pretraining(pretrained: str | None, directory: str | Path) -> bool:
     """Whether the encoder folder ``pretrained`` is one this project pretrains (under ``directory``)."""
     return pretrained is not None and Path(pretrained).resolve().is_relative_to(Path(directory).resolve())
@@ -185,19 +211,23 @@ def prepare_encoders(
     pretraining: PretrainingSettings,
     settings: TrainingSettings,
     seed: int,
+    evaluation_homes: list[str],
 ) -> dict[str, Any]:
     """Make sure both encoders of ``config`` exist: pretrain (or reuse) the ones whose
     ``pretrained`` folder lies under ``pretraining.directory``, check the others load.
 
     Args:
         table: the sequences joined with their splits (``split`` column).
+        evaluation_homes: the evaluated homes (``ingestion.homes``), whose training split the
+            encoders learn from when no pretraining home was ingested (:func:`pretraining_rows`).
 
     Returns:
-        ``{visual: {...}, audio: {...}}``: per encoder its ``pretrained`` source and whether it
-        was ``made_here`` (then also its ``fingerprint``, ``best_epoch``, ``val_map``).
+        ``{visual: {...}, audio: {...}}``: per encoder its ``pretrained`` source, whether it was
+        ``made_here`` (then also its ``fingerprint``, ``best_epoch``, ``val_map``) and
+        ``starts_from``: in words, what every model's encoder starts from.
     """
     record: dict[str, Any] = {}
-    rows = table[table["home"].isin(pretraining.homes)]
+    rows, learnt_from = pretraining_rows(table, pretraining.homes, evaluation_homes)
     shared = settings.with_overrides(pretraining.training)
     made_here = {modality: shared.with_overrides(pretraining.encoder_training.get(modality, {}))
                  for modality in ("visual", "audio")
@@ -209,13 +239,16 @@ def prepare_encoders(
             target = getattr(config, f"{modality}_encoder").pretrained
             if not owned_by_pretraining(target, pretraining.directory):
                 build_encoder_from(modality, config)  # an external checkpoint: fail now if bad
-                record[modality] = {"pretrained": target, "made_here": False}
+                source = (f"the checkpoint {target} (model.{modality}_encoder.pretrained)" if target
+                          else f"random weights (model.{modality}_encoder.pretrained: null)")
+                record[modality] = {"pretrained": target, "made_here": False,
+                                    "starts_from": source}
                 continue
             encoder_settings = made_here[modality]
-            if rows.empty:
+            if (rows["split"] == "train").sum() == 0:
                 raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by "
-                                 f"pretraining, but no sequence of pretraining.homes "
-                                 f"{pretraining.homes} was ingested")
+                                 f"pretraining, but no training sequence was ingested to learn "
+                                 f"from ({learnt_from})")
             inputs = frames if modality == "visual" else log_mels
             items = {split: FrameItems(rows[rows["split"] == split], inputs, frame_labels,
                                        masks if modality == "visual" else None,
@@ -226,7 +259,7 @@ def prepare_encoders(
             fingerprint = run_fingerprint(
                 modality=modality, architecture=architecture,
                 settings=encoder_settings.fingerprint_fields(), seed=seed,
-                frame_step=pretraining.frame_step, homes=pretraining.homes,
+                frame_step=pretraining.frame_step, homes=sorted(set(rows["home"])),
                 train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
                 ingestion=table.attrs.get("ingestion_id"))
             run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
@@ -242,6 +275,13 @@ def prepare_encoders(
             record[modality] = {"pretrained": target, "made_here": True,
                                 "fingerprint": fingerprint, "best_epoch": pretrained.best_epoch,
                                 "val_map": pretrained.val_map, "train_items": len(items["train"]),
-                                "val_items": len(items["val"])}
+                                "val_items": len(items["val"]),
+                                "starts_from": f"{target}, {learnt_from}"}
     return record
+
+
+def describe_encoders(record: Mapping[str, Any]) -> str:
+    """``visual encoder: <what it starts from>; audio encoder: ...`` from an ``encoders`` record."""
+    return "; ".join(f"{modality} encoder: {entry.get('starts_from', entry['pretrained'])}"
+                     for modality, entry in record.items())
 

@@ -156,12 +156,14 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
     version = {"model_version": f"{fingerprint}-{timestamped_id()}"}  # stamps all three outputs
     predictions = pd.concat(
         [predictions_table(predict(model, clips[split], with_audio, job.settings.eval_batch_size,
-                                   job.settings.autocast), {**job.identity, **version}, split)
+                                   job.settings.autocast), {**job.identity, **version}, split,
+                           sources.classes)
          for split in ("val", "test")],
         ignore_index=True,
     )
     metadata = {
         **job.identity, **version, "recipe": job.run.recipe.model_dump(), "fingerprint": str(fingerprint),
+        "classes": list(sources.classes),
         "best_epoch": result.best_epoch, **{key: float(best[key]) for key in SCORES},
     }
     checkpoint = make_checkpoint(model, result.state_dict, metadata)

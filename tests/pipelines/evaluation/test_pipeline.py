@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 from recorded_project import RUN
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
 from vicokd.inference.detection import segment_detection_map
 from vicokd.inference.segments import annotation_segments
 from vicokd.reporting.tables import evaluate_predictions
+
+CLASSES = multisensor_home().classes
 
 MODEL = {"run": RUN, "supervision": "V_S", "home": "Home2", "seed": 0}
 

@@ -14,13 +14,16 @@ import torch
 from PIL import Image
 from recorded_project import DATASET_ROOT, RUN
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
 from vicokd.data.decoding import decode_view
 from vicokd.inference.exported import load_exported
 from vicokd.inference.segments import frame_segments
 from vicokd.inference.settings import InferenceParameters
 from vicokd.pipelines.inference.nodes import find_new_recordings
 from vicokd.training.checkpoints import model_from_checkpoint
+
+MSH = multisensor_home()
+CLASSES = MSH.classes
 
 _spec = importlib.util.spec_from_file_location("fake_home", Path(__file__).parents[2] / "data" / "fake_home.py")
 fake_home = importlib.util.module_from_spec(_spec)
@@ -121,7 +124,7 @@ def test_frame_scores_cover_every_frame_at_its_time(inferred):
 
 def test_a_recording_shorter_than_t_is_one_clip_of_repeated_frames(inferred):
     data, root, _ = inferred
-    frames = np.stack([decode_view(path, (32, 32)).frames for path in sorted((root / "short").glob("*.mp4"))])
+    frames = np.stack([decode_view(path, (32, 32), sample_fps=MSH.sample_fps).frames for path in sorted((root / "short").glob("*.mp4"))])
     clip = torch.from_numpy(frames[:, [0, 1, 1, 2]]).permute(0, 1, 4, 2, 3)[None]  # T = 4 of 3 frames
     with torch.no_grad():
         s = model_from_checkpoint(_checkpoint(data))(clip).frame_logits.sigmoid()[0].numpy()
@@ -159,7 +162,8 @@ def test_segments_come_from_the_thresholds_stored_with_the_model(inferred):
 def test_the_exported_student_gives_the_pipelines_scores(inferred):
     data, root, _ = inferred
     student = load_exported(data / "06_models/exported" / RUN / "V_S/Home1/seed0.pt2")
-    frames = np.stack([decode_view(root / "porch" / f"View{k}.mp4", (32, 32)).frames for k in range(1, 6)])
+    frames = np.stack([decode_view(root / "porch" / f"View{k}.mp4", (32, 32),
+                                   sample_fps=MSH.sample_fps).frames for k in range(1, 6)])
     table = pd.read_parquet(data / "07_model_output/inference/porch/frame_scores.parquet")
     np.testing.assert_allclose(student.frame_scores(frames), table[list(CLASSES)].to_numpy(), atol=1e-5)
     assert student.metadata["thresholds"] == json.loads(
@@ -171,6 +175,7 @@ def test_the_recordings_parameter_is_required_and_checked(tmp_path):
                 "threshold_candidates": [0.5], "export": False, "parity_tolerance": 1e-5, "num_threads": 1,
                 "accelerator": "cpu"}
     with pytest.raises(ValueError, match=r"'inference.recordings' is not set"):
-        find_new_recordings(InferenceParameters(recordings=None, **settings))
+        find_new_recordings(InferenceParameters(recordings=None, **settings), multisensor_home())
     with pytest.raises(FileNotFoundError, match="recordings folder is missing"):
-        find_new_recordings(InferenceParameters(recordings=str(tmp_path / "none"), **settings))
+        find_new_recordings(InferenceParameters(recordings=str(tmp_path / "none"), **settings),
+                            multisensor_home())

@@ -2,6 +2,8 @@
 
 import gc
 import json
+import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,8 +14,10 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 
+from project_parameters import multisensor_home
 from vicokd.data.annotations import RecordingError
 from vicokd.data.ingest import IngestionParameters
+from vicokd.data.origin import SIMULATION_MARKER, DatasetOriginError
 from vicokd.datasets import ArrayStoreDataset, SequenceTableDataset
 from vicokd.datasets.array_store import generations
 from vicokd.pipelines.ingestion import create_pipeline
@@ -68,6 +72,8 @@ def ingestion_catalog(
             "recordings_manifest": MemoryDataset({}),
             "params:ingestion": MemoryDataset(params),
             "params:pretraining.homes": MemoryDataset([]),
+            "params:simulation.enabled": MemoryDataset(False),  # real recordings
+            "params:dataset": MemoryDataset(multisensor_home()),
             "sequences": table_type(table, stores=[str(out / name) for name in STORES]),
             **{name: store_type[name](str(out / name), table=table) for name in STORES},
             "ingestion_report": JSONDataset(filepath=str(out / "ingestion_report.json")),
@@ -196,3 +202,19 @@ def test_a_run_that_fails_between_saves_leaves_readers_on_the_previous_run(
     latest = reader.load("sequences").attrs["ingestion_id"]
     assert latest != committed
     assert all(list(generations(tmp_path / name).values()) == [latest] for name in STORES)
+
+
+@pytest.mark.parametrize("simulated", [True, False])
+def test_ingestion_refuses_a_dataset_of_the_other_origin(tmp_path, recordings, simulated):
+    """Real recordings with simulation on, or a simulated folder (its marker) with it off: an
+    error naming the folder, and nothing written."""
+    root = recordings
+    if not simulated:
+        root = tmp_path / "simulated"
+        shutil.copytree(recordings, root)
+        (root / SIMULATION_MARKER).write_text("{}")
+    catalog = ingestion_catalog(tmp_path / "out", ingestion_params(root))
+    catalog["params:simulation.enabled"] = MemoryDataset(simulated)
+    with pytest.raises(DatasetOriginError, match=f"^{re.escape(str(root))} holds"):
+        SequentialRunner().run(create_pipeline(), catalog)
+    assert not (tmp_path / "out").exists()

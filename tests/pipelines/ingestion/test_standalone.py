@@ -1,4 +1,5 @@
 """`kedro run --pipelines ingestion` on a fresh clone: a real-layout dataset, no simulation output."""
+import json
 import os
 import shutil
 import subprocess
@@ -6,6 +7,7 @@ import sys
 from pathlib import Path
 
 import vicokd
+from vicokd.data.origin import SIMULATION_MARKER
 from vicokd.datasets import ArrayStoreDataset, SequenceTableDataset
 from vicokd.datasets.array_store import generations
 
@@ -39,19 +41,47 @@ def kedro_run(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_ingestion_alone_reads_a_real_layout_dataset_on_a_fresh_clone(tmp_path, recordings):
+    """The default environment (2 decoding workers, 64 px) with simulation off: its pretraining
+    home (Home3, simulated) is not in a real dataset, and Home1 and Home2 are ingested alone."""
     project = fresh_clone(tmp_path / "clone")
-    args = ("--pipelines", "ingestion", "--env", "test",  # a real dataset: no pretraining home
-            "--params", f"ingestion.dataset_root={recordings},pretraining.homes=[]")
+    assert not (recordings / "Home3").exists()
+    args = ("--pipelines", "ingestion",
+            "--params", f"simulation.enabled=false,ingestion.dataset_root={recordings}")
     result = kedro_run(project, *args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    intermediate = project / "data" / "test" / "02_intermediate"
+    assert "Pretraining home(s) Home3 not in" in result.stdout + result.stderr
+    intermediate = project / "data" / "02_intermediate"
     table = str(intermediate / "sequences.parquet")
     sequences = SequenceTableDataset(table).load()
     assert sequences["sequence_id"].tolist() == [
         "Home1/01/00-Part1", "Home1/01/00-Part2", "Home2/01/00-Part1"
     ]
     frames = ArrayStoreDataset(str(intermediate / "frames"), table=table).load()
-    assert frames["Home1/01/00-Part2"].shape == (5, 10, 32, 32, 3)
+    assert frames["Home1/01/00-Part2"].shape == (5, 10, 64, 64, 3)  # conf/base image_size
     for name in STORES:
         assert list(generations(intermediate / name).values()) == [sequences.attrs["ingestion_id"]]
-    assert not (project / "data" / "test" / "01_raw" / "recordings_manifest.json").exists()
+    report = json.loads((project / "data" / "08_reporting" / "ingestion_report.json").read_text())
+    assert report["homes"] == ["Home1", "Home2"]
+    truncated = str(recordings / "Home2" / "01" / "03-View2-Part1.mp4")
+    assert [(entry["file"], entry["kind"]) for entry in report["skipped"]] == [  # with 2 workers
+        (truncated, "unreadable_mp4")]
+    assert truncated in result.stdout + result.stderr  # named in the log too
+    assert not (project / "data" / "01_raw" / "recordings_manifest.json").exists()
+
+
+def test_the_paper_environment_refuses_a_simulated_dataset_before_any_node(tmp_path, recordings):
+    """`kedro run --env paper` where its dataset folder holds the simulator's marker (the demo's
+    homes have the real homes' names): the pre-flight check names the folder in a message without
+    a traceback, and nothing is ingested."""
+    project = fresh_clone(tmp_path / "clone")
+    dataset = project / "data" / "01_raw" / "multisensor_home"  # conf/paper's dataset_root
+    shutil.copytree(recordings, dataset)
+    (dataset / SIMULATION_MARKER).write_text("{}")
+    result = kedro_run(project, "--env", "paper", "--pipelines", "ingestion")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert ("The pre-flight check found 1 problem; nothing has run:\n1. data/01_raw/multisensor_home "
+            "holds a simulated dataset (.vicokd-simulation.json), but simulation.enabled is false"
+            ) in output, output[-3000:]
+    assert "Traceback" not in output and "❱" not in output  # its message alone
+    assert not (project / "data" / "02_intermediate").exists()

@@ -10,6 +10,7 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.text import TextDataset
 
+from project_parameters import multisensor_home
 from vicokd.data.dataset import MultiViewClipDataset
 from vicokd.datasets import ArrayStoreDataset
 from vicokd.detection.infer import DetectorError
@@ -32,6 +33,7 @@ def run_masking(tmp_path: Path, frames, truth: pd.DataFrame, splits: pd.DataFram
     catalog = DataCatalog({
         "frames": frames, "person_truth": MemoryDataset(truth), "splits": MemoryDataset(splits),
         "params:masking": MemoryDataset(masking), "params:seed": MemoryDataset(0),
+        "params:dataset": MemoryDataset(multisensor_home()),
         "person_confidence": ArrayStoreDataset(str(tmp_path / "person_confidence")),
         "visibility_masks": ArrayStoreDataset(str(tmp_path / "visibility_masks")),
         "person_detector": JSONDataset(filepath=str(tmp_path / "person_detector.json")),
@@ -67,7 +69,8 @@ def test_sampler_returns_masks_at_the_frames_indices(tmp_path, home, person_pixe
     catalog = run_masking(tmp_path, frames, truth, splits, masking_params(tmp_path, source="truth"))
     sequences = splits.assign(n_frames=6, labels=[[] for _ in range(len(splits))])
     clips = MultiViewClipDataset(sequences, frames.load(), masks=catalog.load("visibility_masks"),
-                                 num_frames=4, sampling="random_perturb", seed=3)
+                                 num_frames=4, sampling="random_perturb", seed=3,
+                                 classes=multisensor_home().classes)
     for epoch in range(2):
         clips.set_epoch(epoch)
         for item in clips:

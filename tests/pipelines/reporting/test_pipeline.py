@@ -12,7 +12,9 @@ import pytest
 from sklearn.metrics import average_precision_score
 from synthetic_project import HOMES, Project
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
+
+CLASSES = multisensor_home().classes
 
 METHODS = ("student", "logitkd", "modalkd", "dualkd", "cokd", "vicokd")
 ABLATIONS = ("no_confw", "no_mask", "kl", "no_fd", "no_ld")

@@ -9,6 +9,8 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import ParquetDataset
 
+from project_parameters import multisensor_home
+from vicokd.data.description import DatasetDescription, DatasetMismatchError
 from vicokd.data.ingest import with_extra_homes
 from vicokd.pipelines.simulation import create_pipeline
 from vicokd.settings import CONFIG_LOADER_ARGS
@@ -24,12 +26,14 @@ def simulation_parameters(**overrides) -> SimulationParameters:
     return SimulationParameters.model_validate({**params["simulation"], **overrides})
 
 
-def run_simulation(out: Path, simulation: SimulationParameters, root: Path) -> DataCatalog:
+def run_simulation(out: Path, simulation: SimulationParameters, root: Path,
+                   dataset: DatasetDescription | None = None) -> DataCatalog:
     catalog = DataCatalog({
         "params:simulation": MemoryDataset(simulation),
         "params:ingestion.dataset_root": MemoryDataset(str(root)),
         "params:ingestion.homes": MemoryDataset(["Home1", "Home2"]),
         "params:seed": MemoryDataset(0),
+        "params:dataset": MemoryDataset(dataset or multisensor_home()),
         "recordings_manifest": JSONDataset(filepath=str(out / "manifest.json")),
         "person_truth": ParquetDataset(filepath=str(out / "truth.parquet")),
         "simulation_overlap": JSONDataset(filepath=str(out / "overlap.json")),
@@ -79,3 +83,17 @@ def test_real_data_mode_writes_nothing_and_an_empty_truth(tmp_path):
 def test_real_data_mode_requires_the_home_folders(tmp_path):
     with pytest.raises(Exception, match="Home1"):
         run_simulation(tmp_path / "out", simulation_parameters(enabled=False), tmp_path / "missing")
+
+
+def test_the_simulator_refuses_a_dataset_block_other_than_multisensor_home(tmp_path):
+    """It simulates MultiSensor-Home's 16 classes and 5 cameras; another class list or number of
+    views is an error before anything is written (the same classes in another order are fine)."""
+    own = DatasetDescription(classes=["Wave", "Sit", "Eat"], views=3, sample_fps=2.5)
+    with pytest.raises(DatasetMismatchError) as error:
+        run_simulation(tmp_path / "out", simulation_parameters(sequences_per_home=1),
+                       tmp_path / "data", own)
+    assert "not simulated ['Sit', 'Wave'], missing ['AdjustAC'" in error.value.problem
+    assert "dataset.views is 3, but the simulated homes have Home1: 5, Home2: 5, Home3: 5" in (
+        error.value.problem)
+    assert "simulation.enabled: false" in error.value.fix
+    assert not (tmp_path / "data").exists()

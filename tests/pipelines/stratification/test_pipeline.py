@@ -10,12 +10,13 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from kedro_datasets.text import TextDataset
 
-from vicokd.data.annotations import CLASSES
+from project_parameters import multisensor_home
 from vicokd.data.splitting import StratificationParameters
 from vicokd.pipelines.stratification import create_pipeline
 from vicokd.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
+CLASSES = multisensor_home().classes
 
 
 def sequence_table(n_per_home: int = 50) -> pd.DataFrame:
@@ -42,6 +43,7 @@ def run_stratification(out: Path, sequences: pd.DataFrame, seed: int) -> pd.Data
             "sequences": MemoryDataset(sequences),
             "params:stratification": MemoryDataset(params),
             "params:seed": MemoryDataset(seed),
+            "params:dataset": MemoryDataset(multisensor_home()),
             "splits": ParquetDataset(filepath=str(out / "splits.parquet")),
             "split_class_counts": CSVDataset(
                 filepath=str(out / "counts.csv"), save_args={"index": False}

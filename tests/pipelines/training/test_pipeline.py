@@ -176,7 +176,8 @@ def test_sequence_supervision_reads_no_training_frame_labels(trained_project, in
             "parameters", "visual_features", "audio_features", "encoders", "teacher_model_AV_F"))
     store = RecordingStore(inputs["frame_labels"])
     sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]), visual, audio,
-                          inputs["visibility_masks"], inputs["person_confidence"], store)
+                          inputs["visibility_masks"], inputs["person_confidence"], store,
+                          tuple(parameters["dataset"].classes))
     settings = parameters["training"].with_overrides({"checkpoint_dir": str(tmp_path)})
     job = TrainingJob(parameters["runs"]["vicokd"], parameters["supervision_levels"]["V_S"], settings,
                       parameters["model"], "Home1", 0, encoders, teacher["Home1/seed0"]())
@@ -197,7 +198,8 @@ def test_models_trained_in_worker_processes_equal_those_trained_in_process(train
         parameters, visual, audio, encoders = (catalog.load(name) for name in (
             "parameters", "visual_features", "audio_features", "encoders"))
     sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]), visual, audio,
-                          inputs["visibility_masks"], inputs["person_confidence"], inputs["frame_labels"])
+                          inputs["visibility_masks"], inputs["person_confidence"],
+                          inputs["frame_labels"], tuple(parameters["dataset"].classes))
     trained = {}
     for jobs in (1, 2):
         settings = parameters["training"].with_overrides(

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestionParameters
 from vicokd.inference.calibration import calibrate
 from vicokd.inference.checkpoints import Partitions, choose_checkpoint, scoring_device
@@ -27,18 +28,18 @@ def select_model(evaluation: EvaluationParameters, homes: list[str],
 def calibrate_model(checkpoint: dict[str, Any], sequences: pd.DataFrame, splits: pd.DataFrame,
                     frames: Mapping[str, np.ndarray], log_mels: Mapping[str, np.ndarray],
                     frame_labels: Mapping[str, np.ndarray], inference: InferenceParameters,
-                    num_frames: int) -> dict[str, Any]:
+                    num_frames: int, dataset: DatasetDescription) -> dict[str, Any]:
     """The window and thresholds the model is deployed with (``inference.window``, chosen on its
     home's validation split, as the inference pipeline stores them)."""
     torch.set_num_threads(inference.num_threads)
     return calibrate(checkpoint, sequences, splits, frames, log_mels, frame_labels,
-                     inference.window, num_frames, inference.threshold_candidates,
+                     inference.window, num_frames, inference.threshold_candidates, dataset,
                      scoring_device(inference.accelerator))
 
 
 def evaluate_model(checkpoint: dict[str, Any], calibration: dict[str, Any], splits: pd.DataFrame,
                    evaluation: EvaluationParameters, inference: InferenceParameters,
-                   ingestion: IngestionParameters,
+                   ingestion: IngestionParameters, dataset: DatasetDescription,
                    training: TrainingSettings, runs: dict[str, Any], feature_batch_size: int,
                    reporting: ReportingSettings
                    ) -> tuple[pd.DataFrame, str, pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
@@ -56,7 +57,8 @@ def evaluate_model(checkpoint: dict[str, Any], calibration: dict[str, Any], spli
     keep = None
     if evaluation.split != "all":
         keep = set(splits.loc[splits["split"] == evaluation.split, "sequence_id"])
-    decoding = ingestion.settings.model_copy(update={"with_audio": bool(checkpoint["with_audio"])})
+    decoding = ingestion.settings(dataset).model_copy(
+        update={"with_audio": bool(checkpoint["with_audio"])})
     data = read_labelled(evaluation.dataset_root, homes, decoding, keep)
     settings = training.with_overrides(RunSpec.model_validate(runs[metadata["run"]]).training)
     torch.set_num_threads(inference.num_threads)

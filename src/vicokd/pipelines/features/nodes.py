@@ -1,6 +1,7 @@
 """The ``features`` node: each frozen encoder once over every 2.5-FPS frame of every view."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,9 @@ from vicokd.datasets.ingestion_stamp import table_stamp
 from vicokd.models import ModelConfig
 from vicokd.models.encoders import build_encoder_from
 from vicokd.models.feature_cache import embedding_loaders
+from vicokd.training.pretraining import describe_encoders
+
+logger = logging.getLogger(__name__)
 
 
 def cache_features(
@@ -27,6 +31,7 @@ def cache_features(
     ``(V, n_frames, H)`` float16 of each frozen encoder (none for an encoder that is fine-tuned:
     training then reads its pixels or log-mels). ``encoders`` (the pretraining record) orders this
     after the encoders are made."""
+    logger.info("Encoders: %s", describe_encoders(encoders))
     ids = sequences.loc[sequences["home"].isin(homes), "sequence_id"]
     stamp = table_stamp(sequences)
     caches = []

@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from vicokd.data.annotations import NUM_VIEWS
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestionParameters
 from vicokd.inference.calibration import calibrate
 from vicokd.inference.checkpoints import (
@@ -26,12 +26,14 @@ from vicokd.inference.settings import InferenceParameters
 from vicokd.training.checkpoints import model_from_checkpoint
 
 
-def find_new_recordings(inference: InferenceParameters) -> FoundRecordings:
-    """The recordings under ``inference.recordings`` (both layouts), before any model is loaded."""
+def find_new_recordings(inference: InferenceParameters,
+                        dataset: DatasetDescription) -> FoundRecordings:
+    """The recordings of the ``dataset``'s views under ``inference.recordings`` (both layouts),
+    before any model is loaded."""
     if inference.recordings is None:
         raise ValueError("Parameter 'inference.recordings' is not set: run "
                          "`kedro run --pipelines inference --params inference.recordings=<folder>`")
-    return find_recordings(inference.recordings)
+    return find_recordings(inference.recordings, dataset)
 
 
 def select_model(inference: InferenceParameters, homes: list[str],
@@ -43,19 +45,20 @@ def select_model(inference: InferenceParameters, homes: list[str],
 def calibrate_model(checkpoint: dict[str, Any], sequences: pd.DataFrame, splits: pd.DataFrame,
                     frames: Mapping[str, np.ndarray], log_mels: Mapping[str, np.ndarray],
                     frame_labels: Mapping[str, np.ndarray], inference: InferenceParameters,
-                    num_frames: int) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+                    num_frames: int, dataset: DatasetDescription
+                    ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """The model's window and per-class thresholds, chosen on its home's validation split: stored
     with the model (``<run>/<supervision>/<home>/seed<k>.json``) and handed on."""
     torch.set_num_threads(inference.num_threads)
     record = calibrate(checkpoint, sequences, splits, frames, log_mels, frame_labels,
-                       inference.window, num_frames, inference.threshold_candidates,
+                       inference.window, num_frames, inference.threshold_candidates, dataset,
                        scoring_device(inference.accelerator))
     return {record["model"]: record}, record
 
 
 def export_model(checkpoint: dict[str, Any], calibration: dict[str, Any],
-                 inference: InferenceParameters,
-                 ingestion: IngestionParameters) -> dict[str, ExportedStudent]:
+                 inference: InferenceParameters, ingestion: IngestionParameters,
+                 dataset: DatasetDescription) -> dict[str, ExportedStudent]:
     """The student exported with ``torch.export`` (traced on the CPU, where it runs) for frames of
     ``ingestion.image_size``, with its
     calibration (``<run>/<supervision>/<home>/seed<k>.pt2``); nothing when ``inference.export`` is
@@ -63,7 +66,7 @@ def export_model(checkpoint: dict[str, Any], calibration: dict[str, Any],
     if not inference.export:
         return {}
     torch.set_num_threads(inference.num_threads)
-    metadata = {**calibration, "views": NUM_VIEWS, "image_size": list(ingestion.image_size),
+    metadata = {**calibration, "views": dataset.views, "image_size": list(ingestion.image_size),
                 "batch_size": inference.window.batch_size,
                 "identity": {k: v for k, v in checkpoint["metadata"].items()
                              if k not in ("architectures", "recipe")}}
@@ -74,13 +77,13 @@ def export_model(checkpoint: dict[str, Any], calibration: dict[str, Any],
 
 def run_inference(checkpoint: dict[str, Any], calibration: dict[str, Any],
                   recordings: FoundRecordings, inference: InferenceParameters,
-                  ingestion: IngestionParameters
+                  ingestion: IngestionParameters, dataset: DatasetDescription
                   ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, Figure],
                              dict[str, Any]]:
     """Frame scores, segments and a timeline per recording found under ``inference.recordings``,
     decoded as ``ingestion`` decodes, and the report of what was processed and left out."""
     torch.set_num_threads(inference.num_threads)
     outputs = infer_recordings(checkpoint, calibration, recordings, inference.recordings,
-                               ingestion.settings, inference.window.batch_size,
+                               ingestion.settings(dataset), inference.window.batch_size,
                                scoring_device(inference.accelerator))
     return outputs.frame_scores, outputs.segments, outputs.timelines, outputs.report

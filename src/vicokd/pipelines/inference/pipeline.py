@@ -20,7 +20,7 @@ from vicokd.training.run_table import RunSpec
 def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
     """The inference nodes; ``runs`` (the resolved run table) names the checkpoints."""
     return Pipeline([
-        Node(nodes.find_new_recordings, "params:inference", "inference_recordings",
+        Node(nodes.find_new_recordings, ["params:inference", "params:dataset"], "inference_recordings",
              name="find_new_recordings"),
         Node(nodes.select_model, {"inference": "params:inference",
                                   "homes": "params:ingestion.homes",
@@ -28,13 +28,14 @@ def create_pipeline(runs: Mapping[str, RunSpec]) -> Pipeline:
              "inference_checkpoint", name="select_inference_model"),
         Node(nodes.calibrate_model,
              ["inference_checkpoint", "sequences", "splits", "frames", "log_mels", "frame_labels",
-              "params:inference", "params:training.num_frames"],
+              "params:inference", "params:training.num_frames", "params:dataset"],
              ["model_calibrations", "inference_calibration"], name="calibrate_model"),
         Node(nodes.export_model, ["inference_checkpoint", "inference_calibration",
-                                  "params:inference", "params:ingestion"],
+                                  "params:inference", "params:ingestion", "params:dataset"],
              "exported_students", name="export_model"),
         Node(nodes.run_inference, ["inference_checkpoint", "inference_calibration",
-                                   "inference_recordings", "params:inference", "params:ingestion"],
+                                   "inference_recordings", "params:inference", "params:ingestion",
+                                   "params:dataset"],
              ["inference_frame_scores", "inference_segments", "inference_timelines",
               "inference_report"], name="run_inference"),
     ], tags=["inference"])

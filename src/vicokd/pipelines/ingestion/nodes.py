@@ -8,12 +8,14 @@ from typing import Any
 
 import pandas as pd
 
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import (
     IngestedSequence,
     IngestionParameters,
+    homes_to_ingest,
     ingest_dataset,
-    with_extra_homes,
 )
+from vicokd.data.origin import check_dataset_origin
 from vicokd.data.spool import ArraySpool, SpooledArray
 from vicokd.datasets.array_store import StampedArrays
 from vicokd.datasets.ingestion_stamp import new_ingestion_id, stamp_table
@@ -38,10 +40,19 @@ SEQUENCE_COLUMNS = [
 
 
 def ingest_recordings(
-    recordings_manifest: dict[str, Any], ingestion: IngestionParameters, pretraining_homes: list[str]
+    recordings_manifest: dict[str, Any],
+    ingestion: IngestionParameters,
+    pretraining_homes: list[str],
+    simulated: bool,
+    dataset: DatasetDescription,
 ) -> tuple[StampedArrays, StampedArrays, StampedArrays, dict[str, Any], pd.DataFrame]:
-    """Decode every sequence of ``ingestion.homes`` and ``pretraining_homes`` (homes the encoders
-    are pretrained on, never evaluated) under ``ingestion.dataset_root`` once.
+    """Decode every sequence of ``ingestion.homes`` and of the ``pretraining_homes`` (homes the
+    encoders are pretrained on, never evaluated) that ``ingestion.dataset_root`` holds, once.
+
+    ``simulated`` (``simulation.enabled``) says which origin the dataset must have: a simulated
+    run refuses a folder the simulator did not write, a real run one it did
+    (:func:`vicokd.data.origin.check_dataset_origin`). ``dataset`` gives the classes, views and
+    sampling rate the records and recordings are read with.
 
     The manifest only orders this node after the simulation (it is empty when ingestion runs
     alone) and is checked against the parameters. Arrays are spooled to a temporary folder as they
@@ -51,7 +62,9 @@ def ingest_recordings(
     loaders keyed by sequence id, the ingestion report and last the ``sequences`` table, the commit
     record; all carry one new ingestion id, so readers pair the table only with its own arrays.
     """
-    root, homes = ingestion.dataset_root, with_extra_homes(ingestion.homes, pretraining_homes)
+    root = ingestion.dataset_root
+    check_dataset_origin(root, simulated)
+    homes = homes_to_ingest(root, ingestion.homes, pretraining_homes)
     manifest_root = recordings_manifest.get("dataset_root")
     if manifest_root and Path(manifest_root).resolve() != Path(root).resolve():
         logger.warning(
@@ -72,7 +85,7 @@ def ingest_recordings(
         labels[key] = spool.put(sequence.frame_labels)
 
     try:
-        report = ingest_dataset(root, homes, ingestion.settings, keep)
+        report = ingest_dataset(root, homes, ingestion.settings(dataset), keep)
     except BaseException:
         spool.close()
         raise

@@ -15,7 +15,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 ingest_recordings,
-                ["recordings_manifest", "params:ingestion", "params:pretraining.homes"],
+                ["recordings_manifest", "params:ingestion", "params:pretraining.homes",
+                 "params:simulation.enabled", "params:dataset"],
                 ["frames", "log_mels", "frame_labels", "ingestion_report", "sequences"],
                 name="ingest_recordings",
             ),

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from vicokd.data.description import DatasetDescription
 from vicokd.detection.infer import DetectorError, load_person_detector, person_confidence
 from vicokd.detection.quality import best_threshold, mask_quality, quality_table
 from vicokd.detection.train import train_yolo_detector
@@ -25,6 +26,7 @@ def prepare_person_detector(
     person_truth: pd.DataFrame,
     masking: dict[str, Any],
     seed: int,
+    dataset: DatasetDescription,
 ) -> dict[str, Any]:
     """Choose the person detector: none (truth source), ``masking.weights``, or a YOLOv10n trained here.
 
@@ -51,7 +53,7 @@ def prepare_person_detector(
                    for split in ("train", "val")}
     used = [sid for ids in yolo_splits.values() for sid in ids]
     truth = truth_by_sequence(person_truth[person_truth["sequence_id"].isin(used)],
-                              {sid: int(frames[sid].shape[1]) for sid in used})
+                              {sid: int(frames[sid].shape[1]) for sid in used}, dataset.sample_fps)
     data_yaml = export_yolo_dataset(frames, truth, yolo_splits, settings.pop("dataset_dir"),
                                     frame_step=settings.pop("frame_step", None))
     run = train_yolo_detector(
@@ -69,6 +71,7 @@ def score_person_confidence(
     person_truth: pd.DataFrame,
     person_detector: dict[str, Any],
     masking: dict[str, Any],
+    dataset: DatasetDescription,
 ) -> dict[str, np.ndarray]:
     """Person confidence ``(V, n_frames)`` float32 of every sequence in ``frames``.
 
@@ -77,7 +80,7 @@ def score_person_confidence(
     """
     n_frames = _n_frames(frames)
     if person_detector["source"] == "truth":
-        truth = truth_by_sequence(person_truth, n_frames)
+        truth = truth_by_sequence(person_truth, n_frames, dataset.sample_fps)
         return {sid: visible.astype(np.float32) for sid, (visible, _) in truth.items()}
     model, person_class = load_person_detector(person_detector["weights"], masking["person_class"])
     return {
@@ -94,6 +97,7 @@ def choose_mask_threshold(
     person_truth: pd.DataFrame,
     splits: pd.DataFrame,
     masking: dict[str, Any],
+    dataset: DatasetDescription,
 ) -> float:
     """``masking.threshold`` when it is a number; when ``"val"``, the value of
     ``masking.threshold_candidates`` with the best mask F1 on the val split (needs person_truth)."""
@@ -104,7 +108,8 @@ def choose_mask_threshold(
                          "number, e.g. 0.5.")
     val = splits.loc[splits["split"] == "val", "sequence_id"].tolist()
     truth = truth_by_sequence(person_truth[person_truth["sequence_id"].isin(val)],
-                              {sid: int(person_confidence[sid].shape[1]) for sid in val})
+                              {sid: int(person_confidence[sid].shape[1]) for sid in val},
+                              dataset.sample_fps)
     return best_threshold(person_confidence, {sid: vis for sid, (vis, _) in truth.items()},
                           masking["threshold_candidates"])
 
@@ -123,6 +128,7 @@ def evaluate_masks(
     splits: pd.DataFrame,
     person_detector: dict[str, Any],
     mask_threshold: float,
+    dataset: DatasetDescription,
 ) -> tuple[dict[str, Any], str]:
     """Mask quality on the test split against the simulator's visibility: JSON report and markdown.
 
@@ -139,7 +145,8 @@ def evaluate_masks(
     test = splits[splits["split"] == "test"]
     homes = dict(zip(test["sequence_id"], test["home"]))
     truth = truth_by_sequence(person_truth[person_truth["sequence_id"].isin(homes)],
-                              {sid: int(visibility_masks[sid].shape[1]) for sid in homes})
+                              {sid: int(visibility_masks[sid].shape[1]) for sid in homes},
+                              dataset.sample_fps)
     visible = {sid: truth_visible for sid, (truth_visible, _) in truth.items()}
     report["homes"] = mask_quality(visibility_masks, visible, homes)
     return report, quality_table(report)

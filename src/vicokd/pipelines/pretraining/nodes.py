@@ -1,6 +1,7 @@
 """The ``pretraining`` node: catalog datasets in, ``vicokd.training.pretraining``, the record out."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -8,9 +9,12 @@ import numpy as np
 import pandas as pd
 
 from vicokd.data.clips import join_splits
+from vicokd.data.description import DatasetDescription
 from vicokd.models import ModelConfig
-from vicokd.training.pretraining import PretrainingSettings, prepare_encoders
+from vicokd.training.pretraining import PretrainingSettings, describe_encoders, prepare_encoders
 from vicokd.training.settings import TrainingSettings
+
+logger = logging.getLogger(__name__)
 
 
 def pretrain_encoders(
@@ -24,10 +28,18 @@ def pretrain_encoders(
     pretraining: PretrainingSettings,
     training: TrainingSettings,
     seed: int,
+    evaluation_homes: list[str],
+    dataset: DatasetDescription,
 ) -> dict[str, Any]:
-    """Pretrain (or reuse) the encoders made here on ``pretraining.homes`` and check the others
-    load; returns the ``encoders`` record (source, and for those made here their validation mAP)."""
+    """Pretrain (or reuse) the encoders made here on ``pretraining.homes`` (without any in the
+    dataset: on the training split of ``evaluation_homes``) and check the others load; returns the
+    ``encoders`` record (source, what each starts from, for those made here their validation mAP).
+    The classifiers they learn with have one output per class of ``dataset.classes``."""
+    dataset.check_num_classes(model.num_classes)
+    dataset.check_frame_labels(frame_labels)
     table = join_splits(sequences, splits)
     table.attrs.update(sequences.attrs)
-    return prepare_encoders(table, frames, log_mels, frame_labels, visibility_masks, model,
-                            pretraining, training, seed)
+    record = prepare_encoders(table, frames, log_mels, frame_labels, visibility_masks, model,
+                              pretraining, training, seed, evaluation_homes)
+    logger.info("Every model starts from: %s", describe_encoders(record))
+    return record

@@ -10,6 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline([
         Node(pretrain_encoders,
              ["sequences", "splits", "frames", "log_mels", "frame_labels", "visibility_masks",
-              "params:model", "params:pretraining", "params:training", "params:seed"],
+              "params:model", "params:pretraining", "params:training", "params:seed",
+              "params:ingestion.homes", "params:dataset"],
              "encoders", name="pretrain_encoders"),
     ])

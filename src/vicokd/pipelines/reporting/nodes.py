@@ -5,7 +5,7 @@ file, so a failure anywhere leaves the previous reports as they were (all report
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from vicokd.data.annotations import CLASSES
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestionParameters
 from vicokd.detection.yolo_export import truth_on_frames
 from vicokd.models import ModelConfig
@@ -180,15 +180,16 @@ def build_per_class_table(model_metrics: pd.DataFrame, reporting: ReportingSetti
 
 def build_segment_map_table(test_predictions: dict[str, pd.DataFrame], sequences: pd.DataFrame,
                             candidates: list[float], tious: list[float],
-                            reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
+                            reporting: ReportingSettings,
+                            dataset: DatasetDescription) -> tuple[str, pd.DataFrame]:
     """Segment-level detection mAP (markdown, csv) of every model at each tIoU, mean over seeds:
     segments of the frames training scored, with thresholds chosen on validation
     (:mod:`vicokd.reporting.segment_map`)."""
     metrics = segment_map.segment_map_metrics(test_predictions, sequences, reporting.split,
-                                              candidates, tious)
+                                              candidates, tious, dataset.sample_fps)
     note = (f"ActivityNet-style detection mAP (%) on the {reporting.split} split, mean over seeds, "
             "at each temporal IoU: the T frames training scored per sequence, each holding for its "
-            "nearest 2.5-FPS frames, cut into segments with per-class thresholds chosen on the "
+            f"nearest {dataset.sample_fps:g}-FPS frames, cut into segments with per-class thresholds chosen on the "
             "validation frames (the best F1 of inference.threshold_candidates).")
     return _render(segment_map.segment_map_table(metrics), tables.run_labels(metrics),
                    "Segment-level detection mAP", note, reporting)
@@ -369,7 +370,7 @@ def plot_saliency_maps(
     sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
     log_mels: Mapping[str, np.ndarray], frame_labels: Mapping[str, np.ndarray],
     person_truth: pd.DataFrame, training: TrainingSettings, reporting: ReportingSettings,
-    **models: Partitions,
+    dataset: DatasetDescription, **models: Partitions,
 ) -> tuple[dict[str, Figure], str, pd.DataFrame]:
     """Figure 4 as the paper draws it, ``{home}.png``: each view's frames of one test sequence with
     the spatial saliency (Grad-CAM on the ViT's patch tokens) of each model of
@@ -394,14 +395,15 @@ def plot_saliency_maps(
             labels = np.asarray(frame_labels[sequence_id])[indices]  # (T, C): the frames seen
             class_index = human_centric.explained_class(labels)
             maps = human_centric.saliency_maps(checkpoints, clip, audio, class_index)
-            truth = _truth_on_clip(person_truth, sequence_id, frames[sequence_id].shape[1], indices)
+            truth = _truth_on_clip(person_truth, sequence_id, frames[sequence_id].shape[1], indices,
+                                   dataset.sample_fps)
             if truth is not None:
                 shares.append(human_centric.human_centric_shares(maps, *truth).assign(
                     home=home, sequence_id=sequence_id))
             if sequence_id == shown_sequence:
                 plots[f"{home}.png"] = _saliency_plot(checkpoints, clip, audio, maps, labels,
                                                       class_index, indices, truth, sequence_id,
-                                                      settings.shown_frames)
+                                                      settings.shown_frames, dataset.classes)
     table = _share_table(shares)
     note = ("Share (%) of each model's Grad-CAM saliency inside the true person box, mean over every "
             "(view, frame) of the test sequences where the simulator says the person is visible; "
@@ -421,26 +423,26 @@ SALIENCY_CAPTION = (
 def _saliency_plot(checkpoints: Mapping[str, Mapping[str, Any]], clip: Any, audio: Any,
                    maps: Mapping[str, np.ndarray], labels: np.ndarray, class_index: int,
                    indices: np.ndarray, truth: tuple[np.ndarray, np.ndarray] | None,
-                   sequence_id: str, count: int) -> Figure:
-    """Figure 4 of one clip: ``count`` frames where ``class_index`` is active (``labels`` ``(T, C)``)
-    that the models score highest, each model's maps on one colour scale."""
+                   sequence_id: str, count: int, classes: Sequence[str]) -> Figure:
+    """Figure 4 of one clip: ``count`` frames where ``classes[class_index]`` is active (``labels``
+    ``(T, C)``) that the models score highest, each model's maps on one colour scale."""
     scores = human_centric.class_scores(checkpoints, clip, audio, class_index)
     shown = human_centric.shown_frames(labels[:, class_index] > 0,
                                        np.mean(list(scores.values()), axis=0), count)
     return figures.saliency_figure(
         clip.permute(0, 1, 3, 4, 2).numpy(), maps, shown, truth[1] if truth is not None else None,
-        title=f"{sequence_id}: Grad-CAM of {CLASSES[class_index]} (white: true person box)",
+        title=f"{sequence_id}: Grad-CAM of {classes[class_index]} (white: true person box)",
         frame_numbers=indices.tolist(), scores=scores, caption=SALIENCY_CAPTION)
 
 
 def _truth_on_clip(person_truth: pd.DataFrame, sequence_id: str, n_frames: int,
-                   indices: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+                   indices: np.ndarray, sample_fps: float) -> tuple[np.ndarray, np.ndarray] | None:
     """The simulator's visibility ``(V, T)`` and boxes ``(V, T, 4)`` at the clip's frames, or None
     without ground truth (real data)."""
     rows = person_truth[person_truth["sequence_id"] == sequence_id] if not person_truth.empty else person_truth
     if rows.empty:
         return None
-    visible, boxes = truth_on_frames(rows, n_frames)
+    visible, boxes = truth_on_frames(rows, n_frames, sample_fps)
     return visible[:, indices], boxes[:, indices]
 
 

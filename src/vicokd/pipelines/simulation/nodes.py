@@ -6,27 +6,36 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import with_extra_homes
 from vicokd.simulation.contact_sheet import contact_sheet, message_figure, pick_sequence
-from vicokd.simulation.generate import SimulationParameters, check_real_dataset, simulate_dataset
+from vicokd.simulation.generate import (
+    SimulationParameters,
+    check_dataset_description,
+    check_real_dataset,
+    simulate_dataset,
+)
 from vicokd.simulation.truth import empty_truth, view_overlap
 
 
 def simulate_recordings(
-    simulation: SimulationParameters, dataset_root: str, homes: list[str], seed: int
+    simulation: SimulationParameters, dataset_root: str, homes: list[str], seed: int,
+    dataset: DatasetDescription,
 ) -> tuple[dict, pd.DataFrame]:
     """Write (or reuse) the synthetic dataset under ``dataset_root``; with ``simulation.enabled: false``
     only check that the real dataset's home folders exist.
 
     Simulated: ``homes`` (ingestion.homes) and ``simulation.extra_homes`` (homes for pretraining only,
-    e.g. Home3). Returns the recordings manifest (``homes``: the homes in the dataset folder) and the
-    person truth table (empty for real data).
+    e.g. Home3), refused unless ``dataset`` describes what the simulator writes (MultiSensor-Home's
+    classes and views). Returns the recordings manifest (``homes``: the homes in the dataset
+    folder) and the person truth table (empty for real data).
     """
     manifest = {"dataset_root": dataset_root, "homes": homes, "seed": seed}
     if not simulation.enabled:
         check_real_dataset(Path(dataset_root), homes)
         return {**manifest, "simulated": False, "settings": None}, empty_truth()
     simulated = with_extra_homes(homes, simulation.extra_homes)
+    check_dataset_description(dataset, simulated)
     truth = simulate_dataset(Path(dataset_root), simulated, simulation.settings, seed,
                              overwrite=simulation.overwrite, workers=simulation.workers)
     return ({**manifest, "homes": simulated, "simulated": True,

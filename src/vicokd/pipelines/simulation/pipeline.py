@@ -13,7 +13,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline([
         Node(simulate_recordings,
              ["params:simulation", "params:ingestion.dataset_root", "params:ingestion.homes",
-              "params:seed"],
+              "params:seed", "params:dataset"],
              ["recordings_manifest", "person_truth"], name="simulate_recordings"),
         Node(measure_view_overlap, "person_truth", "simulation_overlap", name="measure_view_overlap"),
         Node(draw_contact_sheet, ["recordings_manifest", "person_truth", "params:simulation"],

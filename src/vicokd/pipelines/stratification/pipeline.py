@@ -11,13 +11,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 split_by_home,
-                ["sequences", "params:stratification", "params:seed"],
+                ["sequences", "params:stratification", "params:seed", "params:dataset"],
                 "splits",
                 name="split_by_home",
             ),
             Node(
                 count_classes_per_split,
-                ["sequences", "splits"],
+                ["sequences", "splits", "params:dataset"],
                 ["split_class_counts", "split_class_counts_table"],
                 name="count_classes_per_split",
             ),

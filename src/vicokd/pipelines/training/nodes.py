@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from vicokd.data.clips import ClipSources, join_splits
+from vicokd.data.description import DatasetDescription
 from vicokd.datasets.ingestion_stamp import check_same_ingestion
 from vicokd.models import ModelConfig
 from vicokd.training.recipes import Supervision
@@ -33,6 +34,7 @@ def train_models(
     model: ModelConfig,
     homes: list[str],
     seeds: list[int],
+    dataset: DatasetDescription,
     teacher_models: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
     baseline_models: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
@@ -40,13 +42,16 @@ def train_models(
     predictions keyed ``<home>/seed<k>``. A frozen encoder's input is its cached features, a
     fine-tuned one's its pixels or log-mels (and the audio encoder's log-mels when SpecAugment
     augments what a teacher hears); ``encoders`` is the record of the encoders they start
-    from. ``teacher_models`` are the teacher run's checkpoints and ``baseline_models`` the plain
+    from; ``dataset.classes`` name the class axis (the model's outputs, the prediction columns).
+    ``teacher_models`` are the teacher run's checkpoints and ``baseline_models`` the plain
     student's (runs that distil: the teacher is checked against it first)."""
     visual = frames if model.visual_encoder.trainable else visual_features
     hears_augmented = supervision.audio and training.spec_augment.enabled
     audio = log_mels if model.audio_encoder.trainable or hears_augmented else audio_features
     check_same_ingestion(sequences, visual=visual, audio=audio, frame_labels=frame_labels)
+    dataset.check_num_classes(model.num_classes)
+    dataset.check_frame_labels(frame_labels)
     sources = ClipSources(join_splits(sequences, splits), visual, audio, visibility_masks,
-                          person_confidence, frame_labels)
+                          person_confidence, frame_labels, tuple(dataset.classes))
     return train_run(sources, run, supervision, training, model, homes, seeds, encoders,
                      teacher_models, baseline_models)

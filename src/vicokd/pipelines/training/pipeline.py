@@ -22,7 +22,9 @@ DATA_INPUTS = ("sequences", "splits", "frames", "log_mels", "visual_features", "
                "encoders", "frame_labels", "visibility_masks", "person_confidence")
 #: Parameters every run reads unchanged.
 SHARED_PARAMETERS = {"training": "params:training", "model": "params:model",
-                     "homes": "params:ingestion.homes", "seeds": "params:seeds"}
+                     "homes": "params:ingestion.homes", "seeds": "params:seeds",
+                     "dataset": "params:dataset"}
+
 
 def teacher_models(run: RunSpec, runs: Mapping[str, RunSpec]) -> str:
     """Catalog name of the checkpoints ``run`` distils from (its teacher run's only supervision)."""
