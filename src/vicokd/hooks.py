@@ -8,7 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
@@ -20,6 +20,9 @@ from vicokd.timing import count_items, stage_of, timing_sentence, timing_table
 from vicokd.tracking import log_report
 from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -160,22 +163,29 @@ class RunTiming:
         self._write(catalog)
 
     @hook_impl
-    def on_pipeline_error(self, catalog: Any) -> None:
-        self._write(catalog)
+    def on_pipeline_error(self) -> None:
+        """A failed run logs its timing and leaves the reports (the last complete run's) as they are."""
+        log.info("Seconds per stage before the failure: %s", _stage_seconds(self._table()))
 
-    def _write(self, catalog: Any) -> None:
+    def _table(self) -> pd.DataFrame:
         seconds: dict[str, float] = defaultdict(float)
         for name, began in self._node_began.items():
             seconds[self._stages[name]] += self._node_ended.get(name, began) - began
-        table = timing_table(seconds, self._items, time.perf_counter() - self._began)
+        return timing_table(seconds, self._items, time.perf_counter() - self._began)
+
+    def _write(self, catalog: Any) -> None:
+        table = self._table()
         if TIMING not in catalog:
             log.warning("No catalog entry %r: the run's timing is not saved", TIMING)
             return
         catalog.save(TIMING, table)
-        log.info("Seconds per stage (%s): %s", TIMING,
-                 ", ".join(f"{row.stage} {row.seconds:.0f}" for row in table.itertuples()))
+        log.info("Seconds per stage (%s): %s", TIMING, _stage_seconds(table))
         if SUMMARY in self._saved:
             catalog.save(SUMMARY, with_timing_section(catalog.load(SUMMARY), timing_sentence(table)))
+
+
+def _stage_seconds(table: pd.DataFrame) -> str:
+    return ", ".join(f"{row.stage} {row.seconds:.0f}" for row in table.itertuples())
 
 
 def with_timing_section(summary: str, timing: str) -> str:
