@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -57,3 +58,12 @@ def content_digest(store: Mapping[str, np.ndarray], keys: Iterable[str]) -> str:
         digest.update(f"{key}:{array.shape}:{array.dtype}".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()[:16]
+
+
+def file_digest(path: str | Path) -> str:
+    """A hash of the file's bytes (16 hex digits), or ``"missing"`` when it cannot be read."""
+    try:
+        with Path(path).open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()[:16]
+    except OSError:
+        return "missing"

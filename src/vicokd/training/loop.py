@@ -29,6 +29,7 @@ from lightning_fabric import Fabric
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
+from vicokd.datasets.staging import timestamped_id
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
 from vicokd.training.batches import WaitClock, epoch_loader
 from vicokd.training.device import enable_gradient_checkpointing
@@ -51,12 +52,17 @@ class NonFiniteLossError(FloatingPointError):
 
 @dataclass
 class FitResult:
-    """Outcome of :func:`fit`: the best weights (on the selection score) and the per-epoch history."""
+    """Outcome of :func:`fit`: the best weights (on the selection score), the per-epoch history,
+    the epochs this call trained (0: a finished run reused) and ``finished_id``, minted when the
+    run's last epoch was written and kept in ``last.pt``: the same trained weights always come
+    with the same id."""
 
     state_dict: dict[str, torch.Tensor]
     best_epoch: int
     best_value: float
     history: pd.DataFrame
+    trained_epochs: int
+    finished_id: str
 
 
 class EpochLogger(Protocol):
@@ -153,7 +159,7 @@ def fit(
     objective.to(fabric.device)
     history: list[dict[str, float]] = []
     best = {"epoch": 0, "value": math.nan, "state_dict": _cpu_state(model)}
-    start = 1
+    start, finished_id = 1, None
     resumed = _from_process_zero(
         fabric, lambda: load_resumable(run_dir, fingerprint) if settings.resume else None
     )
@@ -163,7 +169,7 @@ def fit(
         scheduler.load_state_dict(resumed["scheduler"])
         torch.set_rng_state(resumed["rng_state"])
         history, best = resumed["history"], resumed["best"]
-        start = resumed["epoch"] + 1
+        start, finished_id = resumed["epoch"] + 1, resumed.get("finished_id")
         if leader:
             if start > settings.epochs:
                 log.info("%s is complete (%d epochs): reused", run_dir, settings.epochs)
@@ -228,7 +234,7 @@ def fit(
                                                  statistics))
         history.append(row)
         best = _updated_best(best, row, select_on, model)
-        _from_process_zero(fabric, partial(
+        finished_id = _from_process_zero(fabric, partial(
             _record_epoch, row, history, best, model, optimizer, scheduler, run_dir=run_dir,
             fingerprint=fingerprint, tracker=tracker, select_on=select_on, epochs=settings.epochs,
         ))
@@ -239,6 +245,8 @@ def fit(
         best_epoch=int(best["epoch"]),
         best_value=float(best["value"]),
         history=pd.DataFrame(history),
+        trained_epochs=max(0, settings.epochs + 1 - start),
+        finished_id=finished_id,
     )
 
 
@@ -305,10 +313,12 @@ def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str
 def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], best: dict[str, Any],
                   model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
                   run_dir: Path, fingerprint: str, tracker: EpochLogger | None, select_on: str,
-                  epochs: int) -> None:
+                  epochs: int) -> str | None:
     """Process 0's record of an epoch: its row to ``tracker`` and the log, ``best.pt`` when it is
-    the best epoch, and ``last.pt`` (everything to resume)."""
+    the best epoch, and ``last.pt`` (everything to resume; after the last epoch, a new
+    ``finished_id``, which it returns)."""
     epoch = int(row["epoch"])
+    finished_id = timestamped_id() if epoch == epochs else None
     if tracker is not None:
         tracker.log_epoch(epoch, row)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -325,9 +335,11 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
             "rng_state": torch.get_rng_state(),
             "history": history,
             "best": best,
+            "finished_id": finished_id,
         },
         run_dir / LAST,
     )
     log.info("%s epoch %d/%d: loss %.4f, %s %.2f, data wait %.0f %% (%.1f s)", run_dir, epoch,
              epochs, row["loss"], select_on, row[select_on], 100 * row["data_wait_share"],
              row["seconds"])
+    return finished_id

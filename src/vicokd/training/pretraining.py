@@ -29,7 +29,7 @@ from vicokd.metrics import mean_average_precision
 from vicokd.models import ModelConfig
 from vicokd.models.encoders import AudioEncoder, VisualEncoder
 from vicokd.parameters import Parameters
-from vicokd.training.fingerprints import run_fingerprint
+from vicokd.training.fingerprints import content_digest, run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Step
 from vicokd.training.settings import TrainingSettings
@@ -75,6 +75,11 @@ class FrameItems(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         return {"inputs": self.inputs[index], "targets": self.targets[index]}
 
+    def digest(self) -> str:
+        """A hash of every item's input and target (what a pretraining on these items reads)."""
+        return content_digest({"inputs": self.inputs.numpy(), "targets": self.targets.numpy()},
+                              ["inputs", "targets"])
+
 
 class EncoderClassifier(nn.Module):
     """An encoder's embedding ``(N, H)`` followed by a linear classifier ``(N, C)``."""
@@ -118,11 +123,13 @@ def _frame_map(model: nn.Module, items: FrameItems, batch_size: int) -> float:
 
 @dataclass(frozen=True)
 class PretrainedEncoder:
-    """An encoder pretrained here: the Hugging Face model to save and how it scored."""
+    """An encoder pretrained here: the Hugging Face model to save, how it scored and whether a
+    finished pretraining was ``reused``."""
 
     model: PreTrainedModel
     best_epoch: int
     val_map: float
+    reused: bool
 
 
 def build_encoder(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
@@ -160,7 +167,8 @@ def pretrain_encoder(
     classifier.load_state_dict(result.state_dict)
     encoder = classifier.encoder
     hf_model = encoder.vit if modality == "visual" else encoder.ast
-    return PretrainedEncoder(hf_model.cpu(), result.best_epoch, result.best_value)
+    return PretrainedEncoder(hf_model.cpu(), result.best_epoch, result.best_value,
+                             reused=result.trained_epochs == 0)
 
 
 class PretrainingSettings(Parameters):
@@ -197,7 +205,8 @@ def prepare_encoders(
 
     Returns:
         ``{visual: {...}, audio: {...}}``: per encoder its ``pretrained`` source and whether it
-        was ``made_here`` (then also its ``fingerprint``, ``best_epoch``, ``val_map``).
+        was ``made_here`` (then also its ``fingerprint``, whether a finished pretraining was
+        ``reused``, ``best_epoch``, ``val_map``).
     """
     record: dict[str, Any] = {}
     rows = table[table["home"].isin(pretraining.homes)]
@@ -222,7 +231,7 @@ def prepare_encoders(
             settings=encoder_settings.fingerprint_fields(), seed=seed,
             frame_step=pretraining.frame_step, homes=pretraining.homes,
             train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
-            ingestion=table.attrs.get("ingestion_id"))
+            data={split: frame_items.digest() for split, frame_items in items.items()})
         run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
         with run_lock(run_dir):
             pretrained = pretrain_encoder(modality, config, items, encoder_settings, run_dir, seed,
@@ -230,6 +239,7 @@ def prepare_encoders(
         with staged_folder(Path(target)) as staging:
             pretrained.model.save_pretrained(staging)
         record[modality] = {"pretrained": target, "made_here": True, "fingerprint": fingerprint,
+                            "reused": pretrained.reused,
                             "best_epoch": pretrained.best_epoch, "val_map": pretrained.val_map,
                             "train_items": len(items["train"]), "val_items": len(items["val"])}
     return record

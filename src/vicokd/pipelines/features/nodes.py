@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from vicokd.datasets.array_store import StampedArrays
 from vicokd.datasets.ingestion_stamp import table_stamp
 from vicokd.models import ModelConfig
-from vicokd.training.feature_cache import embedding_loaders
+from vicokd.training.feature_cache import cache_fingerprint, embedding_loaders
 from vicokd.training.pretraining import build_encoder_from
 
 
@@ -26,15 +27,19 @@ def cache_features(
     """``visual_features`` and ``audio_features``: per sequence of ``homes``, the embeddings
     ``(V, n_frames, H)`` float16 of each frozen encoder (none for an encoder that is fine-tuned:
     training then reads its pixels or log-mels). ``encoders`` (the pretraining record) orders this
-    after the encoders are made."""
-    ids = sequences.loc[sequences["home"].isin(homes), "sequence_id"]
+    after the encoders are made. A cache whose fingerprint (encoder weights and configuration,
+    frames or log-mels, sequences) its store already holds is not computed again."""
+    ids = sequences.loc[sequences["home"].isin(homes), "sequence_id"].tolist()
     stamp = table_stamp(sequences)
     caches = []
     for modality, store in (("visual", frames), ("audio", log_mels)):
-        if getattr(model, f"{modality}_encoder").trainable:
+        config = getattr(model, f"{modality}_encoder")
+        if config.trainable:
             caches.append(StampedArrays({}, stamp))
             continue
-        encoder = build_encoder_from(modality, model)
+        fingerprint = cache_fingerprint(config.model_dump(), model.dim,
+                                        getattr(store, "fingerprint", None), ids, batch_size)
         caches.append(StampedArrays(
-            embedding_loaders(encoder, store, ids, batch_size, f"{modality} features"), stamp))
+            embedding_loaders(partial(build_encoder_from, modality, model), store, ids, batch_size,
+                              f"{modality} features"), stamp, fingerprint))
     return caches[0], caches[1]

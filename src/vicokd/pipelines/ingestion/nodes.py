@@ -14,9 +14,12 @@ from vicokd.data.ingest import (
     ingest_dataset,
     with_extra_homes,
 )
+from vicokd.data.ingestion_inputs import describe_changes, ingestion_inputs, store_fingerprints
 from vicokd.data.spool import ArraySpool, SpooledArray
 from vicokd.datasets.array_store import StampedArrays
-from vicokd.datasets.ingestion_stamp import new_ingestion_id, stamp_table
+from vicokd.datasets.ingestion_stamp import IngestionMismatchError, stamp_table
+from vicokd.datasets.sequence_table import CommittedIngestion
+from vicokd.training.fingerprints import Fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +41,26 @@ SEQUENCE_COLUMNS = [
 ]
 
 
+#: The stores ingestion writes, in the order they are saved (the table last).
+STORES = ("frames", "log_mels", "frame_labels")
+Outputs = tuple[StampedArrays, StampedArrays, StampedArrays, dict[str, Any], pd.DataFrame]
+
+
 def ingest_recordings(
-    recordings_manifest: dict[str, Any], ingestion: IngestionParameters, pretraining_homes: list[str]
-) -> tuple[StampedArrays, StampedArrays, StampedArrays, dict[str, Any], pd.DataFrame]:
+    recordings_manifest: dict[str, Any],
+    committed_ingestion: CommittedIngestion,
+    ingestion: IngestionParameters,
+    pretraining_homes: list[str],
+) -> Outputs:
     """Decode every sequence of ``ingestion.homes`` and ``pretraining_homes`` (homes the encoders
-    are pretrained on, never evaluated) under ``ingestion.dataset_root`` once.
+    are pretrained on, never evaluated) under ``ingestion.dataset_root`` once, unless nothing it
+    reads changed since the committed ingestion.
+
+    The ingestion id is the fingerprint of the inputs (:mod:`vicokd.data.ingestion_inputs`), taken
+    before decoding. When ``committed_ingestion`` (the ``sequences`` file as last committed, with
+    its stores complete) carries that id, nothing is decoded: the stores keep their generation, the
+    table is saved again as it is and the report is the committed one marked ``reused``. Otherwise
+    the log and the report's ``changed_inputs`` say what changed, and every sequence is decoded.
 
     The manifest only orders this node after the simulation (it is empty when ingestion runs
     alone) and is checked against the parameters. Arrays are spooled to a temporary folder as they
@@ -50,7 +68,7 @@ def ingest_recordings(
 
     Returns, in the order they are saved: the ``frames``, ``log_mels`` and ``frame_labels``
     loaders keyed by sequence id, the ingestion report and last the ``sequences`` table, the commit
-    record; all carry one new ingestion id, so readers pair the table only with its own arrays.
+    record; all carry the ingestion id, so readers pair the table only with its own arrays.
     """
     root, homes = ingestion.dataset_root, with_extra_homes(ingestion.homes, pretraining_homes)
     manifest_root = recordings_manifest.get("dataset_root")
@@ -58,7 +76,51 @@ def ingest_recordings(
         logger.warning(
             "recordings_manifest describes %s, but ingestion reads %s", manifest_root, root
         )
-    ingestion_id = new_ingestion_id()
+    inputs = ingestion_inputs(root, homes, ingestion.settings)
+    if committed_ingestion.ingestion_id == inputs and committed_ingestion.complete:
+        return _reused(committed_ingestion)
+    changed = _why_decode(committed_ingestion, inputs)
+    logger.info("Ingesting %s afresh (ingestion %s): %s", root, inputs, "; ".join(changed))
+    return _decoded(root, homes, ingestion, inputs, changed)
+
+
+def _why_decode(committed: CommittedIngestion, inputs: Fingerprint) -> list[str]:
+    """Why the committed ingestion cannot be reused for ``inputs`` (a fingerprint), in words."""
+    if committed.ingestion_id is None:
+        return ["no ingestion committed yet"]
+    if committed.ingestion_id == inputs:
+        return [f"the store {store} lacks its arrays" for store in committed.missing_stores]
+    if committed.inputs is None:
+        return ["the committed table records no inputs (written by an older version)"]
+    return describe_changes(committed.inputs, inputs.parts)
+
+
+def _reused(committed: CommittedIngestion) -> Outputs:
+    """The outputs of an ingestion whose inputs are those of ``committed``: nothing decoded."""
+    table, ingestion_id = committed.table, committed.ingestion_id
+    fingerprints = store_fingerprints(committed.inputs,
+                                      dict(zip(table["sequence_id"], table["view_paths"])))
+
+    def lost(store: str, sequence_id: str):
+        def load() -> None:
+            raise IngestionMismatchError(
+                f"Ingestion {ingestion_id} is reused, but the {store} store lost the arrays of "
+                f"{sequence_id}: delete the sequences table and run the ingestion pipeline again.")
+        return load
+
+    stores = [StampedArrays({sid: lost(store, sid) for sid in table["sequence_id"]}, ingestion_id,
+                            fingerprints[store]) for store in STORES]
+    report = {**committed.report, "reused": True, "changed_inputs": []}
+    logger.info("Ingestion inputs unchanged since ingestion %s: its %d sequences are reused "
+                "without decoding (%d were left out then: see the ingestion report)",
+                ingestion_id, len(table), len(report["skipped"]))
+    return stores[0], stores[1], stores[2], report, table
+
+
+def _decoded(root: str, homes: list[str], ingestion: IngestionParameters, inputs: Fingerprint,
+             changed: list[str]) -> Outputs:
+    """Decode every sequence of ``homes``: the outputs of a new ingestion of id ``inputs``."""
+    ingestion_id = str(inputs)
     spool = ArraySpool()
     rows: list[dict[str, Any]] = []
     frames: dict[str, SpooledArray] = {}
@@ -77,14 +139,19 @@ def ingest_recordings(
     except BaseException:
         spool.close()
         raise
-    sequences = stamp_table(pd.DataFrame(rows, columns=SEQUENCE_COLUMNS), ingestion_id)
     summary = {
         "ingestion_id": ingestion_id,
         "dataset_root": root,
         "homes": homes,
         **report.as_dict(),
         "kept_sequences": report.kept,
+        "reused": False,
+        "changed_inputs": changed,
     }
+    sequences = stamp_table(pd.DataFrame(rows, columns=SEQUENCE_COLUMNS), ingestion_id,
+                            inputs.parts, summary)
+    fingerprints = store_fingerprints(inputs.parts,
+                                      {row["sequence_id"]: row["view_paths"] for row in rows})
     logger.info(
         "Ingested %d sequences (%d left out) in %.1f s: %.0f decoded frames/s, %.2f MB/s",
         summary["kept"],
@@ -93,10 +160,6 @@ def ingest_recordings(
         summary["decode_frames_per_second"],
         summary["decode_megabytes_per_second"],
     )
-    return (
-        StampedArrays(frames, ingestion_id),
-        StampedArrays(audio, ingestion_id),
-        StampedArrays(labels, ingestion_id),
-        summary,
-        sequences,
-    )
+    stores = [StampedArrays(arrays, ingestion_id, fingerprints[store])
+              for store, arrays in zip(STORES, (frames, audio, labels))]
+    return stores[0], stores[1], stores[2], summary, sequences

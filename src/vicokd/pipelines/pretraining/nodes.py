@@ -27,7 +27,5 @@ def pretrain_encoders(
 ) -> dict[str, Any]:
     """Pretrain (or reuse) the encoders made here on ``pretraining.homes`` and check the others
     load; returns the ``encoders`` record (source, and for those made here their validation mAP)."""
-    table = join_splits(sequences, splits)
-    table.attrs.update(sequences.attrs)
-    return prepare_encoders(table, frames, log_mels, frame_labels, visibility_masks, model,
-                            pretraining, training, seed)
+    return prepare_encoders(join_splits(sequences, splits), frames, log_mels, frame_labels,
+                            visibility_masks, model, pretraining, training, seed)
