@@ -15,6 +15,7 @@ from vicokd.models import ModelConfig
 from vicokd.reporting import figures, human_centric, summary, tables
 from vicokd.reporting.attention import attention_maps
 from vicokd.reporting.settings import ReportingSettings
+from vicokd.training.checkpoints import load_published, published_versions
 from vicokd.training.run_table import RunSpec, output_name
 from vicokd.training.settings import TrainingSettings
 
@@ -159,19 +160,21 @@ def _attention_sequence(sequences: pd.DataFrame, splits: pd.DataFrame, home: str
 def plot_attention_maps(
     sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
     log_mels: Mapping[str, np.ndarray], training: TrainingSettings,
-    reporting: ReportingSettings, **models: Partitions,
+    reporting: ReportingSettings, model_metrics: pd.DataFrame, **models: Partitions,
 ) -> dict[str, Figure]:
     """Figure 4, ``{home}.png`` per home: cross-modal attention per view of each model of
-    ``reporting.attention.models`` (``models``: their checkpoints, in that order), first seed."""
+    ``reporting.attention.models`` (``models``: their checkpoints, in that order, each checked to be
+    the version whose predictions ``model_metrics`` reports), first seed."""
     settings = reporting.attention
     plots = {}
     keys = sorted(next(iter(models.values())))
+    versions = published_versions(model_metrics)
     for home in dict.fromkeys(key.split("/")[0] for key in keys):
         key = next(k for k in keys if k.startswith(f"{home}/"))
         sequence_id = _attention_sequence(sequences, splits, home, settings.sequence_id)
         checkpoints = {}
         for partitions in models.values():
-            checkpoint = partitions[key]()
+            checkpoint = load_published(partitions[key], versions)
             checkpoints[f"{checkpoint['metadata']['label']} {checkpoint['metadata']['supervision']}"] = checkpoint
         indices, clip, weights = attention_maps(
             checkpoints, frames[sequence_id], log_mels[sequence_id], training.num_frames
@@ -241,21 +244,23 @@ def plot_saliency_maps(
     sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
     log_mels: Mapping[str, np.ndarray], frame_labels: Mapping[str, np.ndarray],
     person_truth: pd.DataFrame, training: TrainingSettings, reporting: ReportingSettings,
-    **models: Partitions,
+    model_metrics: pd.DataFrame, **models: Partitions,
 ) -> tuple[dict[str, Figure], str, pd.DataFrame]:
     """Figure 4 as the paper draws it, ``{home}.png``: each view's frames of one test sequence with
     the spatial saliency (Grad-CAM on the ViT's patch tokens) of each model of
     ``reporting.attention.models`` (first seed) and the true person box; and, beyond the paper, the
     share of each model's saliency inside the true person box over every visible (view, frame) of
-    every test sequence, per home (markdown, csv; empty without ground truth)."""
+    every test sequence, per home (markdown, csv; empty without ground truth). Each checkpoint must
+    be the version whose predictions ``model_metrics`` reports."""
     settings = reporting.attention
     plots, shares = {}, []
     keys = sorted(next(iter(models.values())))
+    versions = published_versions(model_metrics)
     for home in dict.fromkeys(key.split("/")[0] for key in keys):
         key = next(k for k in keys if k.startswith(f"{home}/"))
         checkpoints = {}
         for partitions in models.values():
-            checkpoint = partitions[key]()
+            checkpoint = load_published(partitions[key], versions)
             metadata = checkpoint["metadata"]
             checkpoints[f"{metadata['label']} {metadata['supervision']}"] = checkpoint
         shown_sequence = _attention_sequence(sequences, splits, home, settings.sequence_id)
