@@ -122,8 +122,10 @@ class CommittedIngestion:
 
     @property
     def complete(self) -> bool:
-        """Whether it can be reused: a stamped table whose every store holds its arrays."""
-        return self.ingestion_id is not None and not self.missing_stores
+        """Whether it can be reused: a table stamped with its id, inputs and report whose every
+        store holds its arrays."""
+        return (None not in (self.ingestion_id, self.inputs, self.report)
+                and not self.missing_stores)
 
 
 class CommittedIngestionDataset(AbstractDataset[None, CommittedIngestion]):

@@ -88,10 +88,10 @@ def _why_decode(committed: CommittedIngestion, inputs: Fingerprint) -> list[str]
     """Why the committed ingestion cannot be reused for ``inputs`` (a fingerprint), in words."""
     if committed.ingestion_id is None:
         return ["no ingestion committed yet"]
+    if committed.inputs is None or committed.report is None:
+        return ["the committed table records no inputs (written by an older version)"]
     if committed.ingestion_id == inputs:
         return [f"the store {store} lacks its arrays" for store in committed.missing_stores]
-    if committed.inputs is None:
-        return ["the committed table records no inputs (written by an older version)"]
     return describe_changes(committed.inputs, inputs.parts)
 
 
