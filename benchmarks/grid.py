@@ -29,7 +29,7 @@ import argparse
 import os
 import shutil
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,7 @@ def report(env: str, grid: Path, elapsed: float | None) -> str:
     comparison = tables.paper_comparison(metrics, paper, list(params["runs"]))
     comparison.to_csv(grid / "benchmark.csv", index=False)
     metrics.to_csv(grid / "benchmark_metrics.csv", index=False)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     seeds = sorted(int(s) for s in metrics["seed"].unique())
     ran = f" This invocation ran {elapsed / 60:.1f} min." if elapsed else ""
     settings = {**settings_of(params), **summary.machine_info()}

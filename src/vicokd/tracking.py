@@ -23,7 +23,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +42,8 @@ from mlflow.utils.validation import (
     MAX_PARAMS_TAGS_PER_BATCH,
     MAX_TAG_VAL_LENGTH,
 )
+
+from vicokd.nested import flatten
 
 log = logging.getLogger(__name__)
 
@@ -88,27 +90,12 @@ def flatten_params(params: Mapping[str, Any]) -> dict[str, str]:
         ValueError: two keys give the same name, or a name is longer than MLflow allows.
     """
     flat: dict[str, str] = {}
-    for key, value in (leaf for top in params.items() for leaf in _leaves(*top)):
+    for key, value in flatten(params).items():
         name = _name(key)
         if name in flat:
             raise ValueError(f"Parameters {key!r} and another key both flatten to {name!r}")
         flat[name] = _clip(str(value), MAX_PARAM_VAL_LENGTH, name)
     return flat
-
-
-def _leaves(key: Any, value: Any) -> Iterator[tuple[str, Any]]:
-    """``(dotted key, value)`` of every leaf below ``key``; an empty mapping is a leaf."""
-    if isinstance(value, Mapping) and value:
-        items: Iterator[tuple[Any, Any]] = iter(value.items())
-    elif isinstance(value, Sequence) and not isinstance(value, str) and any(
-        isinstance(item, Mapping) for item in value
-    ):
-        items = enumerate(value)
-    else:
-        yield str(key), value
-        return
-    for child, item in items:
-        yield from _leaves(f"{key}.{child}", item)
 
 
 def _batches(items: list, size: int) -> Iterator[list]:

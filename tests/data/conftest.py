@@ -23,6 +23,9 @@ STAND = record("02", "00", 1, [{"start": 2.0, "end": 4.0, "labels": ["Standup"]}
 UNKNOWN_LABEL = record("02", "01", 1, [{"start": 0.0, "end": 1.0, "labels": ["Dance"]}])
 END_BEFORE_START = record("02", "02", 1, [{"start": 2.0, "end": 1.0, "labels": ["Eat"]}])
 BEYOND_VIDEO = record("03", "00", 1, [{"start": 1.0, "end": 9.0, "labels": ["Eat"]}])
+#: A second record of STAND's sequence, with other tricks (STAND, the first, is kept).
+STAND_AGAIN = record("02", "00", 1, [{"start": 0.0, "end": 4.0, "labels": ["Drink"]}])
+SILENT = record("03", "01", 1, [{"start": 0.0, "end": 2.0, "labels": ["Clean"]}])
 #: Home2 (train_data.json / test_data.json only).
 ENTER = record("01", "00", 1, [{"start": 0.0, "end": 1.2, "labels": ["Enter"]}])
 CORRUPT = record("01", "01", 1, [{"start": 0.0, "end": 1.0, "labels": ["Exit"]}])
@@ -33,10 +36,14 @@ def write_dataset(root: Path) -> Path:
     """Every view is 40 frames at 10 fps (4 s, 10 frames at 2.5 FPS) unless noted."""
     home1, home2 = root / "Home1", root / "Home2"
     write_sequence(home1, SITDOWN_DRINK, short_view=3)  # View3: 36 frames → 9 at 2.5 FPS
-    write_sequence(home1, READ, silent_view=2)
+    write_sequence(home1, READ)
     write_sequence(home1, STAND)
     write_sequence(home1, BEYOND_VIDEO)
-    every = [SITDOWN_DRINK, READ, STAND, UNKNOWN_LABEL, END_BEFORE_START, BEYOND_VIDEO]
+    write_sequence(home1, SILENT, silent_view=2)  # View2: an mp4 without an audio stream
+    every = [
+        SITDOWN_DRINK, READ, STAND, UNKNOWN_LABEL, END_BEFORE_START, BEYOND_VIDEO, STAND_AGAIN,
+        SILENT,
+    ]
     write_json(home1 / "all_labels.json", every)
     write_json(home1 / "train.json", [SITDOWN_DRINK, READ])
     write_json(home1 / "test.json", [STAND])

@@ -93,13 +93,57 @@ def test_read_home_merges_train_and_test_files_when_there_is_no_all_labels(tmp_p
     home.mkdir()
     first, second = record("01", "00", 1, []), record("02", "00", 1, [])
     (home / "train_data.json").write_text(json.dumps([first]))
-    (home / "test_data.json").write_text(json.dumps([second, first]))
-    specs, problems, notes = read_home(tmp_path, "Home2")
+    (home / "test_data.json").write_text(json.dumps([second]))
+    specs, problems, notes, records = read_home(tmp_path, "Home2")
     assert [(s.sequence_id, s.dataset_split) for s in specs] == [
         ("Home2/01/00-Part1", "train"),
         ("Home2/02/00-Part1", "test"),
     ]
-    assert problems == [] and notes == []
+    assert problems == [] and notes == [] and records == 2
+
+
+def test_read_home_names_a_second_record_of_a_sequence_and_keeps_the_first(tmp_path):
+    home = tmp_path / "Home1"
+    home.mkdir()
+    first = record("01", "00", 1, [SITDOWN])
+    other_tricks = record("01", "00", 1, [{"start": 0.0, "end": 2.0, "labels": ["Eat"]}])
+    (home / "all_labels.json").write_text(
+        json.dumps([first, record("02", "00", 1, []), first, other_tricks])
+    )
+    specs, problems, _, records = read_home(tmp_path, "Home1")
+    assert [(s.sequence_id, s.labels) for s in specs] == [
+        ("Home1/01/00-Part1", ("Sitdown",)),
+        ("Home1/02/00-Part1", ()),
+    ]
+    assert records == 4
+    source = str(home / "all_labels.json")
+    assert [(p.path, p.kind, p.problem) for p in problems] == [
+        (
+            source,
+            "duplicate_record",
+            (f"Home1/01/00-Part1 (record [2]): a second record of this sequence; it repeats "
+            f"record [0] of {source}, which is kept"),
+        ),
+        (
+            source,
+            "duplicate_record",
+            (f"Home1/01/00-Part1 (record [3]): a second record of this sequence; it has other "
+            f"tricks than record [0] of {source}, which is kept"),
+        ),
+    ]
+
+
+def test_a_sequence_in_both_split_files_is_a_duplicate_naming_both_files(tmp_path):
+    home = tmp_path / "Home2"
+    home.mkdir()
+    (home / "train_data.json").write_text(json.dumps([record("01", "00", 1, [SITDOWN])]))
+    (home / "test_data.json").write_text(json.dumps([record("01", "00", 1, [])]))
+    specs, problems, _, _ = read_home(tmp_path, "Home2")
+    assert [(s.sequence_id, s.dataset_split) for s in specs] == [("Home2/01/00-Part1", "train")]
+    assert [(p.path, p.kind) for p in problems] == [
+        (str(home / "test_data.json"), "duplicate_record")
+    ]
+    assert f"record [0] of {home / 'train_data.json'}, which is kept" in problems[0].problem
 
 
 def test_read_home_without_annotations_names_the_folder(tmp_path):
@@ -120,7 +164,7 @@ def test_read_home_leaves_out_malformed_records_and_keeps_the_rest(tmp_path):
     (home / "all_labels.json").write_text(
         json.dumps([good, "oops", no_tricks, nan_time, labels_string])
     )
-    specs, problems, notes = read_home(tmp_path, "Home1")
+    specs, problems, notes, _ = read_home(tmp_path, "Home1")
     assert [spec.sequence_id for spec in specs] == ["Home1/01/00-Part1"]
     assert notes == []
     assert [problem.path for problem in problems] == [str(home / "all_labels.json")] * 4
@@ -149,7 +193,7 @@ def test_read_home_leaves_out_an_unreadable_file_and_reads_the_others(tmp_path, 
     home.mkdir()
     (home / "train_data.json").write_text(content)
     (home / "test_data.json").write_text(json.dumps([record("02", "00", 1, [SITDOWN])]))
-    specs, problems, notes = read_home(tmp_path, "Home2")
+    specs, problems, notes, _ = read_home(tmp_path, "Home2")
     assert [(s.sequence_id, s.dataset_split) for s in specs] == [("Home2/02/00-Part1", "test")]
     assert [(p.path, p.problem.split(" (")[0]) for p in problems] == [
         (str(home / "train_data.json"), problem)
@@ -162,9 +206,50 @@ def test_read_home_notes_a_file_without_records(tmp_path):
     home.mkdir()
     (home / "train_data.json").write_text("[]")
     (home / "test_data.json").write_text("[]")
-    specs, problems, notes = read_home(tmp_path, "Home2")
+    specs, problems, notes, _ = read_home(tmp_path, "Home2")
     assert specs == [] and problems == []
     assert [(note.path, note.problem) for note in notes] == [
         (str(home / "train_data.json"), "annotation file holds no records"),
         (str(home / "test_data.json"), "annotation file holds no records"),
     ]
+
+
+def test_read_home_reads_files_that_start_with_a_utf8_bom(tmp_path):
+    """Windows editors save JSON with a byte order mark; the records are read as without it."""
+    home = tmp_path / "Home1"
+    home.mkdir()
+    with_bom = b"\xef\xbb\xbf" + json.dumps([record("01", "00", 1, [SITDOWN])]).encode()
+    (home / "all_labels.json").write_bytes(with_bom)
+    (home / "train.json").write_bytes(with_bom)
+    specs, problems, notes, _ = read_home(tmp_path, "Home1")
+    assert [(s.sequence_id, s.dataset_split, s.labels) for s in specs] == [
+        ("Home1/01/00-Part1", "train", ("Sitdown",))
+    ]
+    assert problems == [] and notes == []
+
+
+def _with_channels(rec: dict) -> dict:
+    """``rec`` as the real Home2 files write it: every segment carries ``"channel": 0``."""
+    return {**rec, "tricks": [{**trick, "channel": 0} for trick in rec["tricks"]]}
+
+
+def test_real_home2_files_all_labels_beside_the_split_files_and_channel_keys(tmp_path):
+    """Records come from all_labels.json, split membership from train_data/test_data.json; the
+    segments' extra "channel" key is ignored; no record counts as a duplicate."""
+    home = tmp_path / "Home2"
+    home.mkdir()
+    train = _with_channels(record("01", "00", 1, [SITDOWN]))
+    test = _with_channels(record("02", "00", 1, [{"start": 1.0, "end": 2.5, "labels": ["Eat"]}]))
+    unlisted = _with_channels(record("03", "00", 2, []))
+    (home / "all_labels.json").write_text(json.dumps([train, test, unlisted]))
+    (home / "train_data.json").write_text(json.dumps([train]))
+    (home / "test_data.json").write_text(json.dumps([test]))
+    specs, problems, notes, records = read_home(tmp_path, "Home2")
+    assert problems == [] and notes == [] and records == 3
+    assert [(s.sequence_id, s.dataset_split, s.labels, s.tricks) for s in specs] == [
+        ("Home2/01/00-Part1", "train", ("Sitdown",), (SITDOWN,)),
+        ("Home2/02/00-Part1", "test", ("Eat",), ({"start": 1.0, "end": 2.5, "labels": ["Eat"]},)),
+        ("Home2/03/00-Part2", None, (), ()),
+    ]
+    labels = frame_labels(specs[1].tricks, 8)
+    assert labels[:, CLASSES.index("Eat")].tolist() == [0, 0, 1, 1, 1, 1, 1, 0]  # 2.5..6.25 → 2..6

@@ -41,9 +41,8 @@ def test_a_tone_peaks_in_the_kaldi_mel_bin_around_its_frequency():
     np.testing.assert_array_equal(peaks, np.full((2, 40), 96))
 
 
-def test_no_audio_gives_zeros_and_missing_tail_is_silence():
+def test_a_missing_tail_is_silence():
     features = ChunkedLogMel()
-    assert not features(None, 3).any()
     short = features(np.full(6400, 0.2, dtype=np.float32), 3)  # audio for the first chunk only
     floor = np.finfo(np.float32).eps  # Kaldi's floor on mel energies before the log
     silence = (np.log(floor) - features.extractor.mean) / (2 * features.extractor.std)

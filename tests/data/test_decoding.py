@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from data.fake_home import write_view
 from vicokd.data.annotations import RecordingError
 from vicokd.data.decoding import decode_view, sampling_stride
 
@@ -27,3 +28,11 @@ def test_decode_view_reports_missing_and_corrupt_files(tmp_path, one_view):
     broken.write_bytes(one_view.read_bytes()[:3000])
     with pytest.raises(RecordingError, match="broken.mp4: unreadable or corrupt"):
         decode_view(broken, (8, 8))
+
+
+def test_decode_view_refuses_an_mp4_without_audio_naming_it(tmp_path):
+    silent = tmp_path / "00-View2-Part1.mp4"
+    write_view(silent, 8, 10, 90, audio=False)
+    with pytest.raises(RecordingError, match="00-View2-Part1.mp4: no audio stream") as error:
+        decode_view(silent, (8, 8))
+    assert error.value.kind == "no_audio" and error.value.path == str(silent)

@@ -1,12 +1,14 @@
+import errno
 import multiprocessing
 import os
 import re
+from pathlib import Path
 
 import pytest
 import torch
 from kedro.io import DatasetError, Version
 
-from vicokd.datasets.staging import host_name
+from vicokd.datasets.staging import DiskFullError, host_name
 from vicokd.datasets.torch_checkpoint import (
     CheckpointError,
     TorchCheckpointDataset,
@@ -135,3 +137,20 @@ def test_a_killed_writers_staging_file_is_swept_by_the_next_write(tmp_path):
     stale.write_bytes(b"PK\x03\x04 half")
     write_torch_file({"epoch": 1}, tmp_path / "last.pt")
     assert os.listdir(tmp_path) == ["last.pt"]
+
+
+def test_a_full_disk_is_named_with_the_path_and_the_old_file_is_kept(tmp_path, monkeypatch):
+    path = tmp_path / "last.pt"
+    write_torch_file({"epoch": 1}, path)
+
+    def no_space(data, file, *args, **kwargs):
+        Path(file).write_bytes(b"PK\x03\x04 partly written")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", no_space)
+    with pytest.raises(DiskFullError, match=rf"^Disk full: writing {path} failed with [\d.]+ \S+ "
+                       r"free on its filesystem \(OSError: \[Errno 28\] No space left on device\)"):
+        write_torch_file({"epoch": 2}, path)
+    monkeypatch.undo()
+    assert read_torch_file(path, "resume") == {"epoch": 1}
+    assert os.listdir(tmp_path) == ["last.pt"]  # the staging file is removed

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -31,7 +31,7 @@ def test_render_summary_lists_runs_settings_machine_and_links(predictions):
         sections={"Table 1": "| a |"}, settings={"epochs": 3, "seeds": [0, 1]},
         machine=summary.machine_info(), runs=metrics,
         links={"Table 1": "table1_methods.md", "Curves": "map_curves.png"},
-        generated=datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc),
+        generated=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
     )
     assert "Generated 2026-01-02 03:04 UTC" in text
     assert "- **epochs**: 3" in text and "- **torch**:" in text

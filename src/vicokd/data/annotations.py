@@ -34,13 +34,51 @@ VIDEO_URL = re.compile(
 ALL_LABELS_FILE = "all_labels.json"
 
 
-class RecordingError(ValueError):
-    """A problem with one input file; the message names the file and the problem."""
+#: Kinds of input problem, ``kind: (one, several)``: the ``kind`` of ingestion report entries, and
+#: the words of a message that counts them ("7 malformed records, 1 view without audio").
+PROBLEM_KINDS: dict[str, tuple[str, str]] = {
+    "missing_home": ("missing home folder", "missing home folders"),
+    "missing_annotations": ("home without annotation files", "homes without annotation files"),
+    "unreadable_annotation_file": ("unreadable annotation file", "unreadable annotation files"),
+    "empty_annotation_file": ("empty annotation file", "empty annotation files"),
+    "malformed_record": ("malformed record", "malformed records"),
+    "duplicate_record": ("duplicate record", "duplicate records"),
+    "missing_view": ("missing view file", "missing view files"),
+    "unreadable_mp4": ("unreadable mp4", "unreadable mp4s"),
+    "truncated_mp4": ("truncated mp4", "truncated mp4s"),
+    "no_audio": ("view without audio", "views without audio"),
+    "short_view": ("short view", "short views"),
+    "trick_beyond_video": ("trick beyond its video", "tricks beyond their videos"),
+    "worker_crash": ("decoding worker crash", "decoding worker crashes"),
+    "no_usable_sequence": ("home without a usable sequence", "homes without a usable sequence"),
+}
 
-    def __init__(self, path: str | Path, problem: str):
+
+def count_kinds(counts: dict[str, int]) -> str:
+    """``{"no_audio": 1, "malformed_record": 7}`` → ``7 malformed records, 1 view without audio``
+    (in the order of PROBLEM_KINDS)."""
+    return ", ".join(
+        f"{counts[kind]} {words[counts[kind] != 1]}"
+        for kind, words in PROBLEM_KINDS.items()
+        if counts.get(kind)
+    )
+
+
+class RecordingError(ValueError):
+    """A problem with one input file; the message names the file and the problem, and ``kind``
+    (a key of :data:`PROBLEM_KINDS`) says what sort of problem it is."""
+
+    def __init__(self, path: str | Path, problem: str, kind: str):
+        if kind not in PROBLEM_KINDS:
+            raise ValueError(f"unknown problem kind {kind!r}; known: {sorted(PROBLEM_KINDS)}")
         self.path = str(path)
         self.problem = problem
+        self.kind = kind
         super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self):
+        """Pickled as its constructor's arguments, so a worker process can hand one back."""
+        return type(self), (self.path, self.problem, self.kind)
 
 
 @dataclass(frozen=True)
@@ -120,27 +158,30 @@ def parse_record(
     ``0 <= start <= end`` (booleans are not numbers) and a list of known class names.
     """
     where = _where(record, index)
+    malformed = "malformed_record"
     if not isinstance(record, dict):
         raise RecordingError(
             source,
             f"{where} is {record!r:.80} ({type(record).__name__}), not an object with "
             f"video_url_1..{NUM_VIEWS} and tricks",
+            malformed,
         )
     urls = []
     for view in range(1, NUM_VIEWS + 1):
         url = record.get(f"video_url_{view}")
         if not isinstance(url, str):
-            raise RecordingError(source, f"{where} has no video_url_{view}")
+            raise RecordingError(source, f"{where} has no video_url_{view}", malformed)
         match = VIDEO_URL.match(url.strip("/"))
         if match is None or int(match["view"]) != view:
             raise RecordingError(
                 source,
                 f"{where}: video_url_{view} {url!r} is not <session>/<id>-View{view}-Part<p>.mp4",
+                malformed,
             )
         urls.append(match)
     keys = {(m["session"], m["video_id"], int(m["part"])) for m in urls}
     if len(keys) != 1:
-        raise RecordingError(source, f"{where}: its views name different sequences")
+        raise RecordingError(source, f"{where}: its views name different sequences", malformed)
     session, video_id, part = keys.pop()
     name = sequence_id(home, session, video_id, part)
     label = name if index is None else f"{name} (record [{index}])"
@@ -150,11 +191,12 @@ def parse_record(
             source,
             f"{label}: {problem}, not a list of {{start, end, labels}} (use [] for a recording "
             "without actions)",
+            malformed,
         )
     try:
         tricks = [_trick(trick, f"trick [{i}]") for i, trick in enumerate(record["tricks"])]
     except (TypeError, ValueError) as error:
-        raise RecordingError(source, f"{label}: {error}") from None
+        raise RecordingError(source, f"{label}: {error}", malformed) from None
     view_paths = tuple(f"{home}/{m.string.strip('/')}" for m in urls)
     return SequenceSpec(name, home, session, video_id, part, view_paths, tuple(tricks), str(source))
 
@@ -166,36 +208,61 @@ def home_annotation_files(home_dir: Path) -> tuple[Path | None, dict[str, list[P
     return (all_labels if all_labels.is_file() else None), splits
 
 
+UNREADABLE = "unreadable_annotation_file"
+
+
 def read_records(path: Path) -> list[Any]:
-    """The records of one annotation file (a JSON list; its items are not checked here).
+    """The records of one annotation file (a JSON list; its items are not checked here), read as
+    UTF-8 with or without a byte order mark (as Windows editors save it).
 
     Raises RecordingError naming ``path`` when it cannot be read, is empty, is not JSON or is not
     a list.
     """
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise RecordingError(path, f"unreadable annotation file ({error})") from error
+        raise RecordingError(path, f"unreadable annotation file ({error})", UNREADABLE) from error
     if not text.strip():
-        raise RecordingError(path, "annotation file is empty (expected a JSON list of records)")
+        raise RecordingError(
+            path, "annotation file is empty (expected a JSON list of records)", UNREADABLE
+        )
     try:
         records = json.loads(text)
     except json.JSONDecodeError as error:
-        raise RecordingError(path, f"annotation file is not valid JSON ({error})") from error
+        raise RecordingError(
+            path, f"annotation file is not valid JSON ({error})", UNREADABLE
+        ) from error
     if not isinstance(records, list):
         raise RecordingError(
-            path, f"annotation file holds a {type(records).__name__}, not a list of records"
+            path,
+            f"annotation file holds a {type(records).__name__}, not a list of records",
+            UNREADABLE,
         )
     return records
 
 
 class HomeAnnotations(NamedTuple):
-    """What :func:`read_home` found: ``sequences`` (valid, first occurrence of each id); ``problems``:
-    records or files left out; ``notes``: files that hold no record (nothing left out)."""
+    """What :func:`read_home` found: ``sequences`` (valid, first record of each id); ``problems``:
+    records or files left out; ``notes``: files that hold no record (nothing left out);
+    ``records``: how many records its annotation files hold, good or bad."""
 
     sequences: list[SequenceSpec]
     problems: list[RecordingError]
     notes: list[RecordingError]
+    records: int
+
+
+def _duplicate(
+    spec: SequenceSpec, index: int, first: SequenceSpec, first_index: int
+) -> RecordingError:
+    """The problem of ``spec`` (record ``index``), a second record of ``first``'s sequence."""
+    other = "repeats" if spec.tricks == first.tricks else "has other tricks than"
+    return RecordingError(
+        spec.source,
+        f"{spec.sequence_id} (record [{index}]): a second record of this sequence; it {other} "
+        f"record [{first_index}] of {first.source}, which is kept",
+        "duplicate_record",
+    )
 
 
 def read_home(dataset_root: str | Path, home: str) -> HomeAnnotations:
@@ -203,19 +270,22 @@ def read_home(dataset_root: str | Path, home: str) -> HomeAnnotations:
 
     Home1 style: records from ``all_labels.json``; Home2 style: ``train*.json`` and ``test*.json``
     merged. In both cases a sequence listed in a ``train*``/``test*`` file gets that ``dataset_split``.
-    A malformed record or unreadable file is a problem (the rest is read); a file with an empty
-    list is a note. Raises RecordingError when the home folder or its annotation files are missing.
+    A malformed record, a second record of a sequence (the first is kept) or an unreadable file is
+    a problem (the rest is read); a file with an empty list is a note. Raises RecordingError when
+    the home folder or its annotation files are missing.
     """
     home_dir = Path(dataset_root) / home
     if not home_dir.is_dir():
-        raise RecordingError(home_dir, "home folder is missing")
+        raise RecordingError(home_dir, "home folder is missing", "missing_home")
     all_labels, split_files = home_annotation_files(home_dir)
     record_files = (
         [all_labels] if all_labels else [p for files in split_files.values() for p in files]
     )
     if not record_files:
         raise RecordingError(
-            home_dir, f"no {ALL_LABELS_FILE} and no train*/test* .json annotation file"
+            home_dir,
+            f"no {ALL_LABELS_FILE} and no train*/test* .json annotation file",
+            "missing_annotations",
         )
     problems: list[RecordingError] = []
     notes: list[RecordingError] = []
@@ -227,14 +297,16 @@ def read_home(dataset_root: str | Path, home: str) -> HomeAnnotations:
             problems.append(problem)
             continue
         if not contents[path]:
-            notes.append(RecordingError(path, "annotation file holds no records"))
+            notes.append(
+                RecordingError(path, "annotation file holds no records", "empty_annotation_file")
+            )
     membership: dict[str, str] = {}
     for split, files in split_files.items():
         for path in files:
             for record in contents.get(path, []):
                 if isinstance(record, dict) and isinstance(record.get("video_url_1"), str):
                     membership.setdefault(record["video_url_1"].strip("/"), split)
-    specs: dict[str, SequenceSpec] = {}
+    specs: dict[str, tuple[SequenceSpec, int]] = {}
     for path in record_files:
         for index, record in enumerate(contents.get(path, [])):
             try:
@@ -242,10 +314,13 @@ def read_home(dataset_root: str | Path, home: str) -> HomeAnnotations:
             except RecordingError as problem:
                 problems.append(problem)
                 continue
-            if spec.sequence_id not in specs:
-                split = membership.get(record["video_url_1"].strip("/"))
-                specs[spec.sequence_id] = replace(spec, dataset_split=split)
-    return HomeAnnotations(list(specs.values()), problems, notes)
+            if spec.sequence_id in specs:
+                problems.append(_duplicate(spec, index, *specs[spec.sequence_id]))
+                continue
+            split = membership.get(record["video_url_1"].strip("/"))
+            specs[spec.sequence_id] = replace(spec, dataset_split=split), index
+    records = sum(len(contents.get(path, [])) for path in record_files)
+    return HomeAnnotations([spec for spec, _ in specs.values()], problems, notes, records)
 
 
 def check_trick_times(spec: SequenceSpec, duration: float, tolerance: float) -> None:
@@ -256,6 +331,7 @@ def check_trick_times(spec: SequenceSpec, duration: float, tolerance: float) -> 
                 spec.source,
                 f"{spec.sequence_id}: trick {trick['labels']} ends at {trick['end']} s, "
                 f"beyond the video ({duration:.2f} s)",
+                "trick_beyond_video",
             )
 
 

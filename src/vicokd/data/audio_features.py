@@ -67,14 +67,12 @@ class ChunkedLogMel:
             torch.set_num_threads(threads)
         return self.extractor.normalize(fbank.numpy())
 
-    def __call__(self, waveform: np.ndarray | None, n_frames: int) -> np.ndarray:
-        """``waveform`` ``(S,)`` at ``sample_rate`` (None: no audio stream → zeros).
+    def __call__(self, waveform: np.ndarray, n_frames: int) -> np.ndarray:
+        """``waveform`` ``(S,)`` at ``sample_rate``.
 
         Returns ``(n_frames, L, num_mel_bins)`` float16; audio missing at the end counts as silence.
         """
         shape = (n_frames, self.chunk_frames, self.num_mel_bins)
-        if waveform is None:
-            return np.zeros(shape, dtype=np.float16)
         n_windows = n_frames * self.chunk_frames
         samples = np.zeros((n_windows - 1) * self.hop + self.window_length, dtype=np.float32)
         usable = min(samples.shape[0], waveform.shape[0])

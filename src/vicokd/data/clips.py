@@ -14,8 +14,8 @@ import pandas as pd
 import torch
 
 from vicokd.data.dataset import MultiViewClipDataset
+from vicokd.data.digests import content_digest
 from vicokd.data.splitting import SPLITS
-from vicokd.training.fingerprints import content_digest
 
 
 class HeldOutFrameLabels(Mapping[str, np.ndarray]):

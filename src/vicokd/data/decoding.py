@@ -15,18 +15,20 @@ from vicokd.data.annotations import SAMPLE_FPS, RecordingError
 #: the last GOP by some muxers); a larger shortfall means a truncated file.
 TRUNCATION_SLACK = 2
 
+NO_AUDIO = "no_audio"
+
 
 @dataclass(frozen=True)
 class DecodedView:
     """One view, decoded.
 
     frames: ``(n, H, W, 3)`` uint8, every ``stride``-th decoded frame, resized.
-    audio: ``(S,)`` float32 mono waveform at ``sample_rate`` Hz, or None when the file has no audio.
+    audio: ``(S,)`` float32 mono waveform at ``sample_rate`` Hz.
     native_fps: the video stream's average frame rate; native_frames: frames decoded.
     """
 
     frames: np.ndarray
-    audio: np.ndarray | None
+    audio: np.ndarray
     native_fps: float
     native_frames: int
 
@@ -50,23 +52,27 @@ def decode_view(
     """Decode ``path`` once: video frames at ``sample_fps`` resized to ``image_size`` ``(H, W)``,
     and the first audio stream downmixed to mono and resampled to ``sample_rate``.
 
-    Raises RecordingError (naming the file) when the file is missing, unreadable, truncated or has
-    no video stream.
+    Raises RecordingError (naming the file) when the file is missing, unreadable or truncated, or
+    has no video stream or no audio stream (every view's audio is read: by the teacher, and by the
+    students distilled from it).
     """
     path = Path(path)
     if not path.is_file():
-        raise RecordingError(path, "view file is missing")
+        raise RecordingError(path, "view file is missing", "missing_view")
     height, width = (int(s) for s in image_size)
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
-                raise RecordingError(path, "no video stream")
+                raise RecordingError(path, "no video stream", "unreadable_mp4")
             video = container.streams.video[0]
             video.thread_type = "AUTO"
-            audio = container.streams.audio[0] if container.streams.audio else None
+            if not container.streams.audio:
+                problem = "no audio stream (every view needs its audio)"
+                raise RecordingError(path, problem, NO_AUDIO)
+            audio = container.streams.audio[0]
             rate = video.average_rate or video.guessed_rate
             if not rate:
-                raise RecordingError(path, "video stream has no frame rate")
+                raise RecordingError(path, "video stream has no frame rate", "unreadable_mp4")
             native_fps = float(rate)
             stride = sampling_stride(native_fps, sample_fps)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
@@ -74,8 +80,7 @@ def decode_view(
             frames: list[np.ndarray] = []
             chunks: list[np.ndarray] = []
             decoded = 0
-            streams = [video] if audio is None else [video, audio]
-            for packet in container.demux(*streams):
+            for packet in container.demux(video, audio):
                 for frame in packet.decode():
                     if packet.stream.type == "video":
                         if decoded % stride == 0:
@@ -86,16 +91,17 @@ def decode_view(
                         decoded += 1
                     else:
                         chunks.extend(r.to_ndarray()[0] for r in resampler.resample(frame))
-            if audio is not None:
-                chunks.extend(r.to_ndarray()[0] for r in resampler.resample(None))
+            chunks.extend(r.to_ndarray()[0] for r in resampler.resample(None))
             expected = video.frames
     except av.FFmpegError as error:
-        raise RecordingError(path, f"unreadable or corrupt mp4 ({error})") from error
+        problem = f"unreadable or corrupt mp4 ({error})"
+        raise RecordingError(path, problem, "unreadable_mp4") from error
     if decoded == 0:
-        raise RecordingError(path, "no video frame could be decoded")
+        raise RecordingError(path, "no video frame could be decoded", "unreadable_mp4")
     if expected and decoded < expected - TRUNCATION_SLACK:
-        raise RecordingError(path, f"truncated: decoded {decoded} of {expected} frames")
-    waveform = None
-    if audio is not None:
-        waveform = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+        problem = f"truncated: decoded {decoded} of {expected} frames"
+        raise RecordingError(path, problem, "truncated_mp4")
+    if not chunks:
+        raise RecordingError(path, "its audio stream holds no samples", NO_AUDIO)
+    waveform = np.concatenate(chunks).astype(np.float32)
     return DecodedView(np.stack(frames), waveform, native_fps, decoded)

@@ -1,10 +1,15 @@
 """Turning a MultiSensor-Home style dataset into per-sequence arrays, decoding every view once.
 
 For each annotated sequence: decode its five views (frames at 2.5 FPS and 16 kHz mono audio in one
-pass), keep ``n_frames`` = the fewest 2.5-FPS frames over views, and compute audio features and frame
-labels on that frame axis. A sequence with a bad input (missing/corrupt/truncated view, bad record,
-times beyond the video) is left out with a warning naming the file and the problem, or raises in
-strict mode; a file without records or a home left without sequences is a warning.
+pass), check that they are about as long as each other, keep ``n_frames`` = the fewest 2.5-FPS
+frames over views, and compute audio features and frame labels on that frame axis.
+
+A sequence with a bad input is left out with a warning naming the file and the problem, of a kind
+listed in ``PROBLEM_KINDS`` (a malformed or second record; a missing, unreadable, truncated or
+audio-less view; a view cut short; a trick beyond its video; a worker process that died decoding
+it), or raises in strict mode. A file without records is a warning. A home left without a usable
+sequence raises in either mode, naming the home and counting the reasons by kind: a home without
+data cannot be trained.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -29,13 +35,14 @@ from vicokd.data.annotations import (
     RecordingError,
     SequenceSpec,
     check_trick_times,
+    count_kinds,
     frame_labels,
     read_home,
 )
 from vicokd.data.audio_features import ChunkedLogMel
-from vicokd.data.decoding import decode_view
+from vicokd.data.decoding import DecodedView, decode_view
+from vicokd.data.worker_pool import Announce, map_in_workers
 from vicokd.parameters import Parameters
-from vicokd.processes import spawned_pool
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +50,15 @@ logger = logging.getLogger(__name__)
 class IngestionSettings(Parameters):
     """How to decode: frames of ``image_size`` ``(H, W)``, mono audio at ``sample_rate`` Hz turned
     into ``num_mel_bins`` log-mel bins, ``time_tolerance`` seconds a trick may end after its video,
-    ``strict``: a bad sequence raises instead of being left out, ``num_workers`` decoding
-    processes (0: in this process)."""
+    ``view_length_tolerance`` seconds the views of a sequence may differ in length, ``strict``: a
+    bad sequence raises instead of being left out, ``num_workers`` decoding processes (0: in this
+    process)."""
 
     image_size: tuple[PositiveInt, PositiveInt]
     sample_rate: PositiveInt
     num_mel_bins: PositiveInt
     time_tolerance: NonNegativeFloat
+    view_length_tolerance: NonNegativeFloat
     strict: bool
     num_workers: NonNegativeInt
 
@@ -69,6 +78,7 @@ class IngestionParameters(Parameters):
     image_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]  # [H, W] of the frames
     strict: bool  # a bad sequence stops ingestion instead of being left out
     time_tolerance_s: NonNegativeFloat  # a trick may end this long after its video
+    view_length_tolerance_s: NonNegativeFloat  # the views of a sequence may differ this much
     num_workers: NonNegativeInt  # decoding processes (0: decode in the Kedro process)
     audio: AudioParameters
 
@@ -80,6 +90,7 @@ class IngestionParameters(Parameters):
             sample_rate=self.audio.sample_rate,
             num_mel_bins=self.audio.num_mel_bins,
             time_tolerance=self.time_tolerance_s,
+            view_length_tolerance=self.view_length_tolerance_s,
             strict=self.strict,
             num_workers=self.num_workers,
         )
@@ -105,8 +116,9 @@ class IngestedSequence:
 @dataclass
 class IngestionReport:
     """What ingestion kept and left out (``skipped``), what else looked wrong without leaving
-    anything out (``warnings``: a file without records, a home without sequences), and how fast it
-    decoded."""
+    anything out (``warnings``: a file without records), and how fast it decoded. Each skipped or
+    warning entry names the file, the ``kind`` of problem (a key of PROBLEM_KINDS) and the problem;
+    ``problems_per_home`` counts them by kind for each home."""
 
     kept: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
@@ -114,12 +126,43 @@ class IngestionReport:
     seconds: float = 0.0
     native_frames: int = 0
     bytes_read: int = 0
+    problems_per_home: defaultdict[str, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+
+    def leave_out(self, home: str, problem: RecordingError, strict: bool) -> None:
+        """Log ``problem`` and list it as skipped; in strict mode raise it instead."""
+        if strict:
+            raise problem
+        logger.warning("Leaving out: %s", problem)
+        self.skipped.append(_entry(problem))
+        self.problems_per_home[home][problem.kind] += 1
+
+    def warn(self, home: str, note: RecordingError) -> None:
+        """Log ``note`` and list it as a warning (nothing is left out)."""
+        logger.warning("%s", note)
+        self.warnings.append(_entry(note))
+        self.problems_per_home[home][note.kind] += 1
+
+    def no_usable_sequence(
+        self, dataset_root: str | Path, home: str, records: int
+    ) -> RecordingError:
+        """The error for a ``home`` whose ``records`` annotation records leave nothing to train."""
+        reasons = count_kinds(self.problems_per_home[home])
+        return RecordingError(
+            Path(dataset_root) / home,
+            f"no usable sequence among {records} record{'s' * (records != 1)}: {reasons} (each "
+            "named in a warning above). A home without data cannot be trained: mend its files, or "
+            "leave it out of ingestion.homes (pretraining.homes for a pretraining home)",
+            "no_usable_sequence",
+        )
 
     def as_dict(self) -> dict[str, Any]:
         seconds = max(self.seconds, 1e-9)
         return {
             "kept": len(self.kept),
             "skipped": self.skipped,
+            "skipped_by_kind": dict(Counter(entry["kind"] for entry in self.skipped)),
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
             "native_frames_decoded": self.native_frames,
@@ -129,6 +172,11 @@ class IngestionReport:
         }
 
 
+def _entry(problem: RecordingError) -> dict[str, str]:
+    """A report entry: the file, the kind of problem (a key of PROBLEM_KINDS) and the problem."""
+    return {"file": problem.path, "kind": problem.kind, "problem": problem.problem}
+
+
 def with_extra_homes(homes: Iterable[str], extra_homes: Iterable[str]) -> list[str]:
     """``homes`` followed by the ``extra_homes`` not among them, in order."""
     homes = list(homes)
@@ -136,20 +184,31 @@ def with_extra_homes(homes: Iterable[str], extra_homes: Iterable[str]) -> list[s
 
 
 def ingest_sequence(
-    spec: SequenceSpec, dataset_root: str | Path, settings: IngestionSettings
+    spec: SequenceSpec,
+    dataset_root: str | Path,
+    settings: IngestionSettings,
+    announce: Announce | None = None,
 ) -> IngestedSequence:
-    """Decode and featurise one sequence; raises RecordingError on bad input."""
+    """Decode and featurise one sequence; raises RecordingError on bad input. ``announce(path)``,
+    when given, is called before each view is decoded, and ``announce(None)`` after the last."""
     with threadpool_limits(1, user_api="blas"):  # small matrix products: BLAS threads only contend
-        return _ingest_sequence(spec, Path(dataset_root), settings)
+        return _ingest_sequence(spec, Path(dataset_root), settings, announce or _quiet)
+
+
+def _quiet(file: str | None) -> None:
+    """Announces nothing."""
 
 
 def _ingest_sequence(
-    spec: SequenceSpec, root: Path, settings: IngestionSettings
+    spec: SequenceSpec, root: Path, settings: IngestionSettings, announce: Announce
 ) -> IngestedSequence:
-    views = [
-        decode_view(root / path, settings.image_size, settings.sample_rate)
-        for path in spec.view_paths
-    ]
+    paths = [root / path for path in spec.view_paths]
+    views = []
+    for path in paths:
+        announce(str(path))
+        views.append(decode_view(path, settings.image_size, settings.sample_rate))
+    announce(None)
+    check_view_lengths(paths, views, settings.view_length_tolerance)
     n_frames = min(view.frames.shape[0] for view in views)
     duration = min(view.duration for view in views)
     check_trick_times(spec, duration, settings.time_tolerance)
@@ -166,7 +225,6 @@ def _ingest_sequence(
         "n_frames": n_frames,
         "labels": list(spec.labels),
         "tricks": json.dumps(list(spec.tricks)),
-        "has_audio": [view.audio is not None for view in views],
         "dataset_split": spec.dataset_split,
     }
     return IngestedSequence(
@@ -175,40 +233,71 @@ def _ingest_sequence(
         audio_features=np.stack([features(view.audio, n_frames) for view in views]),
         frame_labels=frame_labels(spec.tricks, n_frames, SAMPLE_FPS),
         native_frames=sum(view.native_frames for view in views),
-        bytes_read=sum((root / path).stat().st_size for path in spec.view_paths),
+        bytes_read=sum(path.stat().st_size for path in paths),
     )
 
 
+def check_view_lengths(
+    paths: Sequence[Path], views: Sequence[DecodedView], tolerance: float
+) -> None:
+    """Raise RecordingError naming the shortest view's mp4 (``paths[i]`` decoded as ``views[i]``)
+    when it is more than ``tolerance`` seconds shorter than the longest: a file cut short, not a
+    fault of the annotation."""
+    durations = [view.duration for view in views]
+    short, long = int(np.argmin(durations)), int(np.argmax(durations))
+    if durations[long] - durations[short] > tolerance:
+        raise RecordingError(
+            paths[short],
+            f"the view is {durations[short]:.2f} s long, {paths[long].name} "
+            f"{durations[long]:.2f} s: cut short (the views of a sequence may differ by "
+            f"view_length_tolerance_s = {tolerance} s)",
+            "short_view",
+        )
+
+
 def _try_ingest(
-    spec: SequenceSpec, dataset_root: str, settings: IngestionSettings
+    spec: SequenceSpec,
+    announce: Announce | None,
+    dataset_root: str,
+    settings: IngestionSettings,
 ) -> IngestedSequence | RecordingError:
+    """The sequence, or the RecordingError that leaves it out (handed back, not raised, so a worker
+    process returns it like any result)."""
     try:
-        return ingest_sequence(spec, dataset_root, settings)
+        return ingest_sequence(spec, dataset_root, settings, announce)
     except RecordingError as problem:
         return problem
+
+
+def _worker_died(spec: SequenceSpec, file: str | None, dataset_root: str) -> RecordingError:
+    """The problem of a sequence whose decoding worker process died while ingesting it alone,
+    reading ``file`` (None: between files)."""
+    if file is not None:
+        return RecordingError(
+            file,
+            f"the decoding worker process died while decoding it (its sequence "
+            f"{spec.sequence_id} is left out)",
+            "worker_crash",
+        )
+    return RecordingError(
+        Path(dataset_root) / spec.view_paths[0],
+        f"the decoding worker process died while ingesting {spec.sequence_id}, the sequence of "
+        "this view, between reading its files (it is left out)",
+        "worker_crash",
+    )
 
 
 def _ingest_all(
     specs: list[SequenceSpec], dataset_root: str, settings: IngestionSettings
 ) -> Iterator[IngestedSequence | RecordingError]:
-    work = partial(_try_ingest, dataset_root=str(dataset_root), settings=settings)
+    """Each sequence ingested or the problem that leaves it out, in order: in this process, or in
+    ``settings.num_workers`` spawned processes whose death costs only the sequence that kills one
+    (see vicokd.data.worker_pool)."""
+    work = partial(_try_ingest, dataset_root=dataset_root, settings=settings)
     if settings.num_workers <= 0:
-        yield from map(work, specs)
-        return
-    with spawned_pool(settings.num_workers) as pool:
-        yield from pool.map(work, specs)
-
-
-def _skip(report: IngestionReport, problem: RecordingError, strict: bool) -> None:
-    if strict:
-        raise problem
-    logger.warning("Leaving out: %s", problem)
-    report.skipped.append({"file": problem.path, "problem": problem.problem})
-
-
-def _warn(report: IngestionReport, note: RecordingError) -> None:
-    logger.warning("%s", note)
-    report.warnings.append({"file": note.path, "problem": note.problem})
+        return (work(spec, None) for spec in specs)
+    died = partial(_worker_died, dataset_root=dataset_root)
+    return map_in_workers(work, specs, settings.num_workers, died)
 
 
 def ingest_dataset(
@@ -220,39 +309,40 @@ def ingest_dataset(
     """Ingest every sequence of ``homes`` under ``dataset_root``, handing each to ``keep`` in order.
 
     Bad records, files and sequences are logged and listed in the report's ``skipped``; files
-    without records and homes left without sequences in its ``warnings``. In strict mode a bad
-    record, file or sequence, or a home whose annotations list no sequence, raises RecordingError.
+    without records in its ``warnings``. In strict mode a bad record, file or sequence raises
+    RecordingError. In either mode a home left without a usable sequence raises RecordingError
+    naming the home and counting the reasons by kind: before anything is decoded when its records
+    leave none, else as soon as its last sequence has been decoded.
     """
     start = time.perf_counter()
     report = IngestionReport()
     specs: list[SequenceSpec] = []
+    records: dict[str, int] = {}
     for home in homes:
         annotations = read_home(dataset_root, home)
         for problem in annotations.problems:
-            _skip(report, problem, settings.strict)
+            report.leave_out(home, problem, settings.strict)
         for note in annotations.notes:
-            _warn(report, note)
+            report.warn(home, note)
         if not annotations.sequences:
-            empty = RecordingError(Path(dataset_root) / home, "its annotations list no sequence")
-            if settings.strict:
-                raise empty
-            _warn(report, empty)
+            raise report.no_usable_sequence(dataset_root, home, annotations.records)
+        records[home] = annotations.records
         specs.extend(annotations.sequences)
-    results = _ingest_all(specs, str(dataset_root), settings)
+    to_decode = Counter(spec.home for spec in specs)
     kept_per_home: Counter[str] = Counter()
-    for result in tqdm(results, total=len(specs), desc="ingestion", unit="sequence"):
-        if isinstance(result, RecordingError):
-            _skip(report, result, settings.strict)
-            continue
-        keep(result)
-        report.kept.append(result.row["sequence_id"])
-        kept_per_home[result.row["home"]] += 1
-        report.native_frames += result.native_frames
-        report.bytes_read += result.bytes_read
-    listed_per_home = Counter(spec.home for spec in specs)
-    for home, listed in listed_per_home.items():
-        if not kept_per_home[home]:
-            problem = f"all {listed} of its sequences were left out: it has no sequence"
-            _warn(report, RecordingError(Path(dataset_root) / home, problem))
+    with closing(_ingest_all(specs, str(dataset_root), settings)) as results:  # stops workers
+        progress = tqdm(results, total=len(specs), desc="ingestion", unit="sequence")
+        for spec, result in zip(specs, progress, strict=True):
+            to_decode[spec.home] -= 1
+            if isinstance(result, RecordingError):
+                report.leave_out(spec.home, result, settings.strict)
+            else:
+                keep(result)
+                report.kept.append(spec.sequence_id)
+                kept_per_home[spec.home] += 1
+                report.native_frames += result.native_frames
+                report.bytes_read += result.bytes_read
+            if not to_decode[spec.home] and not kept_per_home[spec.home]:
+                raise report.no_usable_sequence(dataset_root, spec.home, records[spec.home])
     report.seconds = time.perf_counter() - start
     return report

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from vicokd.data.annotations import RecordingError, home_annotation_files, read_home
+from vicokd.data.digests import file_digest
 from vicokd.data.ingest import IngestionSettings
-from vicokd.training.fingerprints import Fingerprint, file_digest
+from vicokd.training.fingerprints import Fingerprint
 
 #: Bump when ingestion writes something else from the same inputs (decoding, audio features, frame
 #: label rule, table columns), so that no table or store of the older code is reused.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vicokd.datasets.staging import remove, staging_path, sweep_stale
+from vicokd.datasets.staging import naming_full_disk, remove, staging_path, sweep_stale
 
 #: Spool folders are ``.vicokd-spool.<host>.<pid>.<token>.tmp`` in the temporary directory.
 SPOOL_NAME = "vicokd-spool"
@@ -42,10 +42,18 @@ class ArraySpool:
         self._finalizer = weakref.finalize(self, remove, self.path)
 
     def put(self, array: np.ndarray) -> SpooledArray:
-        """Write ``array`` to the spool; return a callable that loads it back."""
+        """Write ``array`` to the spool; return a callable that loads it back.
+
+        A failed write leaves no partial file; a full disk raises DiskFullError naming the file.
+        """
         path = self.path / f"{self._count:06d}.npy"
         self._count += 1
-        np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+        try:
+            with naming_full_disk(path):
+                np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+        except BaseException:
+            remove(path)
+            raise
         return SpooledArray(path, self)
 
     def close(self) -> None:

@@ -5,6 +5,11 @@ complete. The name carries the host and process id of its writer plus a random t
 (``.<target name>.<host>.<pid>.<token>.tmp``), so concurrent writers never clash, and a staging
 entry left by a killed process can be told apart from one still being written: it is removed when
 its host is this host and its process no longer runs.
+
+Every writer of the project (these staging helpers and the ingestion spool) reports a full disk
+through :func:`naming_full_disk`: a :class:`DiskFullError` that names the path being written and the
+free space on its filesystem, instead of the writer's own words ("384000 requested and 30656
+written", "unexpected pos"), which name neither.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 #: ``.<name>.<host>.<pid>.<token>.tmp``
@@ -30,7 +35,7 @@ def host_name() -> str:
 
 def timestamped_id() -> str:
     """A unique id that sorts by creation time (UTC), e.g. ``20260115T101500123456Z-3f2a9c1b``."""
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
 
 
 def staging_path(target: Path) -> Path:
@@ -77,10 +82,96 @@ def sweep_stale(folder: Path, name: str | None = None) -> list[Path]:
     return stale
 
 
+#: ``errno`` of a write to a full filesystem, or beyond the user's disk quota.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+#: A write that fails while less than this is free on its filesystem ran out of space, whatever
+#: its error says: ``np.save`` raises ``OSError("N requested and M written")`` without an errno,
+#: ``torch.save`` a ``RuntimeError`` ("unexpected pos").
+NEARLY_FULL_BYTES = 1 << 20
+
+
+class DiskFullError(OSError):
+    """Writing ``path`` failed because its filesystem is full (or the disk quota is spent).
+
+    ``free_bytes``: the space left there when the write failed (None when it cannot be read);
+    ``cause``: the writer's own error message.
+    """
+
+    def __init__(self, path: str | Path, free_bytes: int | None, cause: str):
+        self.free_bytes = free_bytes
+        self.cause = cause
+        free = "unknown space" if free_bytes is None else _size(free_bytes)
+        super().__init__(
+            errno.ENOSPC,
+            f"Disk full: writing {path} failed with {free} free on its filesystem ({cause}). "
+            "Free some space there (or point the output elsewhere) and run again; files written "
+            "before are untouched.",
+            str(path),
+        )
+
+    def __str__(self) -> str:
+        return self.strerror
+
+    def __reduce__(self):
+        """Pickled as its constructor's arguments, so a worker process can hand one back."""
+        return type(self), (self.filename, self.free_bytes, self.cause)
+
+
+def _size(n_bytes: int) -> str:
+    """``1536`` → ``1.5 KiB``."""
+    size = float(n_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def free_bytes(path: Path) -> int | None:
+    """Bytes free to this user on the filesystem that holds ``path`` (or would hold it: its
+    nearest existing folder); None when that cannot be read."""
+    folder = Path(path).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def disk_full_error(error: BaseException, path: Path) -> DiskFullError | None:
+    """``error``, raised while writing ``path``, as a :class:`DiskFullError` when the disk is full:
+    its errno says so (:data:`DISK_FULL_ERRNOS`), or it is a failed write (``OSError``, or the
+    ``RuntimeError`` of ``torch.save``) while less than :data:`NEARLY_FULL_BYTES` are free there.
+    None for any other error."""
+    if isinstance(error, DiskFullError) or not isinstance(error, OSError | RuntimeError):
+        return None
+    free = free_bytes(path)
+    full = getattr(error, "errno", None) in DISK_FULL_ERRNOS
+    if full or (free is not None and free < NEARLY_FULL_BYTES):
+        return DiskFullError(path, free, f"{type(error).__name__}: {error}")
+    return None
+
+
+@contextmanager
+def naming_full_disk(path: Path) -> Iterator[None]:
+    """Run the block that writes ``path``; a full disk raises :class:`DiskFullError` naming it (its
+    cause chained), any other error passes unchanged. Cleaning up is the caller's."""
+    try:
+        yield
+    except (OSError, RuntimeError) as error:
+        full = disk_full_error(error, path)
+        if full is None:
+            raise
+        raise full from error
+
+
 @contextmanager
 def staged(target: Path) -> Iterator[Path]:
     """Yield a staging path for ``target``; on success rename it onto ``target`` (``os.replace``:
-    atomic, and it replaces a file target), on any failure delete it.
+    atomic, and it replaces a file target), on any failure delete it. A full disk raises
+    :class:`DiskFullError` naming ``target``.
 
     Stale staging entries beside ``target`` are swept first, so a killed writer leaves nothing
     behind past the next write.
@@ -89,8 +180,9 @@ def staged(target: Path) -> Iterator[Path]:
     sweep_stale(target.parent)
     staging = staging_path(target)
     try:
-        yield staging
-        os.replace(staging, target)
+        with naming_full_disk(target):
+            yield staging
+            os.replace(staging, target)
     except BaseException:
         remove(staging)
         raise
@@ -100,18 +192,19 @@ def staged(target: Path) -> Iterator[Path]:
 def staged_folder(target: Path) -> Iterator[Path]:
     """Yield a staging folder for ``target``; on success it replaces ``target`` (the previous folder
     is moved aside first and deleted after the swap), on any failure it is deleted and ``target``
-    is left as it was."""
+    is left as it was. A full disk raises :class:`DiskFullError` naming ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(target.parent)
     staging = staging_path(target)
     staging.mkdir()
     try:
-        yield staging
-        retired = staging_path(target)
-        if target.exists():
-            os.replace(target, retired)
-        os.replace(staging, target)
-        remove(retired)
+        with naming_full_disk(target):
+            yield staging
+            retired = staging_path(target)
+            if target.exists():
+                os.replace(target, retired)
+            os.replace(staging, target)
+            remove(retired)
     except BaseException:
         remove(staging)
         raise

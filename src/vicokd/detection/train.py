@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from vicokd.data.digests import content_digest, file_digest
 from vicokd.datasets.staging import staged
 from vicokd.detection.env import import_ultralytics
-from vicokd.training.fingerprints import Fingerprint, changed_parts, content_digest, file_digest
+from vicokd.training.fingerprints import Fingerprint, changed_parts
 
 log = logging.getLogger(__name__)
 

@@ -1,16 +1,19 @@
 """Per-frame encoders shared across views: ViT for images, AST for audio chunks."""
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import ASTConfig, ASTModel, PreTrainedModel, ViTConfig, ViTModel
 
-from vicokd.models.config import AudioEncoderConfig, VisualEncoderConfig
+from vicokd.models.config import AudioEncoderConfig, ModelConfig, VisualEncoderConfig
 
 M = TypeVar("M", bound=PreTrainedModel)
+
+#: The two per-frame encoders of a model.
+Modality = Literal["visual", "audio"]
 
 
 def load_pretrained(loader: Callable[..., M], source: str, config_key: str, **kwargs) -> M:
@@ -191,3 +194,17 @@ class AudioEncoder(nn.Module):
 
     def forward(self, chunks: torch.Tensor) -> torch.Tensor:
         return self.project(self.embed(chunks))
+
+
+def build_encoder_from(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
+    """The ``modality`` encoder exactly as ``config`` describes it (pretrained weights loaded)."""
+    if modality == "visual":
+        return VisualEncoder(config.visual_encoder, config.dim)
+    return AudioEncoder(config.audio_encoder, config.dim)
+
+
+def build_encoder(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
+    """The ``modality`` encoder of ``config``'s architecture, randomly initialised and trainable."""
+    fresh = {"pretrained": None, "trainable": True}
+    return build_encoder_from(modality, config.model_copy(update={
+        f"{modality}_encoder": getattr(config, f"{modality}_encoder").model_copy(update=fresh)}))

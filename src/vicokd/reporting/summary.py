@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -79,7 +79,7 @@ def render_summary(
         links: report title → file name relative to the summary.
         generated: timestamp to print (default: now, UTC).
     """
-    stamp = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# ViCoKD run summary", "", f"Generated {stamp} from the predictions and histories on disk.", ""]
     lines += ["## Settings", "", *_bullet_block(settings), ""]
     lines += ["## Machine", "", *_bullet_block(machine), ""]

@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from vicokd.models import ModelConfig, MultiViewModel, build_model, model_signature
+from vicokd.nested import flatten
 
 
 def make_checkpoint(model: MultiViewModel, state_dict: Mapping[str, torch.Tensor],
@@ -34,23 +35,14 @@ def model_from_checkpoint(checkpoint: Mapping[str, Any]) -> torch.nn.Module:
     return model.eval()
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix: value}
-
-
 def check_teacher(checkpoint: Mapping[str, Any], config: ModelConfig, where: str) -> None:
     """Raise ``ValueError`` naming every difference between the teacher checkpoint's architecture and
     the current ``model`` parameters (or when it is not an audio-visual model); ``where`` names the
     checkpoint in the message."""
     if not checkpoint["with_audio"]:
         raise ValueError(f"The teacher checkpoint {where} is a visual-only model, not a teacher")
-    saved = _flatten(checkpoint["config"])
-    current = _flatten(model_signature(config, True)["model"])
+    saved = flatten(checkpoint["config"])
+    current = flatten(model_signature(config, True)["model"])
     differences = [
         f"model.{key}: checkpoint {saved.get(key, '<absent>')!r}, parameters {current.get(key, '<absent>')!r}"
         for key in sorted(set(saved) | set(current))

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Self
 
-import numpy as np
+from vicokd.nested import flatten
 
 
 class Fingerprint(str):
@@ -37,33 +36,6 @@ def changed_parts(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
     either side kept none)."""
     if before is None or after is None:
         return ["unknown (the previous run kept no parts)"]
-
-    def leaves(value: Any, prefix: str = "") -> dict[str, Any]:
-        if isinstance(value, Mapping):
-            out: dict[str, Any] = {}
-            for key, item in value.items():
-                out.update(leaves(item, f"{prefix}.{key}" if prefix else str(key)))
-            return out
-        return {prefix: value}
-
-    old, new = leaves(before), leaves(after)
+    old, new = flatten(before), flatten(after)
     return sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
 
-
-def content_digest(store: Mapping[str, np.ndarray], keys: Iterable[str]) -> str:
-    """A hash of the arrays of ``keys`` in ``store`` (shapes, dtypes and bytes)."""
-    digest = hashlib.sha256()
-    for key in sorted(keys):
-        array = np.ascontiguousarray(store[key])
-        digest.update(f"{key}:{array.shape}:{array.dtype}".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()[:16]
-
-
-def file_digest(path: str | Path) -> str:
-    """A hash of the file's bytes (16 hex digits), or ``"missing"`` when it cannot be read."""
-    try:
-        with Path(path).open("rb") as file:
-            return hashlib.file_digest(file, "sha256").hexdigest()[:16]
-    except OSError:
-        return "missing"

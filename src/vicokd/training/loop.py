@@ -62,7 +62,7 @@ class FitResult:
     best_value: float
     history: pd.DataFrame
     trained_epochs: int
-    finished_id: str
+    finished_id: str | None
 
 
 class EpochLogger(Protocol):
@@ -140,10 +140,63 @@ def fit(
         NonFiniteLossError: a loss term is NaN or infinite in any process (``last.pt`` keeps the
             previous epoch).
     """
-    run_dir = Path(run_dir)
+    training = _prepare(model, train_set, settings, Path(run_dir), fingerprint, fabric)
+    objective.to(training.fabric.device)
+    progress = _resume(training, seed, tracker)
+    for epoch in range(progress.start, settings.epochs + 1):
+        began = time.perf_counter()
+        lr = training.optimizer.param_groups[0]["lr"]
+        statistics = _train_epoch(training, objective, train_set, seed, epoch)
+        _end_epoch(training, progress, partial(_evaluated_row, evaluate, model, epoch, lr, began,
+                                               statistics), select_on, tracker)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch)
+    return FitResult(
+        state_dict=copy.deepcopy(progress.best["state_dict"]),
+        best_epoch=int(progress.best["epoch"]),
+        best_value=float(progress.best["value"]),
+        history=pd.DataFrame(progress.history),
+        trained_epochs=max(0, settings.epochs + 1 - progress.start),
+        finished_id=progress.finished_id,
+    )
+
+
+@dataclass
+class _Training:
+    """What :func:`fit` trains with: the launched ``fabric``, the ``model`` and its Fabric wrapper
+    ``trained``, the optimiser (``stepper`` its wrapper) and its cosine ``scheduler``, and where the
+    resume state goes."""
+
+    fabric: Fabric
+    model: torch.nn.Module
+    trained: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    stepper: Any
+    scheduler: Any
+    settings: TrainingSettings
+    run_dir: Path
+    fingerprint: str
+    steps_per_epoch: int
+
+
+@dataclass
+class _Progress:
+    """Where training stands: the history rows so far, the best epoch (``epoch``, ``value``,
+    ``state_dict``), the first epoch still to train and, once the last epoch is written, the
+    ``finished_id`` of the training."""
+
+    history: list[dict[str, float]]
+    best: dict[str, Any]
+    start: int
+    finished_id: str | None = None
+
+
+def _prepare(model: torch.nn.Module, train_set: Dataset, settings: TrainingSettings, run_dir: Path,
+             fingerprint: str, fabric: Fabric | None) -> _Training:
+    """Fabric launched (unless given), torch threads set, gradient checkpointing on where asked,
+    Adam and a cosine schedule over all optimiser steps, model and optimiser set up by Fabric."""
     fabric = fabric or launch(settings)
     torch.set_num_threads(settings.num_threads)
-    leader = fabric.is_global_zero
     if settings.gradient_checkpointing:
         log.info("Gradient checkpointing in %s", enable_gradient_checkpointing(model) or "no encoder")
     optimizer = torch.optim.Adam(
@@ -156,98 +209,107 @@ def fit(
         optimizer, T_max=settings.epochs * steps_per_epoch
     )
     trained, stepper = fabric.setup(model, optimizer)
-    objective.to(fabric.device)
-    history: list[dict[str, float]] = []
-    best = {"epoch": 0, "value": math.nan, "state_dict": _cpu_state(model)}
-    start, finished_id = 1, None
-    resumed = _from_process_zero(
-        fabric, lambda: load_resumable(run_dir, fingerprint) if settings.resume else None
-    )
-    if resumed is not None:
-        model.load_state_dict(resumed["model"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        scheduler.load_state_dict(resumed["scheduler"])
-        torch.set_rng_state(resumed["rng_state"])
-        history, best = resumed["history"], resumed["best"]
-        start, finished_id = resumed["epoch"] + 1, resumed.get("finished_id")
-        if leader:
-            if start > settings.epochs:
-                log.info("%s is complete (%d epochs): reused", run_dir, settings.epochs)
-            else:
-                log.info("Resuming %s from epoch %d of %d", run_dir, start, settings.epochs)
-        if tracker is not None and leader:
-            for row in history:
-                tracker.log_epoch(int(row["epoch"]), row)
-    else:
-        torch.manual_seed(seed)
+    return _Training(fabric, model, trained, optimizer, stepper, scheduler, settings, run_dir,
+                     fingerprint, steps_per_epoch)
 
+
+def _resume(training: _Training, seed: int, tracker: EpochLogger | None) -> _Progress:
+    """The progress of a matching ``last.pt`` (read by process 0, given to all), its model,
+    optimiser, schedule and RNG restored and its history rows replayed to ``tracker``; a fresh
+    start (the global torch RNG seeded with ``seed``) otherwise."""
+    fabric, settings, run_dir = training.fabric, training.settings, training.run_dir
+    resumed = _from_process_zero(
+        fabric, lambda: load_resumable(run_dir, training.fingerprint) if settings.resume else None
+    )
+    if resumed is None:
+        torch.manual_seed(seed)
+        return _Progress([], {"epoch": 0, "value": math.nan,
+                              "state_dict": _cpu_state(training.model)}, 1)
+    training.model.load_state_dict(resumed["model"])
+    training.optimizer.load_state_dict(resumed["optimizer"])
+    training.scheduler.load_state_dict(resumed["scheduler"])
+    torch.set_rng_state(resumed["rng_state"])
+    progress = _Progress(resumed["history"], resumed["best"], resumed["epoch"] + 1,
+                         resumed.get("finished_id"))
+    if fabric.is_global_zero:
+        if progress.start > settings.epochs:
+            log.info("%s is complete (%d epochs): reused", run_dir, settings.epochs)
+        else:
+            log.info("Resuming %s from epoch %d of %d", run_dir, progress.start, settings.epochs)
+        if tracker is not None:
+            for row in progress.history:
+                tracker.log_epoch(int(row["epoch"]), row)
+    return progress
+
+
+def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, seed: int,
+                 epoch: int) -> dict[str, float]:
+    """One epoch of optimiser steps over this process's shard of ``train_set``; returns the
+    epoch's statistics over all processes (:func:`_epoch_statistics`).
+
+    Raises:
+        NonFiniteLossError: a loss term is NaN or infinite in any process.
+    """
+    fabric, settings, run_dir = training.fabric, training.settings, training.run_dir
     weights = objective.weights
     accumulate = settings.accumulate_grad_batches
-    pin_memory = settings.pin_memory and fabric.device.type == "cuda"
-    for epoch in range(start, settings.epochs + 1):
-        began = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        if hasattr(train_set, "set_epoch"):
-            train_set.set_epoch(epoch)
-        loader = epoch_loader(train_set, settings, seed * 100_003 + epoch, fabric.global_rank,
-                              fabric.world_size, pin_memory)
-        batches = WaitClock(loader, fabric.to_device)
-        sums = dict.fromkeys(["loss", *weights], 0.0)
-        diagnostics: dict[str, list[float]] = {}
-        trained.train()
-        bar = tqdm(batches, total=len(loader), desc=f"{run_dir.name} epoch {epoch}/{settings.epochs}",
-                   disable=not (settings.progress and leader), leave=False)
-        for index, batch in enumerate(bar):
-            group = index // accumulate
-            group_size = min(accumulate, len(loader) - group * accumulate)
-            ends_step = index + 1 == group * accumulate + group_size
-            with fabric.no_backward_sync(trained, enabled=not ends_step):
-                with fabric.autocast():
-                    step = objective(trained, batch)
-                terms = step.terms
-                loss = weighted_total(weights, terms)
-                # summed over processes first, so that every process stops on a non-finite term
-                totals = sum_over_processes(
-                    fabric, torch.stack([v.detach().float() for v in (loss, *terms.values())])
-                ).tolist()
-                for name, value in zip(terms, totals[1:]):
-                    if not math.isfinite(value):
-                        raise NonFiniteLossError(
-                            f"{run_dir}: loss term {name!r} is {value} at epoch {epoch}, "
-                            f"batch {index}; the last good checkpoint is {run_dir / LAST} "
-                            f"(epoch {epoch - 1})"
-                        )
-                fabric.backward(loss / group_size)
-            if ends_step:
-                stepper.step()
-                optimizer.zero_grad(set_to_none=True)
-                scheduler.step()
-            for name, value in zip(["loss", *terms], totals):
-                sums[name] += value / group_size
-            for name, value in step.diagnostics.items():
-                diagnostics.setdefault(name, []).append(value)
-            bar.set_postfix(loss=f"{totals[0] / fabric.world_size:.3f}")
-        trained.eval()
-        statistics = _epoch_statistics(fabric, sums, steps_per_epoch * fabric.world_size,
-                                       diagnostics, batches)
-        row = _from_process_zero(fabric, partial(_evaluated_row, evaluate, model, epoch, lr, began,
-                                                 statistics))
-        history.append(row)
-        best = _updated_best(best, row, select_on, model)
-        finished_id = _from_process_zero(fabric, partial(
-            _record_epoch, row, history, best, model, optimizer, scheduler, run_dir=run_dir,
-            fingerprint=fingerprint, tracker=tracker, select_on=select_on, epochs=settings.epochs,
-        ))
-        if on_epoch_end is not None:
-            on_epoch_end(epoch)
-    return FitResult(
-        state_dict=copy.deepcopy(best["state_dict"]),
-        best_epoch=int(best["epoch"]),
-        best_value=float(best["value"]),
-        history=pd.DataFrame(history),
-        trained_epochs=max(0, settings.epochs + 1 - start),
-        finished_id=finished_id,
-    )
+    if hasattr(train_set, "set_epoch"):
+        train_set.set_epoch(epoch)
+    loader = epoch_loader(train_set, settings, seed * 100_003 + epoch, fabric.global_rank,
+                          fabric.world_size, settings.pin_memory and fabric.device.type == "cuda")
+    batches = WaitClock(loader, fabric.to_device)
+    sums = dict.fromkeys(["loss", *weights], 0.0)
+    diagnostics: dict[str, list[float]] = {}
+    training.trained.train()
+    bar = tqdm(batches, total=len(loader), desc=f"{run_dir.name} epoch {epoch}/{settings.epochs}",
+               disable=not (settings.progress and fabric.is_global_zero), leave=False)
+    for index, batch in enumerate(bar):
+        group = index // accumulate
+        group_size = min(accumulate, len(loader) - group * accumulate)
+        ends_step = index + 1 == group * accumulate + group_size
+        with fabric.no_backward_sync(training.trained, enabled=not ends_step):
+            with fabric.autocast():
+                step = objective(training.trained, batch)
+            terms = step.terms
+            loss = weighted_total(weights, terms)
+            # summed over processes first, so that every process stops on a non-finite term
+            totals = sum_over_processes(
+                fabric, torch.stack([v.detach().float() for v in (loss, *terms.values())])
+            ).tolist()
+            for name, value in zip(terms, totals[1:]):
+                if not math.isfinite(value):
+                    raise NonFiniteLossError(
+                        f"{run_dir}: loss term {name!r} is {value} at epoch {epoch}, "
+                        f"batch {index}; the last good checkpoint is {run_dir / LAST} "
+                        f"(epoch {epoch - 1})"
+                    )
+            fabric.backward(loss / group_size)
+        if ends_step:
+            training.stepper.step()
+            training.optimizer.zero_grad(set_to_none=True)
+            training.scheduler.step()
+        for name, value in zip(["loss", *terms], totals):
+            sums[name] += value / group_size
+        for name, value in step.diagnostics.items():
+            diagnostics.setdefault(name, []).append(value)
+        bar.set_postfix(loss=f"{totals[0] / fabric.world_size:.3f}")
+    training.trained.eval()
+    return _epoch_statistics(fabric, sums, training.steps_per_epoch * fabric.world_size,
+                             diagnostics, batches)
+
+
+def _end_epoch(training: _Training, progress: _Progress, evaluated_row: Callable[[], dict],
+               select_on: str, tracker: EpochLogger | None) -> None:
+    """The epoch's history row (``evaluated_row()`` in process 0, given to all) appended, the best
+    epoch updated, and process 0's record written (:func:`_record_epoch`)."""
+    row = _from_process_zero(training.fabric, evaluated_row)
+    progress.history.append(row)
+    progress.best = _updated_best(progress.best, row, select_on, training.model)
+    progress.finished_id = _from_process_zero(training.fabric, partial(
+        _record_epoch, row, progress.history, progress.best, training.model, training.optimizer,
+        training.scheduler, run_dir=training.run_dir, fingerprint=training.fingerprint,
+        tracker=tracker, select_on=select_on, epochs=training.settings.epochs,
+    ))
 
 
 def _from_process_zero(fabric: Fabric, work: Callable[[], T]) -> T:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,18 +23,23 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from transformers import PreTrainedModel
 
+from vicokd.data.digests import content_digest
 from vicokd.datasets.locking import run_lock
 from vicokd.datasets.staging import staged_folder
 from vicokd.metrics import mean_average_precision
 from vicokd.models import ModelConfig
-from vicokd.models.encoders import AudioEncoder, VisualEncoder
+from vicokd.models.encoders import (
+    AudioEncoder,
+    Modality,
+    VisualEncoder,
+    build_encoder,
+    build_encoder_from,
+)
 from vicokd.parameters import Parameters
-from vicokd.training.fingerprints import content_digest, run_fingerprint
+from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Step
 from vicokd.training.settings import TrainingSettings
-
-Modality = Literal["visual", "audio"]
 
 
 class FrameItems(Dataset):
@@ -130,15 +135,6 @@ class PretrainedEncoder:
     best_epoch: int
     val_map: float
     reused: bool
-
-
-def build_encoder(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
-    """The ``modality`` encoder of ``config``'s architecture, randomly initialised and trainable."""
-    if modality == "visual":
-        return VisualEncoder(config.visual_encoder.model_copy(
-            update={"pretrained": None, "trainable": True}), config.dim)
-    return AudioEncoder(config.audio_encoder.model_copy(
-        update={"pretrained": None, "trainable": True}), config.dim)
 
 
 def pretrain_encoder(
@@ -244,9 +240,3 @@ def prepare_encoders(
                             "train_items": len(items["train"]), "val_items": len(items["val"])}
     return record
 
-
-def build_encoder_from(modality: Modality, config: ModelConfig) -> VisualEncoder | AudioEncoder:
-    """The ``modality`` encoder exactly as ``config`` describes it (pretrained weights loaded)."""
-    if modality == "visual":
-        return VisualEncoder(config.visual_encoder, config.dim)
-    return AudioEncoder(config.audio_encoder, config.dim)

@@ -19,6 +19,8 @@ from vicokd.datasets.array_store import generations
 from vicokd.pipelines.ingestion import create_pipeline
 from vicokd.settings import CONFIG_LOADER_ARGS
 
+from .conftest import SHORT, fake_home
+
 CONF = Path(__file__).resolve().parents[3] / "conf"
 STORES = ("frames", "log_mels", "frame_labels")
 
@@ -96,7 +98,9 @@ def run_ingestion(
 def test_pipeline_writes_table_stores_and_report(tmp_path, recordings, spool_dir):
     catalog = run_ingestion(tmp_path, ingestion_params(recordings))
     sequences = catalog.load("sequences")
-    assert sequences["sequence_id"].tolist() == ["Home1/01/00-Part1", "Home1/01/00-Part2"]
+    assert sequences["sequence_id"].tolist() == [
+        "Home1/01/00-Part1", "Home1/01/00-Part2", "Home2/01/00-Part1"
+    ]
     for column in (
         "home",
         "session",
@@ -108,12 +112,11 @@ def test_pipeline_writes_table_stores_and_report(tmp_path, recordings, spool_dir
         "n_frames",
         "labels",
         "tricks",
-        "has_audio",
     ):
         assert column in sequences
-    assert sequences["n_frames"].tolist() == [10, 10]  # 40 frames at 10 fps, stride 4
+    assert sequences["n_frames"].tolist() == [10, 10, 5]  # 40 (20) frames at 10 fps, stride 4
     assert list(sequences["labels"].iloc[1]) == ["Drink", "Eat"]
-    assert list(sequences["has_audio"].iloc[0]) == [True] * 5
+    assert "has_audio" not in sequences  # a view without audio is left out, never kept silent
     frames, audio, labels = (catalog.load(name) for name in STORES)
     assert sorted(frames) == sorted(audio) == sorted(labels) == sorted(sequences["sequence_id"])
     assert frames["Home1/01/00-Part2"].shape == (5, 10, 32, 32, 3)  # conf/test image_size
@@ -125,18 +128,17 @@ def test_pipeline_writes_table_stores_and_report(tmp_path, recordings, spool_dir
     stamp = sequences.attrs["ingestion_id"]
     assert report["ingestion_id"] == stamp
     assert {frames.ingestion_id, audio.ingestion_id, labels.ingestion_id} == {stamp}
-    assert report["kept"] == 2 and report["native_frames_decoded"] == 2 * 5 * 40
+    assert report["kept"] == 3 and report["native_frames_decoded"] == (40 + 40 + 20) * 5
     assert report["skipped"] == [
         {
             "file": str(recordings / "Home2/01/03-View2-Part1.mp4"),
+            "kind": "unreadable_mp4",
             "problem": report["skipped"][0]["problem"],
         }
     ]
     assert report["warnings"] == [
-        {"file": str(recordings / "Home2/train_data.json"),
+        {"file": str(recordings / "Home2/train_data.json"), "kind": "empty_annotation_file",
          "problem": "annotation file holds no records"},
-        {"file": str(recordings / "Home2"),
-         "problem": "all 1 of its sequences were left out: it has no sequence"},
     ]
     assert report["decode_frames_per_second"] > 0
     gc.collect()
@@ -158,6 +160,21 @@ def test_strict_failure_leaves_no_half_written_output(tmp_path, recordings, spoo
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == sorted(
         [*STORES, "ingestion_report.json", "sequences.parquet"]
     )
+
+
+def test_a_home_without_a_usable_sequence_stops_ingestion_before_any_output(tmp_path, spool_dir):
+    """Home1 is fine; Home2's only record names no file that exists (lenient mode)."""
+    root = tmp_path / "dataset"
+    fake_home.write_json(root / "Home1" / "all_labels.json", [SHORT])
+    fake_home.write_sequence(root / "Home1", SHORT, n_frames=20)
+    fake_home.write_json(root / "Home2" / "test_data.json", [SHORT])
+    with pytest.raises(
+        RecordingError,
+        match=r"Home2: no usable sequence among 1 record: 1 missing view file \(each named",
+    ):
+        run_ingestion(tmp_path / "out", ingestion_params(root))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert list(spool_dir.iterdir()) == []
 
 
 @pytest.mark.parametrize("failing", ["log_mels", "frame_labels", "sequences"])

@@ -47,7 +47,9 @@ def test_ingestion_alone_reads_a_real_layout_dataset_on_a_fresh_clone(tmp_path, 
     intermediate = project / "data" / "test" / "02_intermediate"
     table = str(intermediate / "sequences.parquet")
     sequences = SequenceTableDataset(table).load()
-    assert sequences["sequence_id"].tolist() == ["Home1/01/00-Part1", "Home1/01/00-Part2"]
+    assert sequences["sequence_id"].tolist() == [
+        "Home1/01/00-Part1", "Home1/01/00-Part2", "Home2/01/00-Part1"
+    ]
     frames = ArrayStoreDataset(str(intermediate / "frames"), table=table).load()
     assert frames["Home1/01/00-Part2"].shape == (5, 10, 32, 32, 3)
     for name in STORES:

@@ -11,8 +11,8 @@ import pandas as pd
 from vicokd.datasets.array_store import StampedArrays
 from vicokd.datasets.ingestion_stamp import table_stamp
 from vicokd.models import ModelConfig
-from vicokd.training.feature_cache import cache_fingerprint, embedding_loaders
-from vicokd.training.pretraining import build_encoder_from
+from vicokd.models.encoders import build_encoder_from
+from vicokd.models.feature_cache import cache_fingerprint, embedding_loaders
 
 
 def cache_features(

@@ -36,7 +36,6 @@ SEQUENCE_COLUMNS = [
     "n_frames",
     "labels",
     "tricks",
-    "has_audio",
     "dataset_split",
 ]
 

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from vicokd.data.digests import file_digest
 from vicokd.datasets.array_store import lazy_loaders
 from vicokd.models.encoders import AudioEncoder, VisualEncoder
-from vicokd.training.fingerprints import Fingerprint, file_digest
+from vicokd.training.fingerprints import Fingerprint
 
 Encoder = VisualEncoder | AudioEncoder
 
