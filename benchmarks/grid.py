@@ -21,7 +21,7 @@ rewritten.
 
 The report, ``<data_root>/benchmark/benchmark.md`` (and ``.csv``), puts our sequence-level mAP on
 ``reporting.split`` (mean ± std over the seeds on disk, from each cell's ``model_metrics.csv``)
-next to the paper's (benchmarks/paper_results.csv), with the date, machine and settings.
+next to the paper's (``vicokd/reporting/paper_results.csv``), with the date, machine and settings.
 """
 from __future__ import annotations
 
@@ -41,11 +41,11 @@ from tqdm.auto import tqdm
 from vicokd.configuration import ProjectConfigLoader
 from vicokd.models import BACKBONES
 from vicokd.reporting import summary, tables
+from vicokd.reporting.paper import paper_results
 from vicokd.settings import CONFIG_LOADER_ARGS
 
 PROJECT = Path(__file__).resolve().parents[1]
 CONF = PROJECT / "conf"
-PAPER = Path(__file__).with_name("paper_results.csv")
 DATA_PIPELINES = ["simulation", "ingestion", "stratification", "masking", "pretraining", "features"]
 #: A cell's two runs: training, then reporting (on its own: validated with the training nodes,
 #: the run table's rows would reach the reporting nodes as models rather than mappings).
@@ -112,8 +112,8 @@ def run(env: str, pipelines: list[str], conf_source: Path | None = None,
 def settings_of(params: dict[str, Any]) -> dict[str, Any]:
     """The settings shown beside the table."""
     training, model, ingestion = params["training"], params["model"], params["ingestion"]
-    longer = ", ".join(f"{name} {row['training']['epochs']}" for name, row in params["runs"].items()
-                       if "epochs" in (row.get("training") or {}))
+    longer = ", ".join(f"{name} {run.training['epochs']}" for name, run in params["runs"].items()
+                       if "epochs" in run.training)
     encoders = {f"{modality} encoder": f"{encoder['pretrained'] or 'random init'}, "
                                        f"{'fine-tuned' if encoder['trainable'] else 'frozen'}"
                 for modality, encoder in (("visual", model["visual_encoder"]),
@@ -135,7 +135,7 @@ def report(env: str, grid: Path, elapsed: float | None) -> str:
     if metrics.empty:
         raise SystemExit(f"No trained model in {', '.join(map(str, files))}.")
     params = environment_config(env)["parameters"]
-    paper = pd.read_csv(PAPER, comment="#")
+    paper = paper_results()
     comparison = tables.paper_comparison(metrics, paper, list(params["runs"]))
     comparison.to_csv(grid / "benchmark.csv", index=False)
     metrics.to_csv(grid / "benchmark_metrics.csv", index=False)

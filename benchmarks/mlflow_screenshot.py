@@ -9,7 +9,7 @@ Reads ``<data-root>/mlflow.db`` (conf/base/mlflow.yml), starts the virtual envir
 (headless_chromium.py):
 - ``mlflow_runs.png``: experiment ``vicokd``, the "Model training" runs list with the Kedro run
   expanded (``--kedro-run``, default: the latest one that trained models) and the columns
-  ``--columns`` (the metrics' last logged epoch, and the best epoch's number);
+  ``--columns`` (the selected epoch's ``best_*`` metrics beside the last epoch's);
 - ``mlflow_metrics.png``: the chart of ``--metrics`` per epoch for one trained model (``--model``,
   default: the one of that Kedro run with the most epochs logged, ViCoKD first).
 Needs the Debian ``chromium`` package.
@@ -33,8 +33,8 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXPERIMENT = "vicokd"  # conf/base/mlflow.yml
-COLUMNS = ("metrics.val_seq_map", "metrics.test_seq_map", "metrics.val_map", "metrics.loss",
-           "tags.best_epoch")
+COLUMNS = ("metrics.best_epoch", "metrics.best_val_seq_map", "metrics.best_test_seq_map",
+           "metrics.val_seq_map", "metrics.test_seq_map", "metrics.loss")
 PREFERRED_MODEL = "vicokd/"  # the chart shows a ViCoKD student when the Kedro run trained one
 WIDTH = 1800
 ROW_HEIGHT = 34  # pixels per row of the runs table

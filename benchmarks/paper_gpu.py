@@ -100,7 +100,7 @@ def load_size(name: str) -> Size:
     batch, frames = (1, 4) if name == "small" else (training["batch_size"], training["num_frames"])
     return Size(name, params["model"], batch, frames, params["model"]["visual_encoder"]["image_size"],
                 training["learning_rate"], training["weight_decay"], params["supervision_levels"],
-                params["runs"]["vicokd"]["recipe"])
+                params["runs"]["vicokd"].recipe.model_dump())
 
 
 def model_config(size: Size, mode: str) -> tuple[dict[str, Any], str]:

@@ -27,7 +27,7 @@ from kedro.framework.startup import bootstrap_project
 
 from vicokd.pipelines.training.nodes import train_models
 from vicokd.pipelines.training.pipeline import DATA_INPUTS
-from vicokd.training.runs import partition_key
+from vicokd.training.run_names import partition_key
 
 PROJECT = Path(__file__).resolve().parents[1]
 

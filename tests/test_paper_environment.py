@@ -76,16 +76,16 @@ def test_every_run_trains_100_epochs_under_paper(paper):
     runs = paper["runs"]
     assert {"teacher", "teacher_vc", "student", "vicokd"} <= set(runs)
     for name, run in runs.items():
-        resolved = settings.with_overrides(run.get("training", {}))
+        resolved = settings.with_overrides(run.training)
         assert resolved.epochs == 100, name
         assert resolved.fingerprint_fields() == {**settings.fingerprint_fields(), "epochs": 100}, name
 
 
 def test_base_and_test_keep_their_own_teacher_length():
     base, test = load_parameters("base"), load_parameters("test")
-    assert base["runs"]["teacher"]["training"]["epochs"] > base["training"]["epochs"]
-    assert base["runs"]["teacher_vc"]["training"] == base["runs"]["teacher"]["training"]
-    assert test["runs"]["teacher_vc"]["training"] == {"epochs": 1}
+    assert base["runs"]["teacher"].training["epochs"] > base["training"]["epochs"]
+    assert base["runs"]["teacher_vc"].training == base["runs"]["teacher"].training
+    assert test["runs"]["teacher_vc"].training == {"epochs": 1}
 
 
 def test_paper_encoders_are_vit_s32_and_ast_from_local_folders(paper):

@@ -11,11 +11,13 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
 from vicokd import settings
+from vicokd.hooks import ReportArtifactHooks, report_paths
 from vicokd.tracking import (
     MlflowModelTracker,
     ModelTracker,
     disable_mlflow_telemetry,
     flatten_params,
+    log_report,
     track_model,
 )
 
@@ -106,6 +108,90 @@ def test_each_trained_model_is_a_child_run_with_its_params_and_epoch_history(exp
         assert history["test_seq_map"] == [(1, 20.0), (3, 60.0)]  # the NaN of epoch 2 left out
         assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["curves.png"]
         assert run.data.tags["mlflow.user"] == parent_run.data.tags["mlflow.user"]
+
+
+def test_the_selected_epoch_is_logged_as_best_metrics_beside_the_last_epoch(experiment):
+    """The run list shows a metric's last value: best_* carry the epoch the checkpoint holds."""
+    client = MlflowClient()
+    history = [{"epoch": 1, "val_seq_map": 60.0, "test_seq_map": 50.0},
+               {"epoch": 2, "val_seq_map": 78.0, "test_seq_map": 55.0},
+               {"epoch": 3, "val_seq_map": 68.1, "test_seq_map": 57.0}]
+    with (mlflow.start_run(experiment_id=experiment),
+          track_model("vicokd/V_S/Home1/seed0") as tracker):
+        for row in history:
+            tracker.log_epoch(row["epoch"], row)
+        selected = max(history, key=lambda row: row["val_seq_map"])
+        tracker.log_selected(selected["epoch"], {k: v for k, v in selected.items() if k != "epoch"})
+    metrics = client.get_run(tracker.run_id).data.metrics  # what the run list shows
+    assert metrics["val_seq_map"] == 68.1 and metrics["test_seq_map"] == 57.0  # the last epoch
+    assert metrics["best_epoch"] == 2
+    assert metrics["best_val_seq_map"] == 78.0 and metrics["best_test_seq_map"] == 55.0
+    assert [(m.step, m.value) for m in client.get_metric_history(tracker.run_id,
+                                                                 "best_val_seq_map")] == [(2, 78.0)]
+    ModelTracker().log_selected(2, {"val_seq_map": 78.0})  # the no-op tracker takes it too
+
+
+def _reports(folder: Path) -> dict[str, Path]:
+    """A summary, a table and a folder of figures, as the reporting pipeline writes them."""
+    (folder / "saliency_maps").mkdir(parents=True)
+    (folder / "summary.md").write_text("# Summary\n")
+    (folder / "table1_methods.md").write_text("| method |\n")
+    for home in ("Home1", "Home2"):
+        (folder / "saliency_maps" / f"{home}.png").write_bytes(b"\x89PNG fake")
+    return {"run_summary": folder / "summary.md", "table1_methods": folder / "table1_methods.md",
+            "saliency_maps": folder / "saliency_maps"}
+
+
+def _artefacts(client: MlflowClient, run_id: str, path: str | None = None) -> list[str]:
+    """Every artefact file of a run, with its path."""
+    files = []
+    for item in client.list_artifacts(run_id, path):
+        files += _artefacts(client, run_id, item.path) if item.is_dir else [item.path]
+    return sorted(files)
+
+
+def test_report_files_are_attached_to_the_active_run_as_they_are_saved(experiment, tmp_path):
+    reports = _reports(tmp_path / "08_reporting")
+    catalog = {
+        "_markdown": {"type": "text.TextDataset"},  # a YAML anchor, not a dataset
+        **{name: {"type": "text.TextDataset", "filepath": str(path),
+                  "metadata": {"kedro-viz": {"layer": "reporting"}}}
+           for name, path in reports.items()},
+        "model_metrics_elsewhere": {"type": "pandas.CSVDataset",
+                                    "filepath": str(tmp_path / "m.csv"),
+                                    "metadata": {"kedro-viz": {"layer": "model_output"}}},
+    }
+    assert report_paths(catalog) == reports
+    hooks = ReportArtifactHooks()
+    hooks.after_context_created(type("Context", (), {"config_loader": {"catalog": catalog}}))
+    client = MlflowClient()
+    with mlflow.start_run(experiment_id=experiment) as parent:
+        for name in (*reports, "model_metrics_elsewhere", "frames"):
+            hooks.after_dataset_saved(name)
+    assert _artefacts(client, parent.info.run_id) == [
+        "reports/saliency_maps/Home1.png", "reports/saliency_maps/Home2.png",
+        "reports/summary.md", "reports/table1_methods.md"]
+
+
+def test_without_an_active_run_no_report_is_logged_and_no_run_started(experiment, tmp_path):
+    reports = _reports(tmp_path)
+    assert mlflow.active_run() is None
+    assert log_report(reports["run_summary"]) is False
+    assert MlflowClient().search_runs([experiment]) == []
+    with pytest.raises(FileNotFoundError, match="absent.md"):
+        log_report(tmp_path / "absent.md")
+
+
+def test_the_project_catalog_reports_summary_tables_and_figures():
+    loader = settings.CONFIG_LOADER_CLASS(conf_source=str(PROJECT / "conf"), env="test",
+                                          **settings.CONFIG_LOADER_ARGS)
+    paths = report_paths(loader["catalog"])
+    expected = {"run_summary": "summary.md", "table1_methods": "table1_methods.md",
+                "table1_methods_csv": "table1_methods.csv", "map_curves": "map_curves.png",
+                "saliency_maps": "saliency_maps", "attention_maps": "attention_maps"}
+    for name, path in expected.items():
+        assert paths[name] == Path("data/test/08_reporting") / path
+    assert "frames" not in paths and "person_detector" not in paths
 
 
 def test_training_that_raises_marks_its_run_failed_and_leaves_the_parent_active(experiment):

@@ -1,54 +1,78 @@
 """How the project reads its configuration (Kedro's extension points, set in ``settings.py``).
 
-- :class:`ProjectConfigLoader` is Kedro's ``OmegaConfigLoader`` that also resolves the run table
-  (each run's ``base`` chain merged, each row of ``runs`` and ``supervision_levels`` given its name),
-  so every reader — nodes, kedro-viz, the pipeline registry — sees complete rows.
-- :class:`ProjectContext` makes parameter errors point at their source: a typed block that fails
-  Kedro's validation is reported with the configuration files that define it, and a top-level key
-  that no pipeline reads (a typo, ``foo=1``) is an error rather than silently ignored. Kedro
-  validates only ``params:`` inputs typed with a model; the context also validates, just as
-  strictly, those typed with a plain type (``seed: int``, ``homes: list[str]``).
+- :class:`ProjectConfigLoader` is Kedro's ``OmegaConfigLoader`` whose ``parameters`` (``--params``
+  applied) are read once per loader and hold the validated run table: each row's ``base`` chain
+  merged, each row a :class:`~vicokd.training.run_table.RunSpec` checked against the other rows and
+  the other parameters (:func:`~vicokd.training.run_table.validate_run_table`), each row of
+  ``supervision_levels`` given its name. Every reader (the pipeline registry, Kedro's validation,
+  the nodes, kedro-viz) sees these rows; a bad row stops the run before any node, naming its key and
+  the files that set it.
+- :class:`ProjectContext` builds the project's pipelines from its own parameters: Kedro's registry
+  takes no argument, so each context, when created (by ``kedro run``, kedro-viz, ``kedro ipython``
+  or a session's ``load_context()``), becomes the one the registry reads (:func:`context_parameters`)
+  and drops the pipelines built from another. Its parameter errors point at their source: a typed
+  block that fails Kedro's validation is reported with the configuration files that define it, and
+  a top-level key that no pipeline reads (a typo, ``foo=1``) is an error rather than silently
+  ignored. Kedro validates only ``params:`` inputs typed with a model; the context also validates,
+  just as strictly, those typed with a plain type (``seed: int``, ``homes: list[str]``), and hands
+  the nodes a list written on one line (``seeds=3-5``, ``vicokd.parameters``) as the list it is.
 """
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, ClassVar, get_type_hints
 
 import yaml
 from kedro.config import OmegaConfigLoader
 from kedro.framework.context import KedroContext
 from kedro.framework.project import pipelines
 from kedro.pipeline import Pipeline
-from kedro.utils import find_kedro_project
 from kedro.validation import ParameterValidationError, TypeExtractor
-from omegaconf import OmegaConf
 from pydantic import TypeAdapter, ValidationError
 
-from vicokd.training.run_table import RunSpec, name_rows, resolve_run_table
+from vicokd.parameters import one_line_list
+from vicokd.training.run_table import RunTableError, name_rows, validate_run_table
 
+PARAMETERS = "parameters"
 #: Parameter blocks that are named tables (each row learns its key as ``name``).
 RUNS, SUPERVISION_LEVELS = "runs", "supervision_levels"
 
 
 class ProjectConfigLoader(OmegaConfigLoader):
-    """``OmegaConfigLoader`` whose ``parameters`` hold the resolved run table."""
+    """``OmegaConfigLoader`` whose ``parameters`` are read once and hold the validated run table."""
 
     def __getitem__(self, key: str) -> dict[str, Any]:
-        config = super().__getitem__(key)
-        if key != "parameters":
-            return config
-        try:
-            if RUNS in config:
-                config[RUNS] = resolve_run_table(config[RUNS])
-            if SUPERVISION_LEVELS in config:
-                config[SUPERVISION_LEVELS] = name_rows(config[SUPERVISION_LEVELS])
-        except ValueError as error:
-            raise ParameterValidationError(
-                f"{error} ({where_defined(self, RUNS)})") from None
-        return config
+        if key != PARAMETERS or key in self:  # a value set explicitly is Kedro's to return
+            return super().__getitem__(key)
+        return copy.deepcopy(self._parameters)  # each reader gets its own, as Kedro's loader gives
+
+    @cached_property
+    def _parameters(self) -> dict[str, Any]:
+        parameters = super().__getitem__(PARAMETERS)
+        levels = parameters.get(SUPERVISION_LEVELS) or {}
+        if SUPERVISION_LEVELS in parameters:
+            parameters[SUPERVISION_LEVELS] = name_rows(levels)
+        if RUNS in parameters:
+            try:
+                parameters[RUNS] = validate_run_table(
+                    parameters[RUNS], levels, parameters.get("training") or {},
+                    parameters.get("baseline"))
+            except RunTableError as error:
+                raise validation_error(
+                    self, [f"- Parameter '{key}': {problem}" for key, problem in error.problems.items()],
+                    map(_row_key, error.problems)) from None
+        return parameters
+
+
+def _row_key(key: str) -> str:
+    """The run-table row a problem's ``key`` belongs to (``runs.teacher`` of
+    ``runs.teacher.training.epochs``), or the key itself outside the table."""
+    return ".".join(key.split(".")[:2]) if key.startswith(f"{RUNS}.") else key
 
 
 def parameter_files(conf_source: str | Path, envs: Iterable[str], patterns: Iterable[str]) -> list[Path]:
@@ -65,7 +89,7 @@ def parameter_files(conf_source: str | Path, envs: Iterable[str], patterns: Iter
 def loader_parameter_files(loader: OmegaConfigLoader) -> list[Path]:
     """The parameter files ``loader`` reads, base environment first."""
     return parameter_files(loader.conf_source, [loader.base_env, loader.env or loader.default_run_env],
-                           loader.config_patterns["parameters"])
+                           loader.config_patterns[PARAMETERS])
 
 
 #: What :func:`_lookup` returns for a key that is not there (``None`` is a value).
@@ -94,6 +118,14 @@ def defined_in(files: Iterable[Path], runtime_params: Mapping[str, Any] | None, 
 def where_defined(loader: OmegaConfigLoader, key: str) -> str:
     """Where the parameter ``key`` that ``loader`` reads is set (see :func:`defined_in`)."""
     return defined_in(loader_parameter_files(loader), loader.runtime_params, key)
+
+
+def validation_error(loader: OmegaConfigLoader, problems: Iterable[str],
+                     keys: Iterable[str]) -> ParameterValidationError:
+    """Kedro's error for ``problems`` (one ``- Parameter '<key>': ...`` line each), followed by
+    where each of ``keys`` is set."""
+    sources = [f"- '{key}' is {where_defined(loader, key)}" for key in dict.fromkeys(keys)]
+    return ParameterValidationError("\n".join(["Parameter validation failed:", *problems, *sources]))
 
 
 def read_parameter_keys(registered: Iterable) -> set[str]:
@@ -127,27 +159,46 @@ def plain_parameter_types(scope: Mapping[str, Pipeline]) -> dict[str, Any]:
             for key, hint in hinted_parameters(node) if key.split(".")[0] not in modelled}
 
 
-def plain_type_errors(parameters: Mapping[str, Any], types: Mapping[str, Any]) -> dict[str, str]:
-    """Pydantic's message for each key of ``types`` whose value in ``parameters`` is not strictly
-    of its type (nothing is coerced: ``"10"`` is not an ``int``, ``"false"`` not a ``bool``)."""
-    errors = {}
+def plain_typed_values(parameters: Mapping[str, Any],
+                       types: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The value of each key of ``types`` in ``parameters`` strictly of its type (nothing is
+    coerced: ``"10"`` is not an ``int``, ``"false"`` not a ``bool``; a list may be written on one
+    line, ``vicokd.parameters``), and pydantic's message for each key whose value is not."""
+    values, errors = {}, {}
     for key, hint in types.items():
         value = _lookup(parameters, key)
         if value is _ABSENT:
             continue  # Kedro reports a missing input itself
         try:
-            TypeAdapter(hint).validate_python(value, strict=True)
-        except ValidationError as error:
+            values[key] = TypeAdapter(hint).validate_python(one_line_list(value, hint), strict=True)
+        except (ValidationError, ValueError) as error:
             errors[key] = str(error)
-    return errors
+    return values, errors
+
+
+def _assign(parameters: dict[str, Any], key: str, value: Any) -> None:
+    """Set the dotted ``key`` of nested dicts ``parameters`` to ``value``."""
+    *blocks, last = key.split(".")
+    for block in blocks:
+        parameters = parameters[block]
+    parameters[last] = value
 
 
 class ProjectContext(KedroContext):
-    """Kedro's context with parameter errors that name the key and the file, and plain-typed
-    ``params:`` inputs validated as strictly as the typed blocks."""
+    """Kedro's context whose parameters define the project's pipelines, with parameter errors that
+    name the key and the file, and plain-typed ``params:`` inputs validated as strictly as the
+    typed blocks."""
+
+    #: The context created last in this process: the pipeline registry builds from its parameters.
+    latest: ClassVar[ProjectContext | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        ProjectContext.latest = self
+        pipelines.configure(f"{self._package_name}.pipeline_registry")  # drops those built before
 
     def _get_validated_params(self) -> dict[str, Any]:
-        raw = self.config_loader["parameters"]
+        raw = self.config_loader[PARAMETERS]
         unknown = sorted(set(raw) - read_parameter_keys(pipelines.values()))
         if unknown:
             raise ParameterValidationError(
@@ -155,52 +206,29 @@ class ProjectContext(KedroContext):
                     f"- '{key}' ({where_defined(self.config_loader, key)})" for key in unknown))
         names = self._pipelines_to_validate  # the pipelines of the run (None: all), as Kedro scopes
         scope = dict(pipelines) if names is None else {name: pipelines[name] for name in names}
-        plain = plain_type_errors(raw, plain_parameter_types(scope))
+        values, plain = plain_typed_values(raw, plain_parameter_types(scope))
         try:
             validated = super()._get_validated_params()
-            message, keys = "", []
+            problems, keys = [], []
         except ParameterValidationError as error:
             # a model may fail on any key of its block: every file that sets the block is listed
-            message = str(error)
+            problems = str(error).splitlines()[1:]  # below Kedro's "Parameter validation failed:"
             keys = [key.split(".")[0]
-                    for key in re.findall(r"^- Parameter '([^']+)'", message, re.MULTILINE)]
-        if not (message or plain):
+                    for key in re.findall(r"^- Parameter '([^']+)'", str(error), re.MULTILINE)]
+        if not (problems or plain):
+            for key, value in values.items():
+                _assign(validated, key, value)
             return validated
-        message = "\n".join([message or "Parameter validation failed:",
-                             *(f"- Parameter '{key}': {error}" for key, error in plain.items())])
-        sources = "\n".join(f"- '{key}' is {where_defined(self.config_loader, key)}"
-                            for key in dict.fromkeys([*keys, *plain]))
-        raise ParameterValidationError(f"{message}\n{sources}") from None
+        raise validation_error(
+            self.config_loader,
+            [*problems, *(f"- Parameter '{key}': {error}" for key, error in plain.items())],
+            [*keys, *plain]) from None
 
 
-def run_table_parameters(env: str | None = None) -> dict[str, Any]:
-    """The parameter files of the project around the working directory (base, ``local`` and ``env``),
-    merged as Kedro merges them but without resolving interpolations, with the run table resolved
-    and each row checked against :class:`RunSpec`: what the pipeline registry builds the pipelines
-    from. A bad row raises ``ParameterValidationError`` naming the row and the files.
-
-    Kedro's config loader is not used here: creating a second one re-registers OmegaConf's global
-    ``globals`` resolver and would point the running session's catalog at another environment.
-    """
-    from vicokd.settings import CONFIG_LOADER_ARGS  # settings imports this module
-
-    project = find_kedro_project(Path.cwd()) or Path.cwd()
-    envs = [CONFIG_LOADER_ARGS["base_env"], env or CONFIG_LOADER_ARGS["default_run_env"]]
-    files = parameter_files(project / "conf", envs, CONFIG_LOADER_ARGS["config_patterns"]["parameters"])
-    parameters = OmegaConf.to_container(OmegaConf.merge(*map(OmegaConf.load, files)), resolve=False)
-    try:
-        parameters[RUNS] = resolve_run_table(parameters.get(RUNS, {}))
-    except ValueError as error:  # it names the row
-        raise run_table_error(f"Parameter '{RUNS}': {error}", files) from None
-    for name, row in parameters[RUNS].items():
-        try:
-            RunSpec.model_validate(row)
-        except ValidationError as error:
-            raise run_table_error(f"Parameter '{RUNS}.{name}': {error}", files) from None
-    return parameters
-
-
-def run_table_error(problem: str, files: Iterable[Path]) -> ParameterValidationError:
-    """The error for a bad run table, with the parameter ``files`` that set it."""
-    return ParameterValidationError(
-        f"Parameter validation failed:\n- {problem}\n- '{RUNS}' is {defined_in(files, None, RUNS)}")
+def context_parameters(project_path: str | Path) -> dict[str, Any] | None:
+    """The parameters of the context created last in this process, when it is one of the project at
+    ``project_path`` (None otherwise)."""
+    context = ProjectContext.latest
+    if context is None or context.project_path != Path(project_path).resolve():
+        return None
+    return context.config_loader[PARAMETERS]

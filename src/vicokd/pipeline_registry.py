@@ -2,15 +2,20 @@
 instantiated for every run of the run table, reporting, and ``__default__`` = the whole flow.
 
 ``teacher`` and ``distill`` are the teacher runs and the student runs of the one ``training``
-pipeline. The run table is read from the project's configuration (``conf/base``, ``conf/local`` and
-the environment named by ``KEDRO_ENV``); an environment given with ``--env`` changes the runs'
-settings, not which runs exist.
+pipeline. The run table comes from the parameters of the run itself: those of the session's context
+(its environment, ``--env``, and ``--params``), so a row added in ``conf/<env>/`` or on the command
+line is a namespace of that run. Outside a session (``kedro registry list``) the pipelines are those
+of the environment named by ``KEDRO_ENV`` (else ``local``).
 """
 import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from kedro.pipeline import Pipeline
+from kedro.utils import find_kedro_project
 
-from vicokd.configuration import RUNS, run_table_parameters
+from vicokd.configuration import PARAMETERS, RUNS, ProjectConfigLoader, context_parameters
 from vicokd.pipelines import (
     features,
     ingestion,
@@ -21,15 +26,30 @@ from vicokd.pipelines import (
     stratification,
     training,
 )
-from vicokd.training.run_table import RunSpec
+from vicokd.settings import CONFIG_LOADER_ARGS
+
+#: The stages of ``__default__``, in the order they run.
+FLOW = ("simulation", "ingestion", "stratification", "masking", "pretraining", "features",
+        "training", "reporting")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Every pipeline of the project, by name."""
-    parameters = run_table_parameters(os.environ.get("KEDRO_ENV"))
-    runs = {name: RunSpec.model_validate(row) for name, row in parameters[RUNS].items()}
+    """Every pipeline of the project, by name, built from the parameters of the current run."""
+    project = find_kedro_project(Path.cwd()) or Path.cwd()
+    parameters = context_parameters(project)
+    if parameters is None:  # no session: the environment's files ("conf" is Kedro's CONF_SOURCE)
+        loader = ProjectConfigLoader(str(project / "conf"), env=os.environ.get("KEDRO_ENV"),
+                                     **CONFIG_LOADER_ARGS)
+        parameters = loader[PARAMETERS]
+    return create_pipelines(parameters)
+
+
+def create_pipelines(parameters: Mapping[str, Any]) -> dict[str, Pipeline]:
+    """Every pipeline of the project for ``parameters`` (as :class:`ProjectConfigLoader` reads
+    them: the run table validated)."""
+    runs = parameters[RUNS]
     trained = training.create_pipeline(runs, parameters["baseline"])
-    pipelines = {
+    registered = {
         "simulation": simulation.create_pipeline(),
         "ingestion": ingestion.create_pipeline(),
         "stratification": stratification.create_pipeline(),
@@ -41,7 +61,5 @@ def register_pipelines() -> dict[str, Pipeline]:
         "distill": trained.only_nodes_with_tags("distill"),
         "reporting": reporting.create_pipeline(runs, parameters["reporting"]["attention"]["models"]),
     }
-    flow = ("simulation", "ingestion", "stratification", "masking", "pretraining", "features",
-            "training", "reporting")
-    pipelines["__default__"] = sum((pipelines[name] for name in flow), Pipeline([]))
-    return pipelines
+    registered["__default__"] = sum((registered[name] for name in FLOW), Pipeline([]))
+    return registered

@@ -1,15 +1,17 @@
 """Experiment tracking: one MLflow run per trained model, nested under the active MLflow run.
 
 ``kedro run`` opens one MLflow run per Kedro run (kedro-mlflow, ``conf/base/mlflow.yml``); every
-model trained in it becomes a child run with its parameters, per-epoch metrics and final artefacts,
-so the MLflow UI lists the models grouped by Kedro run and plots any metric across them. Library
-code without Kedro opens the parent itself (``with mlflow.start_run(): ...``). With tracking off or
-no active run, :func:`track_model` returns a tracker that does nothing, so the training loop never
-checks::
+model trained in it becomes a child run with its parameters, per-epoch metrics, the metrics of its
+selected epoch (``best_*``) and final artefacts, so the MLflow UI lists the models grouped by Kedro
+run and plots any metric across them; the report files are attached to the Kedro run's own run
+(:func:`log_report`). Library code without Kedro opens the parent itself
+(``with mlflow.start_run(): ...``). With tracking off or no active run, :func:`track_model` returns
+a tracker that does nothing, so the training loop never checks::
 
     with track_model("vicokd/V_S/Home1/seed0", params, tags={"home": "Home1"}) as tracker:
         for epoch in ...:
             tracker.log_epoch(epoch, {"loss": 0.7, "val_seq_map": 61.2})
+        tracker.log_selected(2, {"val_seq_map": 78.0})  # best_epoch 2, best_val_seq_map 78.0
         tracker.log_artifact("curves.png")
         tracker.set_tags({"checkpoint": "vicokd_model_V_S/Home1/seed0"})
 
@@ -134,6 +136,13 @@ class ModelTracker:
         """Record one epoch's metrics (loss terms, mAPs, diagnostics) at step ``epoch``."""
         self.log_metrics(metrics, step=epoch)
 
+    def log_selected(self, epoch: int, metrics: Mapping[str, float]) -> None:
+        """Record the selected epoch (the one the checkpoint holds) as ``best_epoch`` and its
+        ``metrics`` as ``best_<name>``, at step ``epoch``: MLflow's run list shows each metric's
+        last value, which for ``val_seq_map`` is the last epoch's, not the selected one's."""
+        self.log_metrics({"best_epoch": epoch, **{f"best_{k}": v for k, v in metrics.items()}},
+                         step=epoch)
+
     def log_artifact(self, path: str | Path, folder: str | None = None) -> None:
         """Copy a file (or a folder's files) into the run's artefacts, under ``folder`` if given."""
 
@@ -229,6 +238,30 @@ class MlflowModelTracker(ModelTracker):
         ]
         for batch in _batches(entries, MAX_PARAMS_TAGS_PER_BATCH):
             self._client.log_batch(self._active_run_id(), tags=batch)
+
+
+def log_report(path: str | Path, folder: str = "reports") -> bool:
+    """Copy a report file, or a folder's files, into the active MLflow run's artefacts (the Kedro
+    run's own run under kedro-mlflow): a file under ``folder``, a folder under ``folder/<its
+    name>``. Without an active run (tracking off, library use) nothing is logged and no run is
+    started.
+
+    Returns:
+        Whether it was logged.
+
+    Raises:
+        FileNotFoundError: nothing at ``path``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No report to log at {path}")
+    if mlflow.active_run() is None:
+        return False
+    if path.is_dir():
+        mlflow.log_artifacts(str(path), f"{folder}/{path.name}")
+    else:
+        mlflow.log_artifact(str(path), folder)
+    return True
 
 
 @dataclass(frozen=True)

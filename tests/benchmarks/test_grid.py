@@ -59,7 +59,7 @@ def test_report_sets_the_mean_over_seeds_beside_the_paper(grid, tmp_path):
 
     table = pd.read_csv(tmp_path / "benchmark.csv").set_index(["backbone", "run", "supervision"])
     ours = table.loc[("multitsf", "vicokd", "V_F")]
-    # benchmarks/paper_results.csv: Home1 multitsf vicokd V_F 82.91, multiasl student V_S 55.91
+    # vicokd/reporting/paper_results.csv: Home1 multitsf vicokd V_F 82.91, multiasl student V_S 55.91
     assert ours["Home1 ours"] == pytest.approx(82.0) and ours["Home1 n"] == 2
     assert ours["Home1 std"] == pytest.approx(8 ** 0.5)
     assert ours["Home1 ours − paper"] == pytest.approx(82.0 - 82.91)

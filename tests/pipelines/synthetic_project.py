@@ -107,25 +107,32 @@ class Project:
         return self.path / TEST_DATA_ROOT
 
     @contextlib.contextmanager
-    def session(self, **runtime_params: Any):
-        """A Kedro session of the ``test`` environment inside the project folder.
+    def inside(self):
+        """The project folder as the working directory, as `kedro run` has it, with its own MLflow
+        store.
 
         kedro-mlflow 2.0.3 with MLflow 3.17 leaves the Kedro run's MLflow run on the active-run
         stack after the run (each node re-enters it); a process that runs one session, as `kedro
         run` does, ends it at exit. Several sessions in one process must end it themselves. MLflow
         also keeps one store per tracking URI string, so the default relative URI
         (``sqlite:///data/test/mlflow.db``) would keep writing to the first folder's file: each
-        session gets its own folder's absolute URI (conf/base/mlflow.yml reads the variable).
+        project gets its own folder's absolute URI (conf/base/mlflow.yml reads the variable).
         """
         with mock.patch.dict(os.environ, {TRACKING_URI: f"sqlite:///{self.data / 'mlflow.db'}"}):
             try:
                 with contextlib.chdir(self.path):
-                    bootstrap_project(self.path)  # also drops pipelines registered for another folder
-                    with KedroSession.create(self.path, env="test", runtime_params=runtime_params or None) as session:
-                        yield session
+                    yield
             finally:
                 while mlflow.active_run() is not None:
                     mlflow.end_run()
+
+    @contextlib.contextmanager
+    def session(self, **runtime_params: Any):
+        """A Kedro session of the ``test`` environment inside the project folder."""
+        with self.inside():
+            bootstrap_project(self.path)  # also drops pipelines registered for another folder
+            with KedroSession.create(self.path, env="test", runtime_params=runtime_params or None) as session:
+                yield session
 
     def run(self, pipelines: list[str], runtime_params: dict[str, Any] | None = None, **filters: Any) -> None:
         """``kedro run --env test --pipelines ...`` with ``filters`` (``tags``, ``namespaces``, ...)."""

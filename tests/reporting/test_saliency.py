@@ -1,10 +1,16 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from project_parameters import random_model_config
+from project_parameters import load_parameters, random_model_config
+from vicokd.data.annotations import CLASSES
 from vicokd.models import build_model
+from vicokd.pipelines.reporting.nodes import plot_saliency_maps
 from vicokd.reporting.saliency import box_share, grad_cam
+from vicokd.reporting.settings import ReportingSettings
+from vicokd.training.checkpoints import model_from_checkpoint
+from vicokd.training.settings import TrainingSettings
 
 V, T = 2, 3
 
@@ -33,13 +39,27 @@ def test_maps_per_view_and_frame_on_the_patch_grid(model_config, pooling, with_a
     maps = grad_cam(model, frames, audio if with_audio else None, class_index=3)
     side = 64 // model_config["visual_encoder"]["patch_size"]
     assert maps.shape == (V, T, side, side) and maps.dtype == np.float32
-    assert maps.min() >= 0 and maps.max() == pytest.approx(1.0)
-    peaks = maps.reshape(V * T, -1).max(axis=1)
-    assert np.all((peaks == 0) | np.isclose(peaks, 1.0))  # each map scaled to max 1
+    assert maps.min() >= 0 and maps.max() > 0
     sequence = grad_cam(model, frames, audio if with_audio else None, 3, target="sequence")
     assert sequence.shape == maps.shape
     assert model.training  # mode restored
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_maps_share_one_scale_so_a_weaker_class_score_gives_weaker_maps(model_config):
+    """No map is rescaled on its own: doubling the class's row of the frame head doubles its
+    score, hence its gradient, hence every map (ReLU is positively homogeneous)."""
+    torch.manual_seed(0)
+    model = build_model(model_config, with_audio=False)
+    frames, _ = _clip()
+    maps = grad_cam(model, frames, None, class_index=3)
+    peaks = maps.reshape(V * T, -1).max(axis=1)
+    assert not np.allclose(peaks, peaks.max())  # not each map scaled to its own maximum
+    with torch.no_grad():
+        model.backbone.frame_head.weight[3] *= 2
+        model.backbone.frame_head.bias[3] *= 2
+    np.testing.assert_allclose(grad_cam(model, frames, None, class_index=3), 2 * maps, rtol=1e-4,
+                               atol=1e-7)
 
 
 def test_bad_arguments_are_refused(model_config):
@@ -110,3 +130,52 @@ def test_saliency_concentrates_where_the_class_evidence_is(model_config):
         peak = (saliency == saliency.max()).astype(float)
         assert box_share(peak, boxes[i]) > 0  # the strongest patch overlaps the square
     assert min(shares) > 0.5 and np.mean(shares) > 0.8
+
+
+def _checkpoint(config: dict, with_audio: bool, seed: int, label: str, supervision: str) -> dict:
+    torch.manual_seed(seed)
+    model = build_model(config, with_audio)
+    return {"config": config, "with_audio": with_audio, "state_dict": model.state_dict(),
+            "metadata": {"label": label, "supervision": supervision}}
+
+
+def test_figure4_explains_frames_where_its_class_is_active_and_scored_highest(model_config):
+    """Figure 4 of a test sequence whose clip (8 of 16 frames) shows class 5 in every frame but
+    the first and class 2 only there: it explains class 5 at the two active frames the models
+    score highest, and names them by their 2.5-FPS frame number."""
+    parameters = load_parameters("test")
+    training = TrainingSettings.model_validate(parameters["training"]).with_overrides(
+        {"num_frames": 8})
+    reporting = ReportingSettings.model_validate(parameters["reporting"])
+    sequence_id, n_frames = "Home1/01/00-Part1", 16
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (5, n_frames, 64, 64, 3), dtype=np.uint8)
+    log_mels = rng.normal(size=(5, n_frames, 40, 128)).astype(np.float32)
+    labels = np.zeros((n_frames, len(CLASSES)), dtype=np.uint8)
+    labels[3:, 5] = 1  # the clip's frames are 1, 3, 5, ..., 15
+    labels[:2, 2] = 1
+    checkpoints = {"teacher_model_AV_F": _checkpoint(model_config, True, 0, "Teacher", "AV_F"),
+                   "student_model_V_F": _checkpoint(model_config, False, 1, "Student", "V_F")}
+    plots, _, _ = plot_saliency_maps(
+        pd.DataFrame({"sequence_id": [sequence_id], "home": ["Home1"],
+                      "labels": [[CLASSES[2], CLASSES[5]]]}),
+        pd.DataFrame({"sequence_id": [sequence_id], "home": ["Home1"], "split": ["test"]}),
+        {sequence_id: frames}, {sequence_id: log_mels}, {sequence_id: labels}, pd.DataFrame(),
+        training, reporting,
+        **{name: {"Home1/seed0": (lambda c=checkpoint: c)}
+           for name, checkpoint in checkpoints.items()})
+    figure = plots["Home1.png"]
+    assert f"Grad-CAM of {CLASSES[5]}" in figure._suptitle.get_text()
+    shown = [int(axis.get_title().removeprefix("frame ")) for axis in figure.axes
+             if axis.get_title().startswith("frame ")]
+    assert len(shown) == reporting.attention.shown_frames
+    assert all(labels[frame, 5] for frame in shown)  # the explained class is active at each
+    clip = torch.from_numpy(frames[:, 1::2]).permute(0, 1, 4, 2, 3)[None]
+    audio = torch.from_numpy(log_mels[:, 1::2])[None]
+    with torch.no_grad():
+        probability = np.mean([
+            torch.sigmoid(model_from_checkpoint(c)(clip, audio if c["with_audio"] else None)
+                          .frame_logits[0, :, 5]).numpy() for c in checkpoints.values()], axis=0)
+    active = np.arange(1, n_frames, 2)[1:]  # clip frames 3 ... 15
+    ranked = active[np.argsort(-probability[1:], kind="stable")]
+    assert shown == sorted(ranked[:len(shown)].tolist())  # the active frames scored highest

@@ -331,7 +331,8 @@ def ingest_dataset(
     to_decode = Counter(spec.home for spec in specs)
     kept_per_home: Counter[str] = Counter()
     with closing(_ingest_all(specs, str(dataset_root), settings)) as results:  # stops workers
-        progress = tqdm(results, total=len(specs), desc="ingestion", unit="sequence")
+        progress = tqdm(results, total=len(specs), desc="ingestion", unit="sequence",
+                        disable=None)  # a bar on a terminal only
         for spec, result in zip(specs, progress, strict=True):
             to_decode[spec.home] -= 1
             if isinstance(result, RecordingError):

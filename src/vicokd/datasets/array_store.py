@@ -88,15 +88,15 @@ def lazy_loaders(
     keys: Iterable[str], compute: Callable[[str], np.ndarray], description: str
 ) -> dict[str, Callable[[], np.ndarray]]:
     """``key -> loader`` that runs ``compute(key)`` when a store writes it, one key at a time, with
-    a progress bar that appears at the first computation (none when the store already holds the
-    arrays and calls no loader)."""
+    a progress bar, drawn on a terminal only, that appears at the first computation (none when the
+    store already holds the arrays and calls no loader)."""
     keys = list(keys)
     bar: list[tqdm] = []
 
     def loader(key: str) -> Callable[[], np.ndarray]:
         def load() -> np.ndarray:
             if not bar:
-                bar.append(tqdm(total=len(keys), desc=description, unit="sequence"))
+                bar.append(tqdm(total=len(keys), desc=description, unit="sequence", disable=None))
             array = compute(key)
             bar[0].update()
             if bar[0].n == len(keys):

@@ -1,10 +1,11 @@
-"""Keep ultralytics offline and its files inside the project's data folder.
+"""Keep ultralytics offline, quiet, and its files inside the project's data folder.
 
 Ultralytics reads ``YOLO_OFFLINE`` and ``YOLO_CONFIG_DIR`` once, when it is first imported, so every
 module of this package imports it through :func:`import_ultralytics`.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -15,7 +16,11 @@ ULTRALYTICS_HOME = Path(__file__).resolve().parents[3] / "data" / "ultralytics"
 
 
 def import_ultralytics() -> ModuleType:
-    """Set the offline environment, import ultralytics and point its folders at ``ULTRALYTICS_HOME``.
+    """Set the offline environment, import ultralytics quietly and point its folders at
+    ``ULTRALYTICS_HOME``.
+
+    Quiet: no banner, hyper-parameter dump, model summary or per-batch bars (``YOLO_VERBOSE``
+    unless already set); its warnings and errors go through the project's logging.
 
     ``YOLO_CONFIG_DIR`` is only a default: a value already set (e.g. by ``settings.py``) is kept.
     Ultralytics looks for ``Arial.ttf`` in its config folder (``<YOLO_CONFIG_DIR>/Ultralytics``) and
@@ -23,11 +28,14 @@ def import_ultralytics() -> ModuleType:
     download is ever attempted.
     """
     os.environ["YOLO_OFFLINE"] = "1"
+    os.environ.setdefault("YOLO_VERBOSE", "False")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(ULTRALYTICS_HOME))
     config_dir = Path(os.environ["YOLO_CONFIG_DIR"])
 
     import ultralytics
-    from ultralytics.utils import USER_CONFIG_DIR
+    from ultralytics.utils import LOGGER, USER_CONFIG_DIR
+
+    _through_project_logging(LOGGER)
 
     _provide_font(USER_CONFIG_DIR / "Arial.ttf")
 
@@ -43,6 +51,15 @@ def import_ultralytics() -> ModuleType:
     if any(ultralytics.settings.get(key) != value for key, value in wanted.items()):
         ultralytics.settings.update(wanted)
     return ultralytics
+
+
+def _through_project_logging(logger: logging.Logger) -> None:
+    """Ultralytics' logger without its own console handler, passing its warnings and errors on
+    to the project's handlers."""
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.setLevel(max(logger.level, logging.WARNING))
+    logger.propagate = True
 
 
 def _provide_font(target: Path) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from vicokd.data.digests import content_digest, file_digest
 from vicokd.datasets.staging import staged
 from vicokd.detection.env import import_ultralytics
+from vicokd.progress import Progress, stage
 from vicokd.training.fingerprints import Fingerprint, changed_parts
 
 log = logging.getLogger(__name__)
@@ -91,25 +92,29 @@ def train_yolo_detector(
     workers: int = 0,
     device: str = "cpu",
     fingerprint: Fingerprint | None = None,
+    progress: bool = True,
     **train_args,
 ) -> DetectorTraining:
     """Train ``model_cfg`` from scratch on ``data_yaml`` and copy the best weights to ``weights_out``.
 
     The run is seeded and deterministic, on CPU by default, without plots or AMP; its folder is
     ``runs_dir/person_detector`` (overwritten). Extra ``train_args`` go to ``YOLO.train`` unchanged
-    (e.g. ``val=False`` to validate only after the last epoch, augmentation settings). With a
+    (e.g. ``val=False`` to validate only after the last epoch, augmentation settings). One bar
+    counts the epochs (``progress``: drawn on a terminal) and each epoch logs its losses. With a
     ``fingerprint`` (:func:`detector_fingerprint`) the training is recorded beside the weights
     (:func:`training_record`), for :func:`reusable_training`.
     """
     ultralytics = import_ultralytics()
     model = ultralytics.YOLO(model_cfg, task="detect")
     started = time.perf_counter()
-    model.train(
-        data=str(data_yaml), epochs=epochs, imgsz=imgsz, batch=batch, seed=seed, deterministic=True,
-        workers=workers, device=device, amp=False, plots=False, pretrained=False,
-        project=str(Path(runs_dir).resolve()), name="person_detector", exist_ok=True, verbose=False,
-        **train_args,
-    )
+    with stage("person detector", epochs, "epoch", progress) as bar:
+        model.add_callback("on_fit_epoch_end", lambda trainer: _epoch_done(trainer, bar))
+        model.train(
+            data=str(data_yaml), epochs=epochs, imgsz=imgsz, batch=batch, seed=seed,
+            deterministic=True, workers=workers, device=device, amp=False, plots=False,
+            pretrained=False, project=str(Path(runs_dir).resolve()), name="person_detector",
+            exist_ok=True, verbose=False, **train_args,
+        )
     seconds = time.perf_counter() - started
     trainer = model.trainer
     best = Path(trainer.best if Path(trainer.best).is_file() else trainer.last)
@@ -124,4 +129,18 @@ def train_yolo_detector(
                   "weights_digest": file_digest(weights_out), "seconds": seconds, "metrics": metrics}
         with staged(record_path) as staging:
             staging.write_text(json.dumps(record, indent=1) + "\n")
+    log.info("Person detector trained in %.0f s: %s", seconds,
+             ", ".join(f"{key} {value:.3f}" for key, value in metrics.items()))
     return DetectorTraining(weights_out, seconds, metrics, fingerprint)
+
+
+def _epoch_done(trainer: Any, bar: Progress) -> None:
+    """An ultralytics epoch's end: its losses in the log, the bar one epoch further (nothing for
+    the best weights' validation after the last epoch, which ultralytics reports as one more)."""
+    if trainer.epoch >= trainer.epochs:
+        return
+    losses = trainer.label_loss_items(trainer.tloss, prefix="train")
+    log.info("Person detector epoch %d/%d: %s (%.1f s)", trainer.epoch + 1, trainer.epochs,
+             ", ".join(f"{key.removeprefix('train/')} {value:.4f}" for key, value in losses.items()),
+             trainer.epoch_time or 0.0)
+    bar.advance()

@@ -99,7 +99,8 @@ def export_yolo_dataset(
             for old in [*directory.glob("*.png"), *directory.glob("*.txt"), *directory.glob("*.npy")]:
                 old.unlink()
         step = int(frame_step.get(split, 1))
-        for sequence_id in tqdm(list(sequence_ids), desc=f"YOLO export ({split})", leave=False):
+        for sequence_id in tqdm(list(sequence_ids), desc=f"YOLO export ({split})", leave=False,
+                                disable=None):
             clip = frames[sequence_id]
             _, boxes = truth[sequence_id]
             stem = sequence_id.replace("/", "__")

@@ -1,4 +1,5 @@
-"""The paper's figures: mAP-per-epoch curves (Figure 3) and cross-modal attention per view (Figure 4)."""
+"""The paper's figures: mAP per epoch (Figure 3), spatial saliency per view (Figure 4), and the
+cross-modal attention per view."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -12,54 +13,69 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 HISTORY_METRICS: tuple[str, ...] = ("val_seq_map", "test_seq_map")
+_SPLITS = {"val_seq_map": "validation", "test_seq_map": "test"}
+#: One (colour, marker) per method, in the order the methods come; the references are black.
+_STYLES = [(plt.get_cmap("tab10")(i), marker) for i, marker in
+           zip((0, 3, 2, 1, 4, 9, 8, 5, 6), ("o", "s", "^", "D", "v", "P", "X", "*", "h"))]
 
 
-def map_curves(histories: Mapping[str, pd.DataFrame], title: str = "mAP per epoch") -> Figure:
-    """Figure 3: validation and test sequence-level mAP per epoch, one line per model, one row of
-    panels per home.
+def map_curves(curves: pd.DataFrame, references: Sequence[str] = (),
+               title: str = "mAP per epoch") -> Figure:
+    """Figure 3: validation and test sequence-level mAP per epoch, one panel per home,
+    supervision level and split.
 
     Args:
-        histories: model label (``"<method> <supervision>"``) → history table with columns
-            ``epoch``, ``val_seq_map``, ``test_seq_map``, optionally ``home`` (one history may hold
-            several homes) and ``<metric>_std`` (drawn as a band ± std around the line). One colour
-            per method, V_S dashed.
+        curves: one row per method, supervision, home and epoch, with columns ``method`` (the
+            display label), ``supervision``, ``home``, ``epoch``, ``val_seq_map``,
+            ``test_seq_map`` and optionally ``<metric>_std`` (drawn as a band ± std). Methods keep
+            the order of their first row; each has its own colour and marker.
+        references: methods drawn in every panel of their home, black dashed (the teacher,
+            trained at a supervision level of its own).
         title: the figure's title.
 
     Returns:
-        A figure with one panel per home (rows) and metric (columns: validation, test).
+        A figure with one row of panels per home and, per supervision level of the other
+        methods, a validation and a test panel; one legend.
     """
-    if not histories:
+    missing = [c for c in ("method", "supervision", "home", "epoch", *HISTORY_METRICS)
+               if c not in curves.columns]
+    if missing:
+        raise ValueError(f"map_curves needs the columns {missing}.")
+    if curves.empty:
         raise ValueError("map_curves needs at least one training history.")
-    for label, history in histories.items():
-        missing = [c for c in ("epoch", *HISTORY_METRICS) if c not in history.columns]
-        if missing:
-            raise ValueError(f"Training history {label!r} lacks the columns {missing}.")
-    homes = sorted({h for history in histories.values() for h in history.get("home", pd.Series(["all"]))})
-    figure, axes = plt.subplots(len(homes), len(HISTORY_METRICS), figsize=(13, 4.2 * len(homes)),
-                                sharey="row", squeeze=False)
-    colours = plt.get_cmap("tab10")
-    methods = list(dict.fromkeys(label.rsplit(" ", 1)[0] for label in histories))
-    for label, history in histories.items():
-        colour = colours(methods.index(label.rsplit(" ", 1)[0]) % 10)
-        for row, home in enumerate(homes):
-            runs = history[history["home"] == home] if "home" in history else history
-            for axis, metric in zip(axes[row], HISTORY_METRICS):
-                axis.plot(runs["epoch"], runs[metric], marker="o", markersize=3, color=colour,
-                          label=label, linestyle="--" if label.endswith("V_S") else "-")
-                if f"{metric}_std" in runs:
-                    spread = runs[f"{metric}_std"].fillna(0.0)
-                    axis.fill_between(runs["epoch"], runs[metric] - spread, runs[metric] + spread,
-                                      color=colour, alpha=0.08, linewidth=0)
+    homes = sorted(curves["home"].unique())
+    compared = curves[~curves["method"].isin(references)]
+    levels = list(dict.fromkeys(compared["supervision"]))
+    panels = [(level, metric) for level in levels for metric in HISTORY_METRICS]
+    figure, axes = plt.subplots(len(homes), len(panels), sharey="row", squeeze=False,
+                                figsize=(4.2 * len(panels), 3.6 * len(homes) + 0.8),
+                                layout="constrained")
+    styles = dict(zip(dict.fromkeys(compared["method"]), _STYLES * 3))
     for row, home in enumerate(homes):
-        for axis, metric in zip(axes[row], HISTORY_METRICS):
-            split = {"val_seq_map": "validation split", "test_seq_map": "test split"}[metric]
-            axis.set_title(f"{home}: {split}")
+        for axis, (level, metric) in zip(axes[row], panels):
+            shown = curves[(curves["home"] == home)
+                           & ((curves["supervision"] == level) | curves["method"].isin(references))]
+            for method, line in shown.groupby("method", sort=False):
+                if method in references:
+                    dashes = (5, 2 + 2 * list(references).index(method))
+                    style = {"color": "black", "linestyle": (0, dashes), "linewidth": 2.0}
+                else:
+                    colour, marker = styles[method]
+                    style = {"color": colour, "marker": marker, "markersize": 4, "linewidth": 1.4}
+                axis.plot(line["epoch"], line[metric], label=method, **style)
+                if f"{metric}_std" in line:
+                    spread = line[f"{metric}_std"].fillna(0.0)
+                    axis.fill_between(line["epoch"], line[metric] - spread, line[metric] + spread,
+                                      color=style["color"], alpha=0.10, linewidth=0)
+            axis.set_title(f"{home} · {level} · {_SPLITS[metric]}")
             axis.set_xlabel("epoch")
             axis.grid(alpha=0.3)
         axes[row, 0].set_ylabel("sequence-level macro mAP (%)")
-    axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    legend = {name: handle for axis in axes.flat
+              for handle, name in zip(*axis.get_legend_handles_labels())}
+    figure.legend(legend.values(), legend.keys(), loc="outside lower center",
+                  ncols=min(len(legend), 8), fontsize=8)
     figure.suptitle(title)
-    figure.tight_layout()
     return figure
 
 
@@ -68,39 +84,57 @@ def frame_strip(frames: np.ndarray, indices: Sequence[int]) -> np.ndarray:
     return np.concatenate([np.asarray(frames[i]) for i in indices], axis=1)
 
 
+#: What the cross-modal attention figure asks the reader to look at.
+ATTENTION_CAPTION = (
+    "Each heat-map row is one query frame (its video features) and its attention over the key "
+    "frames (the teacher's audio, the students' pseudo-audio from the adapter); a row sums to 1, "
+    "so a flat row at 1/{steps} = {uniform:.2f} ignores the (pseudo-)audio. Look for rows that "
+    "peak on the key frames where the action sounds, and for whether the students' rows resemble "
+    "the teacher's in the same view.")
+
+
 def attention_figure(
     attention: Mapping[str, np.ndarray],
     frames: np.ndarray,
     frame_indices: Sequence[int],
     title: str = "",
+    frame_numbers: Sequence[int] | None = None,
 ) -> Figure:
-    """Figure 4: per view, a few frames and each model's cross-modal attention at those frames.
+    """Per view, a few frames and each model's cross-modal attention at those frames, with a
+    caption that says what to look for.
 
     Args:
-        attention: model label (e.g. teacher, student, ViCoKD) → attention weights ``(V, T, T)`` of one
-            sample (video queries × audio or pseudo-audio keys; rows sum to 1).
+        attention: model label (e.g. teacher, student, ViCoKD) → attention weights ``(V, T, T)``
+            of one sample (video queries × audio or pseudo-audio keys; rows sum to 1).
         frames: the sample's frames ``(V, T, H, W, 3)`` uint8, the same T frames the models saw.
         frame_indices: the query frames to show (indices into T).
         title: the figure's title (e.g. the sequence id).
+        frame_numbers: the number each of the T frames is known by (its 2.5-FPS index in the
+            sequence), used for every frame the figure names; default: the indices into T.
 
     Returns:
-        A figure with one row per view: the chosen frames, then per model the attention rows of the
-        chosen query frames over all T keys (brighter = more attention).
+        A figure with one row per view: the chosen frames, then per model the attention rows of
+        the chosen query frames over all T keys (brighter = more attention), integer frame ticks.
     """
     if not attention:
         raise ValueError("attention_figure needs the attention of at least one model.")
     views, steps = frames.shape[:2]
     for label, weights in attention.items():
         if weights.shape != (views, steps, steps):
-            raise ValueError(
-                f"Attention of {label!r} has shape {weights.shape}, expected {(views, steps, steps)}."
-            )
+            raise ValueError(f"Attention of {label!r} has shape {weights.shape}, expected "
+                             f"{(views, steps, steps)}.")
     if not frame_indices or not all(0 <= i < steps for i in frame_indices):
-        raise ValueError(f"frame_indices {list(frame_indices)} must be non-empty and within 0..{steps - 1}.")
+        raise ValueError(f"frame_indices {list(frame_indices)} must be non-empty and within "
+                         f"0..{steps - 1}.")
+    numbers = [int(n) for n in (frame_numbers if frame_numbers is not None else range(steps))]
+    if len(numbers) != steps:
+        raise ValueError(f"frame_numbers has {len(numbers)} entries for {steps} frames.")
+    key_ticks = sorted(set(np.linspace(0, steps - 1, min(steps, 6)).round().astype(int).tolist()))
     labels = list(attention)
     figure, axes = plt.subplots(
-        views, 1 + len(labels), figsize=(3.2 * (1 + len(labels)) + 1, 1.9 * views + 0.8),
+        views, 1 + len(labels), figsize=(3.2 * (1 + len(labels)) + 1, 1.9 * views + 1.4),
         squeeze=False, gridspec_kw={"width_ratios": [1.6] + [1] * len(labels)},
+        layout="constrained",
     )
     vmax = max(float(np.asarray(w)[:, frame_indices].max()) for w in attention.values())
     image = None
@@ -112,18 +146,24 @@ def attention_figure(
         for column, label in enumerate(labels, start=1):
             axis = axes[view, column]
             rows = np.asarray(attention[label][view])[frame_indices]  # (K, T)
-            image = axis.imshow(rows, aspect="auto", cmap="magma", vmin=0.0, vmax=vmax, interpolation="nearest")
-            axis.set_yticks(range(len(frame_indices)), [f"t={i}" for i in frame_indices], fontsize=7)
-            axis.tick_params(axis="x", labelsize=7)
+            image = axis.imshow(rows, aspect="auto", cmap="magma", vmin=0.0, vmax=vmax,
+                                interpolation="nearest")
+            axis.set_yticks(range(len(frame_indices)), [str(numbers[i]) for i in frame_indices],
+                            fontsize=7)
+            axis.set_xticks(key_ticks, [str(numbers[i]) for i in key_ticks], fontsize=7)
             if view == 0:
                 axis.set_title(label)
+            if column == 1:
+                axis.set_ylabel("query frame", fontsize=8)
             if view == views - 1:
-                axis.set_xlabel("key frame t", fontsize=8)
-    axes[0, 0].set_title("frames " + ", ".join(str(i) for i in frame_indices))
+                axis.set_xlabel("key frame", fontsize=8)
+    axes[0, 0].set_title("frames " + ", ".join(str(numbers[i]) for i in frame_indices))
     figure.colorbar(image, ax=axes[:, 1:].ravel().tolist(), shrink=0.6,
                     label="attention weight (video query row → audio / pseudo-audio key)")
     if title:
         figure.suptitle(title)
+    figure.text(0.5, 0.0, ATTENTION_CAPTION.format(steps=steps, uniform=1 / steps), ha="center",
+                va="top", fontsize=8, wrap=True)
     return figure
 
 
@@ -133,45 +173,71 @@ def saliency_figure(
     shown: Sequence[int],
     boxes: np.ndarray | None = None,
     title: str = "",
+    frame_numbers: Sequence[int] | None = None,
+    scores: Mapping[str, np.ndarray] | None = None,
+    caption: str = "",
 ) -> Figure:
     """Figure 4: each view's frames with each model's spatial saliency overlaid (and the true
-    person box when known).
+    person box when known), one colour scale per model.
 
     Args:
         frames: ``(V, T, H, W, 3)`` uint8, the frames the models saw.
-        maps: model label → ``(V, T, h, w)`` saliency maps in [0, 1] on the patch grid.
-        shown: the frame indices (into T) to draw, one block of columns each.
+        maps: model label → ``(V, T, h, w)`` non-negative saliency on the patch grid, in any unit:
+            each model's maps are divided by their maximum over the panels drawn, so within a
+            model an empty view looks as cold as its evidence is weak; one colour bar per model.
+        shown: the frame indices (into T) to draw.
         boxes: ``(V, T, 4)`` normalised ``x1, y1, x2, y2`` (NaN where not visible), or None.
         title: the figure's title.
+        frame_numbers: the number each of the T frames is known by (its 2.5-FPS index in the
+            sequence), used in the panel titles; default: the indices into T.
+        scores: model label → ``(T,)`` its probability of the explained class, shown per panel.
+        caption: a text below the panels (what to look for).
 
     Returns:
-        A figure with one row per view and, per shown frame, the frame then one overlay per model.
+        A figure with one row per view and column blocks: the frames, then per model its
+        overlays at the same frames and its colour bar.
     """
-    views, _, height, width = frames.shape[:4]
+    views, steps, height, width = frames.shape[:4]
+    numbers = list(frame_numbers) if frame_numbers is not None else list(range(steps))
     labels = list(maps)
-    columns = len(shown) * (1 + len(labels))
-    figure, axes = plt.subplots(views, columns, figsize=(1.7 * columns, 1.5 * views + 0.6),
-                                squeeze=False)
-    for view in range(views):
-        for block, step in enumerate(shown):
-            panels = [("frame", None), *((label, maps[label][view, step]) for label in labels)]
-            for offset, (label, saliency) in enumerate(panels):
-                axis = axes[view, block * (1 + len(labels)) + offset]
+    blocks = ["frame", *labels]
+    columns = len(blocks) * len(shown)
+    figure, axes = plt.subplots(views, columns, figsize=(1.75 * columns + 0.6, 1.55 * views + 1.6),
+                                squeeze=False, layout="constrained")
+    for number, block in enumerate(blocks):
+        model_maps = None if block == "frame" else np.asarray(maps[block])
+        top = float(model_maps[:, list(shown)].max()) if model_maps is not None else 0.0
+        image = None
+        for offset, step in enumerate(shown):
+            column = number * len(shown) + offset
+            for view in range(views):
+                axis = axes[view, column]
                 axis.imshow(frames[view, step])
-                if saliency is not None:
-                    axis.imshow(saliency, cmap="jet", alpha=0.45, vmin=0.0, vmax=1.0,
-                                extent=(0, width, height, 0), interpolation="bilinear")
+                if model_maps is not None:
+                    image = axis.imshow(model_maps[view, step] / top if top > 0 else
+                                        np.zeros_like(model_maps[view, step]),
+                                        cmap="jet", alpha=0.45, vmin=0.0, vmax=1.0,
+                                        extent=(0, width, height, 0), interpolation="bilinear")
                 if boxes is not None and np.isfinite(boxes[view, step]).all():
                     x1, y1, x2, y2 = boxes[view, step] * [width, height, width, height]
                     axis.add_patch(plt.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False,
                                                  edgecolor="white", linewidth=1.2))
                 axis.set_xticks([])
                 axis.set_yticks([])
-                if view == 0:
-                    axis.set_title(f"t={step}: {label}", fontsize=7)
-                if block == 0 and offset == 0:
+                if column == 0:
                     axis.set_ylabel(f"View{view + 1}")
+            heading = f"frame {numbers[step]}"
+            if block != "frame":
+                heading = f"{block}\n{heading}"
+                if scores is not None and block in scores:
+                    heading += f", p = {float(scores[block][step]):.2f}"
+            axes[0, column].set_title(heading, fontsize=7)
+        if image is not None:
+            figure.colorbar(image, ax=axes[:, number * len(shown):(number + 1) * len(shown)],
+                            location="bottom", shrink=0.8, aspect=12, pad=0.01,
+                            label=f"{block}: saliency / its max")
     if title:
         figure.suptitle(title, fontsize=9)
-    figure.tight_layout()
+    if caption:
+        figure.text(0.5, -0.01, caption, ha="center", va="top", fontsize=8, wrap=True)
     return figure

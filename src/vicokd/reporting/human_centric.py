@@ -5,10 +5,12 @@ student and ViCoKD and calls ViCoKD's "more human-centric". With the simulator's
 claim becomes a number: the share of a model's Grad-CAM map (:mod:`vicokd.reporting.saliency`) that
 lies inside the true person box, averaged over every (view, frame) of the test sequences where the
 person is visible. A map spread uniformly scores the box's area, shown beside it as the reference.
+This module also chooses what Figure 4 explains: a clip's most frequent class, at the frames where
+that class is active which the models score highest.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -21,28 +23,44 @@ from vicokd.training.checkpoints import model_from_checkpoint
 
 
 def explained_class(frame_labels: np.ndarray) -> int:
-    """The class a sequence's maps explain: its most frequent frame label (``(n, C)`` labels)."""
+    """The class a clip's maps explain: its most frequent frame label (``(T, C)`` labels of the
+    frames the models see)."""
     return int(np.asarray(frame_labels).sum(axis=0).argmax())
 
 
-def clip_inputs(frames: np.ndarray, log_mels: np.ndarray, steps: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
-    """The T uniformly sampled frames a model evaluates: indices ``(T,)``, frames ``(V, T, 3, H, W)``
-    uint8 and log-mels ``(V, T, L, M)`` float32 of one sequence."""
+def clip_inputs(frames: np.ndarray, log_mels: np.ndarray,
+                steps: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+    """The T uniformly sampled frames a model evaluates: indices ``(T,)``, frames
+    ``(V, T, 3, H, W)`` uint8 and log-mels ``(V, T, L, M)`` float32 of one sequence."""
     indices = sample_indices(frames.shape[1], steps, "uniform")
     clip = torch.from_numpy(np.ascontiguousarray(frames[:, indices])).permute(0, 1, 4, 2, 3)
     audio = torch.from_numpy(np.asarray(log_mels[:, indices], dtype=np.float32))
     return indices, clip, audio
 
 
-def saliency_maps(checkpoints: Mapping[str, Mapping[str, Any]], clip: torch.Tensor, audio: torch.Tensor,
-                  class_index: int) -> dict[str, np.ndarray]:
+def saliency_maps(checkpoints: Mapping[str, Mapping[str, Any]], clip: torch.Tensor,
+                  audio: torch.Tensor, class_index: int) -> dict[str, np.ndarray]:
     """Each model's Grad-CAM maps ``(V, T, h, w)`` of ``class_index`` on one clip (the audio goes to
     the models that hear it)."""
     maps = {}
     for label, checkpoint in checkpoints.items():
         model = model_from_checkpoint(checkpoint)
-        maps[label] = grad_cam(model, clip, audio if checkpoint["with_audio"] else None, class_index)
+        maps[label] = grad_cam(model, clip, audio if checkpoint["with_audio"] else None,
+                               class_index)
     return maps
+
+
+@torch.no_grad()
+def class_scores(checkpoints: Mapping[str, Mapping[str, Any]], clip: torch.Tensor,
+                 audio: torch.Tensor, class_index: int) -> dict[str, np.ndarray]:
+    """Each model's probability of ``class_index`` at each frame of one clip, ``(T,)`` (the
+    sigmoid of its frame logits; the audio goes to the models that hear it)."""
+    scores = {}
+    for label, checkpoint in checkpoints.items():
+        model = model_from_checkpoint(checkpoint)
+        output = model(clip[None], audio[None] if checkpoint["with_audio"] else None)
+        scores[label] = torch.sigmoid(output.frame_logits[0, :, class_index]).float().numpy()
+    return scores
 
 
 def human_centric_shares(maps: Mapping[str, np.ndarray], visible: np.ndarray,
@@ -69,7 +87,16 @@ def human_centric_shares(maps: Mapping[str, np.ndarray], visible: np.ndarray,
     return pd.DataFrame(rows, columns=["model", "view", "frame", "share", "box_area"])
 
 
-def shown_frames(visible: np.ndarray, count: int) -> Sequence[int]:
-    """The ``count`` clip frames with the most views seeing the person (earliest first on ties)."""
-    order = np.argsort(-visible.sum(axis=0), kind="stable")[:count]
-    return sorted(int(i) for i in order)
+def shown_frames(active: np.ndarray, scores: np.ndarray, count: int) -> list[int]:
+    """The clip frames Figure 4 explains: of the frames where the explained class is ``active``
+    ``(T,)``, the ``count`` the models score highest (``scores (T,)``, e.g. their mean probability
+    of the class; the earlier on ties), in time order.
+
+    Raises:
+        ValueError: the class is active at none of the clip's frames.
+    """
+    candidates = np.flatnonzero(active)
+    if candidates.size == 0:
+        raise ValueError("The explained class is active at none of the clip's frames.")
+    ranked = candidates[np.argsort(-np.asarray(scores)[candidates], kind="stable")]
+    return sorted(int(i) for i in ranked[:count])

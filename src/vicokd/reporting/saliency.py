@@ -3,7 +3,9 @@
 Grad-CAM (Selvaraju et al., ICCV 2017) on the ViT patch tokens as they enter the last encoder
 layer's attention (the output of its first LayerNorm, the usual Grad-CAM layer of a ViT): the
 class score's gradient with respect to those tokens, averaged over a frame's patches, weighs
-each channel; the map is the ReLU of the weighted channel sum per patch, on the patch grid.
+each channel; the map is the ReLU of the weighted channel sum per patch, on the patch grid. The
+maps of one call share one scale (no map is rescaled on its own), so a view with little evidence
+shows little.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def grad_cam(
         target: ``"view_frames"`` or ``"sequence"`` (see :func:`_class_score`).
 
     Returns:
-        ``(V, T, h, w)`` float32 maps on the ViT patch grid, each scaled to max 1 (all zeros
-        where no patch has positive evidence).
+        ``(V, T, h, w)`` float32 non-negative maps on the ViT patch grid, in the units of the class
+        score's gradient × token: comparable across the views and frames of the call, not across
+        models (all zeros where no patch has positive evidence).
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
@@ -82,7 +85,6 @@ def grad_cam(
     patches, gradient = captured[-1][:, 1:].detach(), gradient[:, 1:]  # drop the CLS token
     weights = gradient.mean(dim=1, keepdim=True)  # (V·T, 1, H) mean gradient per channel
     cam = (weights * patches).sum(dim=-1).relu()  # (V·T, P)
-    cam = cam / cam.amax(dim=1, keepdim=True).clamp_min(torch.finfo(cam.dtype).tiny)
     side = encoder.image_size // encoder.vit.config.patch_size
     return cam.reshape(views, steps, side, side).float().cpu().numpy()
 

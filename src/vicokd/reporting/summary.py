@@ -1,13 +1,21 @@
-"""The run summary: what ran, with which settings, on which machine, and links to every report."""
+"""The run summary: a headline, what ran, with which settings, on which machine and code, what is
+missing, and links to every report (the per-model figures stay in the CSV files)."""
 from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from vicokd.reporting.claims import VERDICTS
+from vicokd.reporting.intervals import Model, Replicates
+from vicokd.reporting.tables import format_estimate
+from vicokd.training.run_names import partition_key
 
 
 def machine_info() -> dict[str, Any]:
@@ -22,6 +30,20 @@ def machine_info() -> dict[str, Any]:
         "torch": torch.__version__,
         "device": device,
     }
+
+
+def code_version(folder: Path = Path(__file__).parent) -> str:
+    """The git commit of the code in ``folder`` (12 hex digits, ``+changes`` when tracked files
+    differ from it), or ``unknown`` outside a git checkout."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                              check=True, timeout=30).stdout.strip()
+    try:
+        commit = git("rev-parse", "--short=12", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("+changes" if changed else "")
 
 
 def dataset_statistics(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
@@ -56,46 +78,27 @@ def dataset_statistics(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.Data
     return table.drop(columns="_order").reset_index(drop=True)
 
 
-def _bullet_block(values: Mapping[str, Any]) -> list[str]:
-    return [f"- **{key}**: {value}" for key, value in values.items()]
-
-
-def render_summary(
-    sections: Mapping[str, str],
-    settings: Mapping[str, Any],
-    machine: Mapping[str, Any],
-    runs: pd.DataFrame,
-    links: Mapping[str, str],
-    generated: datetime | None = None,
-) -> str:
-    """``summary.md``: what ran and how, the main results and links to every table and plot.
+def render_summary(headline: str, record: Mapping[str, Any], settings: Mapping[str, Any],
+                   sections: Mapping[str, str], links: Mapping[str, str]) -> str:
+    """``summary.md``: the headline first, then where it comes from, the settings, ``sections``
+    (title → markdown body) and one line of links.
 
     Args:
-        sections: title → markdown body placed after the settings (e.g. Table 1, timings, masks).
-        settings: the settings that shaped the runs (backbone, T, image size, epochs, seeds, ...).
-        machine: :func:`machine_info`.
-        runs: the metrics table (:func:`vicokd.reporting.tables.evaluate_predictions`), for the list of
-            models that ran.
+        headline: one line (the claims' verdict counts, the best student against the teacher).
+        record: ``generated`` (ISO time), ``commit`` and ``machine`` (:func:`machine_info`).
+        settings: the settings that shaped the runs, shown as ``key value`` pairs.
         links: report title → file name relative to the summary.
-        generated: timestamp to print (default: now, UTC).
     """
-    stamp = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    lines = ["# ViCoKD run summary", "", f"Generated {stamp} from the predictions and histories on disk.", ""]
-    lines += ["## Settings", "", *_bullet_block(settings), ""]
-    lines += ["## Machine", "", *_bullet_block(machine), ""]
-    models = runs.drop_duplicates(["run", "supervision", "home", "seed"]) if not runs.empty else runs
-    lines += ["## What ran", ""]
-    if models.empty:
-        lines += ["_No model predictions were found._", ""]
-    else:
-        for (backbone, home), group in models.groupby(["backbone", "home"]):
-            names = ", ".join(f"{m} {s}" for m, s in dict.fromkeys(zip(group["label"], group["supervision"])))
-            seeds = ", ".join(str(seed) for seed in sorted(group["seed"].unique()))
-            lines.append(f"- **{home}**, backbone {backbone}, seeds {seeds}: {names}")
-        lines.append("")
+    machine = record["machine"]
+    generated = datetime.fromisoformat(record["generated"]).strftime("%Y-%m-%d %H:%M UTC")
+    origin = (f"Generated {generated} by commit `{record['commit']}` on {machine['platform']} "
+              f"({machine['cpu_count']} CPUs, {machine['device']}, Python {machine['python']}, torch "
+              f"{machine['torch']}), from the predictions and histories on disk.")
+    shown = "; ".join(f"{key} {value}" for key, value in settings.items())
+    lines = ["# ViCoKD run summary", "", headline, "", origin, "", f"**Settings**: {shown}.", ""]
     for title, body in sections.items():
         lines += [f"## {title}", "", body.strip(), ""]
-    lines += ["## Reports", "", *(f"- [{title}]({path})" for title, path in links.items()), ""]
+    lines += ["## Reports", "", " · ".join(f"[{title}]({path})" for title, path in links.items()), ""]
     return "\n".join(lines)
 
 
@@ -142,29 +145,52 @@ def teacher_check(training_summary: pd.DataFrame, baseline: str) -> pd.DataFrame
     return table.assign(margin=table["teacher val mAP"] - table["student val mAP"])
 
 
-def inventory(datasets: Mapping[str, Mapping[str, Any]], homes: Mapping[str, Sequence[str]],
-              seeds: Sequence[int]) -> pd.DataFrame:
-    """``dataset, partition, present`` for every ``<home>/seed<k>`` expected in every dataset
-    (partitioned outputs of the runs, ``homes``: dataset -> the homes its run is trained in;
-    partitions beyond the expected ones are listed too)."""
+def inventory(expected: Mapping[tuple[str, str], Sequence[str]], seeds: Sequence[int],
+              found: Mapping[str, Mapping[tuple[str, str], Sequence[str]]]) -> pd.DataFrame:
+    """What the run table expects on disk against what is there.
+
+    Args:
+        expected: ``(run, supervision) -> homes`` the run is trained in.
+        seeds: the training seeds.
+        found: output kind (``predictions``, ``history``) → ``(run, supervision) ->`` its partitions
+            on disk (``<home>/seed<k>``).
+
+    Returns:
+        ``run, supervision, home, seed`` and one boolean column per kind, a row per expected model
+        (in run-table order) and per model found beyond them.
+    """
     rows = []
-    for name, partitions in datasets.items():
-        expected = [f"{home}/seed{seed}" for home in homes[name] for seed in seeds]
-        for key in [*expected, *sorted(set(partitions) - set(expected))]:
-            rows.append({"dataset": name, "partition": key, "present": key in partitions})
-    return pd.DataFrame(rows, columns=["dataset", "partition", "present"])
+    for (run, supervision), homes in expected.items():
+        keys = [partition_key(home, seed) for home in homes for seed in seeds]
+        on_disk = set().union(*(set(partitions.get((run, supervision), ())) for partitions in found.values()))
+        for key in [*keys, *sorted(on_disk - set(keys))]:
+            home, seed = key.split("/")
+            rows.append({"run": run, "supervision": supervision, "home": home,
+                         "seed": int(seed.removeprefix("seed")),
+                         **{kind: key in partitions.get((run, supervision), ())
+                            for kind, partitions in found.items()}})
+    return pd.DataFrame(rows, columns=["run", "supervision", "home", "seed", *found])
 
 
-def missing_models(inventory: pd.DataFrame) -> str:
-    """A markdown list of what the inventory expects but is not on disk (or a sentence saying
-    everything is there)."""
-    missing = inventory[~inventory["present"]]
+def missing_models(inventory: pd.DataFrame, shown: int = 4) -> str:
+    """A markdown list of the slices (run, supervision, home) with a seed the inventory expects but
+    is not (entirely) on disk, naming the seeds and outputs missing (the first ``shown`` slices, then
+    how many more); or a sentence saying everything is there."""
+    kinds = [c for c in inventory.columns if c not in ("run", "supervision", "home", "seed")]
+    missing = inventory[~inventory[kinds].all(axis=1)]
     if missing.empty:
-        return "Every run of the run table has predictions for every home and seed."
-    lines = [(f"{len(missing)} expected predictions are not on disk (train them, e.g. "
-              "`kedro run --pipelines distill --namespaces <run>`):"), ""]
-    for name, rows in missing.groupby("dataset", sort=False):
-        lines.append(f"- `{name}`: {', '.join(rows['partition'])}")
+        return ("Every run of the run table has predictions for every home and seed. Each has its "
+                "history.")
+    lines = [(f"{len(missing)} expected models are not (entirely) on disk; the tables and claims use "
+              "the seeds present (train them, e.g. `kedro run --pipelines distill --namespaces <run>`):"), ""]
+    slices = list(missing.groupby(["run", "supervision", "home"], sort=False))
+    for (run, supervision, home), rows in slices[:shown]:
+        absent = [k for k in kinds if not rows[k].all()]
+        seeds = ", ".join(str(seed) for seed in rows["seed"])
+        lines.append(f"- `{run}` {supervision} in {home}: seed{'s' if len(rows) > 1 else ''} {seeds} "
+                     f"(no {' and no '.join(absent)})")
+    if len(slices) > shown:
+        lines.append(f"- and {len(slices) - shown} more (model_inventory.csv)")
     return "\n".join(lines)
 
 
@@ -182,3 +208,75 @@ def check_published_together(predictions: pd.DataFrame,
             f"{'is missing' if found is None else f'of version {found}'}: the run's outputs were not "
             f"published together (interrupted?). Retrain it: kedro run --pipelines training "
             f"--namespaces {first['run']} --params \"ingestion.homes=[{first['home']}]\"")
+
+
+def teacher_check_line(check: pd.DataFrame, digits: int) -> str:
+    """One sentence from :func:`teacher_check`: in how many (home, seed, supervision) the teacher
+    beats the plain student on validation, and the smallest margin (or where it does not)."""
+    margins = check.dropna(subset=["margin"])
+    if margins.empty:
+        return "No teacher and plain student to compare on validation."
+    behind = margins[margins["margin"] <= 0]
+
+    def where(row: Any) -> str:
+        return f"{row.home} seed {row.seed} {row.supervision} ({row.margin:+.{digits}f})"
+
+    text = (f"On validation (sequence-level mAP at the selected epochs) the teacher beats the plain "
+            f"student in {len(margins) - len(behind)} of {len(margins)} (home, seed, supervision)")
+    if behind.empty:
+        return text + f"; smallest margin {where(margins.loc[margins['margin'].idxmin()])}."
+    return text + "; not in " + ", ".join(where(row) for row in behind.itertuples()) + "."
+
+
+def best_students(metrics: pd.DataFrame, replicates: Replicates, teacher: Model | None,
+                  digits: int) -> list[str]:
+    """Per home, the student (a ``method`` row at any supervision) with the highest mean
+    sequence-level mAP against ``teacher``: ``Home1: CoKD V_F 53.3 vs 63.1, Δ −9.7 [−14.0, −5.2]``.
+
+    Args:
+        metrics: :func:`vicokd.reporting.tables.evaluate_predictions` output.
+        replicates: their bootstrap replicates.
+        teacher: the teacher the students are compared against (None: no line).
+    """
+    if teacher is None:
+        return []
+    labels = dict(zip(metrics["run"], metrics["label"]))
+    students = metrics.loc[metrics["group"] == "method", ["backbone", "run", "supervision"]].drop_duplicates()
+    lines = []
+    for home in sorted(metrics["home"].unique()):
+        means = {Model(*row): replicates.mean(Model(*row), home, "sequence")
+                 for row in students.itertuples(index=False)}
+        means = {model: e for model, e in means.items() if e.seeds}
+        reference = replicates.mean(teacher, home, "sequence")
+        if not means or not reference.seeds:
+            continue
+        best = max(means, key=lambda model: means[model].value)
+        delta = replicates.difference(best, teacher, home, "sequence")
+        lines.append(f"{home}: {labels[best.run]} {best.supervision} {means[best].value:.{digits}f} vs "
+                     f"{reference.value:.{digits}f}, Δ "
+                     + format_estimate(delta.value, delta.low, delta.high, digits, signed=True))
+    return lines
+
+
+def headline_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 (as written to its CSV) at sequence level only: method, supervision and per home
+    the mAP and Δ with their intervals."""
+    keep = ["method", "supervision"] + [
+        c for c in table.columns
+        if c.split(" ", 1)[-1] in ("mAP", "mAP low", "mAP high", "Δ", "Δ low", "Δ high")]
+    return table[keep]
+
+
+def claims_by_statement(claims: pd.DataFrame) -> pd.DataFrame:
+    """Per claim statement (over homes and supervisions): how many rows have each verdict."""
+    counts = pd.crosstab(claims["claim"], claims["verdict"]).reindex(
+        index=list(dict.fromkeys(claims["claim"])), columns=list(VERDICTS), fill_value=0)
+    return counts.rename_axis(columns=None).reset_index()
+
+
+def split_sizes(statistics: pd.DataFrame) -> str:
+    """``Home1 33/6/21, Home2 34/8/18``: train/val/test sequences per home from
+    :func:`dataset_statistics`."""
+    table = statistics.pivot(index="home", columns="split", values="sequences")
+    splits = [s for s in ("train", "val", "test") if s in table.columns]
+    return ", ".join(f"{home} " + "/".join(str(int(row[s])) for s in splits) for home, row in table.iterrows())

@@ -17,6 +17,8 @@ import pandas as pd
 
 from vicokd.data.annotations import CLASSES
 from vicokd.metrics import mean_average_precision
+from vicokd.reporting import intervals
+from vicokd.reporting.intervals import Model, Replicates
 
 #: Columns that identify one trained model.
 KEY_COLUMNS: tuple[str, ...] = ("run", "supervision", "backbone", "seed", "home")
@@ -90,8 +92,9 @@ def evaluate_predictions(
             row = dict(zip([*KEY_COLUMNS, "level"], key))
             row.update(group.iloc[0][list(RUN_COLUMNS)].to_dict())
             row["n_rows"] = len(group)
-            row["map"] = mean_average_precision(scores, targets)
-            row.update(zip((f"{AP_PREFIX}{c}" for c in CLASSES), class_average_precisions(scores, targets)))
+            per_class = class_average_precisions(scores, targets)
+            row["map"] = float(np.nanmean(per_class))  # mean_average_precision: the macro of these
+            row.update(zip((f"{AP_PREFIX}{c}" for c in CLASSES), per_class))
             rows.append(row)
     columns = [*KEY_COLUMNS, "level", *RUN_COLUMNS, "n_rows", "map", *(f"{AP_PREFIX}{c}" for c in CLASSES)]
     return pd.DataFrame(rows, columns=columns)
@@ -122,38 +125,52 @@ def _sorted_rows(table: pd.DataFrame, runs: Sequence[str] | None = None) -> pd.D
 
 def comparison_table(
     metrics: pd.DataFrame,
+    replicates: Replicates,
     runs: Sequence[str],
-    reference: str | None,
+    references: Mapping[str, str],
     levels: Iterable[str] = TABLE_LEVELS,
 ) -> pd.DataFrame:
-    """mAP (mean over seeds) of ``runs`` per home and level, with Δ to the run ``reference``.
+    """mAP (mean over seeds) of ``runs`` per home and level, and Δ to each run's reference, each
+    with its interval (:mod:`vicokd.reporting.intervals`).
 
     Rows: backbone × run (in ``runs`` order, absent ones skipped) × supervision. Columns:
-    ``backbone, run, supervision, seeds``, then per home ``<home> mAP`` and ``<home> Δ`` (sequence
-    level, the headline) and ``<home> frame mAP`` and ``<home> frame Δ``. Δ is the difference to
-    ``reference`` of the same backbone, supervision and home (NaN where that reference did not run).
+    ``backbone, run, supervision``, then per home ``<home> seeds`` (seeds on disk), ``<home> mAP``
+    and ``<home> Δ`` (sequence level, the headline), ``<home> frame mAP`` and ``<home> frame Δ``,
+    each followed by its ``low`` and ``high`` columns. Δ is ``run − references[run]`` of the same
+    backbone, supervision and home, paired by seed; NaN for a run without a reference, for the
+    reference itself, and where either did not run in that home.
     """
     chosen = metrics[metrics["run"].isin(runs)]
     if chosen.empty:
-        return pd.DataFrame(columns=["backbone", "run", "supervision", "seeds"])
-    means = metrics.groupby(["backbone", "run", "supervision", "home", "level"])["map"].mean()
-    rows = _sorted_rows(
-        chosen.groupby(["backbone", "run", "supervision"], sort=False)["seed"]
-        .nunique()
-        .rename("seeds")
-        .reset_index(),
-        runs,
-    )
-    homes = sorted(metrics["home"].unique())
-    for home in homes:
+        return pd.DataFrame(columns=["backbone", "run", "supervision"])
+    rows = _sorted_rows(chosen[["backbone", "run", "supervision"]].drop_duplicates(), runs)
+    for home in sorted(metrics["home"].unique()):
+        rows[f"{home} seeds"] = [len(replicates.seeds(Model(b, r, s), home, "sequence"))
+                                 for b, r, s in _row_keys(rows)]
         for level in levels:
             prefix = f"{home} " if level == "sequence" else f"{home} {level} "
-            values = [means.get((b, r, s, home, level), np.nan) for b, r, s in _row_keys(rows)]
-            rows[f"{prefix}mAP"] = values
-            if reference is not None:
-                base = [means.get((b, reference, s, home, level), np.nan) for b, _, s in _row_keys(rows)]
-                rows[f"{prefix}Δ"] = np.subtract(values, base)
+            estimates = {"mAP": [replicates.mean(Model(b, r, s), home, level)
+                                 for b, r, s in _row_keys(rows)]}
+            if references:
+                estimates["Δ"] = [
+                    replicates.difference(Model(b, r, s), Model(b, references[r], s), home, level)
+                    if references.get(r, r) != r else intervals.MISSING
+                    for b, r, s in _row_keys(rows)]
+            for name, values in estimates.items():
+                for part in ("value", "low", "high"):
+                    suffix = "" if part == "value" else f" {part}"
+                    rows[f"{prefix}{name}{suffix}"] = [getattr(e, part) for e in values]
     return rows
+
+
+def median_half_width(table: pd.DataFrame) -> tuple[float, int]:
+    """Median half-width (points) of the sequence-level Δ intervals of a :func:`comparison_table`
+    (as written to its CSV) over its rows and homes that have one, and how many there are."""
+    widths = [(table[f"{column} high"] - table[f"{column} low"]) / 2 for column in table.columns
+              if str(column).endswith(" Δ") and " frame " not in str(column)
+              and f"{column} high" in table.columns]
+    values = pd.concat(widths).dropna() if widths else pd.Series(dtype=float)
+    return (float(values.median()) if len(values) else np.nan), len(values)
 
 
 def _row_keys(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -185,7 +202,8 @@ def ablation_runs(metrics: pd.DataFrame) -> list[str]:
 
 
 def seeds_table(metrics: pd.DataFrame, runs: Sequence[str], level: str = "sequence") -> pd.DataFrame:
-    """Table 2: mAP mean, standard deviation (ddof=1) and number of seeds per run and home."""
+    """Table 2: mAP mean, standard deviation (ddof=1) and number of seeds per run and home (n = 0
+    and NaN where a run has no model in a home)."""
     chosen = metrics[(metrics["level"] == level) & metrics["run"].isin(runs)]
     if chosen.empty:
         return pd.DataFrame(columns=["backbone", "run", "supervision"])
@@ -196,6 +214,8 @@ def seeds_table(metrics: pd.DataFrame, runs: Sequence[str], level: str = "sequen
     )
     wide = stats.pivot(index=["backbone", "run", "supervision"], columns="home")
     wide.columns = [f"{home} {stat}" for stat, home in wide.columns]
+    counts = [c for c in wide.columns if c.endswith(" n")]
+    wide[counts] = wide[counts].fillna(0).astype(int)  # a run missing in a home: n = 0, mean —
     ordered = [f"{h} {s}" for h in sorted(stats["home"].unique()) for s in ("mean", "std", "n")]
     return _sorted_rows(wide[ordered].reset_index(), runs)
 
@@ -214,34 +234,59 @@ def relabel(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
         columns={"run": "method"})
 
 
-def _format_cell(value: object, digits: int) -> str:
+#: Suffixes of the columns that hold the interval of the column named before them.
+INTERVAL_SUFFIXES: tuple[str, str] = (" low", " high")
+
+
+def format_number(value: object, digits: int, signed: bool = False) -> str:
+    """A table cell: ``—`` for NaN, floats with ``digits`` decimals; ``signed``: always a sign,
+    the minus as ``−``."""
     if isinstance(value, (float, np.floating)):
-        return "—" if np.isnan(value) else f"{value:.{digits}f}"
+        if np.isnan(value):
+            return "—"
+        return f"{value:+.{digits}f}".replace("-", "−") if signed else f"{value:.{digits}f}"
     return str(value)
+
+
+def format_estimate(value: float, low: float, high: float, digits: int, signed: bool = False) -> str:
+    """``value [low, high]``, e.g. ``+2.9 [−1.2, +6.8]``; ``—`` when ``value`` is NaN."""
+    if np.isnan(value):
+        return "—"
+    if np.isnan(low) or np.isnan(high):
+        return format_number(value, digits, signed)
+    return (f"{format_number(value, digits, signed)} "
+            f"[{format_number(low, digits, signed)}, {format_number(high, digits, signed)}]")
 
 
 def to_markdown(table: pd.DataFrame, title: str, note: str = "", digits: int = 2) -> str:
     """A markdown section: ``## title``, an optional note, and ``table`` as a pipe table.
 
+    A column ``X`` followed by ``X low`` and ``X high`` is shown as one cell ``X [low, high]``.
     Floats are printed with ``digits`` decimals and NaN as ``—``; Δ columns carry a sign.
     An empty table is rendered as a sentence saying that no run produced it.
     """
-    lines = [f"## {title}", ""]
+    lines = [f"## {title}", ""] if title else []
     if note:
         lines += [note, ""]
     if table.empty:
         return "\n".join(lines + ["_No run produced this table._", ""])
-    header = [str(c) for c in table.columns]
-    lines.append("| " + " | ".join(header) + " |")
-    numeric = [pd.api.types.is_numeric_dtype(table[c]) for c in table.columns]
+    with_interval = {c for c in table.columns
+                     if all(f"{c}{suffix}" in table.columns for suffix in INTERVAL_SUFFIXES)}
+    shown = [c for c in table.columns
+             if not any(str(c).endswith(suffix) and str(c)[: -len(suffix)] in with_interval
+                        for suffix in INTERVAL_SUFFIXES)]
+    lines.append("| " + " | ".join(str(c) for c in shown) + " |")
+    numeric = [pd.api.types.is_numeric_dtype(table[c]) for c in shown]
     lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
     for _, row in table.iterrows():
         cells = []
-        for column, value in row.items():
-            text = _format_cell(value, digits)
-            if str(column).endswith("Δ") and text != "—" and not text.startswith("-"):
-                text = "+" + text
-            cells.append(text)
+        for column in shown:
+            signed = str(column).endswith("Δ")
+            if column in with_interval:
+                cells.append(format_estimate(row[column], row[f"{column} low"], row[f"{column} high"],
+                                             digits, signed))
+            else:
+                cells.append(format_number(row[column], digits, signed))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -254,7 +299,7 @@ def seeds_markdown(table: pd.DataFrame, title: str, note: str = "", digits: int 
     cells = table[["backbone", "method", "supervision"]].copy()
     for home in homes:
         cells[home] = [
-            f"{m:.{digits}f} ± {_format_cell(s, digits)} (n={int(n)})"
+            f"{m:.{digits}f} ± {format_number(s, digits)} (n={int(n)})" if n > 0 else "—"
             for m, s, n in zip(table[f"{home} mean"], table[f"{home} std"], table[f"{home} n"])
         ]
     return to_markdown(cells, title, note, digits)

@@ -182,9 +182,10 @@ def _generate(root: Path, homes: list[str], settings: SimulationSettings, seed: 
     if workers > 1:
         with spawned_pool(workers) as pool:
             results = list(tqdm(pool.map(_render_job, jobs, chunksize=1), total=len(jobs),
-                                desc="simulating sequences"))
+                                desc="simulating sequences", disable=None))
     else:
-        results = [_render_job(j) for j in tqdm(jobs, desc="simulating sequences")]
+        results = [_render_job(j) for j in tqdm(jobs, desc="simulating sequences",
+                                                          disable=None)]
     tables = []
     for home in homes:
         records = [rec for job, (rec, _) in zip(jobs, results) if job[0] == home]

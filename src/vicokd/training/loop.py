@@ -1,8 +1,8 @@
 """One training loop for the teacher and every student, on one CPU, one GPU, several GPUs or nodes.
 
 Adam with weight decay, a cosine learning-rate schedule over all steps, bf16 mixed precision on CUDA,
-gradient accumulation, a progress bar, a per-epoch history (each loss term, the view-consistency
-diagnostics, the share of time spent waiting for data, validation and test mAP), the best weights
+gradient accumulation, a per-epoch history (each loss term, the view-consistency diagnostics, the
+share of time spent waiting for data, validation and test mAP) and log line, the best weights
 chosen on validation sequence-level mAP (never on test, never on frame labels), a checkpoint after
 every epoch and resumption from it.
 
@@ -27,7 +27,6 @@ import pandas as pd
 import torch
 from lightning_fabric import Fabric
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
 from vicokd.datasets.staging import timestamped_id
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
@@ -261,9 +260,7 @@ def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, 
     sums = dict.fromkeys(["loss", *weights], 0.0)
     diagnostics: dict[str, list[float]] = {}
     training.trained.train()
-    bar = tqdm(batches, total=len(loader), desc=f"{run_dir.name} epoch {epoch}/{settings.epochs}",
-               disable=not (settings.progress and fabric.is_global_zero), leave=False)
-    for index, batch in enumerate(bar):
+    for index, batch in enumerate(batches):
         group = index // accumulate
         group_size = min(accumulate, len(loader) - group * accumulate)
         ends_step = index + 1 == group * accumulate + group_size
@@ -292,7 +289,6 @@ def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, 
             sums[name] += value / group_size
         for name, value in step.diagnostics.items():
             diagnostics.setdefault(name, []).append(value)
-        bar.set_postfix(loss=f"{totals[0] / fabric.world_size:.3f}")
     training.trained.eval()
     return _epoch_statistics(fabric, sums, training.steps_per_epoch * fabric.world_size,
                              diagnostics, batches)
@@ -309,6 +305,7 @@ def _end_epoch(training: _Training, progress: _Progress, evaluated_row: Callable
         _record_epoch, row, progress.history, progress.best, training.model, training.optimizer,
         training.scheduler, run_dir=training.run_dir, fingerprint=training.fingerprint,
         tracker=tracker, select_on=select_on, epochs=training.settings.epochs,
+        name=model_name(training.run_dir, training.settings.checkpoint_dir),
     ))
 
 
@@ -375,10 +372,10 @@ def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str
 def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], best: dict[str, Any],
                   model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
                   run_dir: Path, fingerprint: str, tracker: EpochLogger | None, select_on: str,
-                  epochs: int) -> str | None:
-    """Process 0's record of an epoch: its row to ``tracker`` and the log, ``best.pt`` when it is
-    the best epoch, and ``last.pt`` (everything to resume; after the last epoch, a new
-    ``finished_id``, which it returns)."""
+                  epochs: int, name: str) -> str | None:
+    """Process 0's record of an epoch: its row to ``tracker`` and the log (as model ``name``),
+    ``best.pt`` when it is the best epoch, and ``last.pt`` (everything to resume; after the last
+    epoch, a new ``finished_id``, which it returns)."""
     epoch = int(row["epoch"])
     finished_id = timestamped_id() if epoch == epochs else None
     if tracker is not None:
@@ -401,7 +398,34 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
         },
         run_dir / LAST,
     )
-    log.info("%s epoch %d/%d: loss %.4f, %s %.2f, data wait %.0f %% (%.1f s)", run_dir, epoch,
-             epochs, row["loss"], select_on, row[select_on], 100 * row["data_wait_share"],
-             row["seconds"])
+    log.info("%s", epoch_line(name, row, epochs, select_on, best_epoch=int(best["epoch"])))
     return finished_id
+
+
+def model_name(run_dir: Path, checkpoint_dir: str | Path) -> str:
+    """A model's name in the log: its run folder below ``checkpoint_dir``
+    (``vicokd/V_S/Home1/seed0``, ``pretraining/visual``), else the whole folder."""
+    run_dir = Path(run_dir)
+    if run_dir.is_relative_to(checkpoint_dir):
+        return run_dir.relative_to(checkpoint_dir).as_posix()
+    return str(run_dir)
+
+
+#: Validation scores of a history row, as the epoch's log line names them.
+_VALIDATION = {"val_seq_map": "val mAP sequence", "val_map": "frame"}
+
+
+def epoch_line(name: str, row: Mapping[str, float], epochs: int, select_on: str,
+               best_epoch: int) -> str:
+    """One epoch in one line: ``vicokd/V_S/Home1/seed0 epoch 3/15: loss 0.4120 (two_way_frame
+    0.2000, ...), val mAP sequence 61.20 frame 40.10, best epoch 2 (val_seq_map), 2.1 s, data
+    wait 3 %``."""
+    terms = ", ".join(f"{key.removeprefix('loss.')} {value:.4f}" for key, value in row.items()
+                      if key.startswith("loss."))
+    scores = " ".join(f"{label} {row[key]:.2f}" for key, label in _VALIDATION.items() if key in row)
+    if "val_seq_map" not in row:
+        scores = f"val mAP {scores}" if scores else ""
+    return (f"{name} epoch {int(row['epoch'])}/{epochs}: loss {row['loss']:.4f}"
+            + (f" ({terms})" if terms else "") + (f", {scores}" if scores else "")
+            + f", best epoch {best_epoch} ({select_on}), {row['seconds']:.1f} s, "
+            f"data wait {100 * row['data_wait_share']:.0f} %")

@@ -9,7 +9,7 @@ kept, through the project's one training loop (so a finished pretraining is reus
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,6 +36,7 @@ from vicokd.models.encoders import (
     build_encoder_from,
 )
 from vicokd.parameters import Parameters
+from vicokd.progress import stage
 from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Step
@@ -145,12 +146,13 @@ def pretrain_encoder(
     run_dir: str | Path,
     seed: int,
     fingerprint: str,
+    on_epoch_end: Callable[[int], None] | None = None,
 ) -> PretrainedEncoder:
     """Pretrain the ``modality`` encoder of ``config`` on ``items["train"]``, keeping the epoch with
     the best frame mAP on ``items["val"]``.
 
     ``run_dir`` holds the loop's resume state: a finished run with the same ``fingerprint`` is
-    reused without training.
+    reused without training. ``on_epoch_end`` is called with each epoch trained.
     """
     torch.manual_seed(seed)
     classifier = EncoderClassifier(build_encoder(modality, config), config.num_classes)
@@ -159,7 +161,7 @@ def pretrain_encoder(
         return {"val_map": _frame_map(model, items["val"], settings.eval_batch_size)}
 
     result = fit(classifier, ClassificationObjective(), items["train"], evaluate, settings, run_dir,
-                 seed, fingerprint, select_on="val_map")
+                 seed, fingerprint, on_epoch_end=on_epoch_end, select_on="val_map")
     classifier.load_state_dict(result.state_dict)
     encoder = classifier.encoder
     hf_model = encoder.vit if modality == "visual" else encoder.ast
@@ -207,36 +209,50 @@ def prepare_encoders(
     record: dict[str, Any] = {}
     rows = table[table["home"].isin(pretraining.homes)]
     shared = settings.with_overrides(pretraining.training)
-    for modality in ("visual", "audio"):
-        target = getattr(config, f"{modality}_encoder").pretrained
-        if not owned_by_pretraining(target, pretraining.directory):
-            build_encoder_from(modality, config)  # an external checkpoint: fail early if it cannot load
-            record[modality] = {"pretrained": target, "made_here": False}
-            continue
-        encoder_settings = shared.with_overrides(pretraining.encoder_training.get(modality, {}))
-        if rows.empty:
-            raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by pretraining, "
-                             f"but no sequence of pretraining.homes {pretraining.homes} was ingested")
-        inputs = frames if modality == "visual" else log_mels
-        items = {split: FrameItems(rows[rows["split"] == split], inputs, frame_labels,
-                                   masks if modality == "visual" else None, pretraining.frame_step)
-                 for split in ("train", "val")}
-        architecture = getattr(config, f"{modality}_encoder").model_dump(exclude={"pretrained"})
-        fingerprint = run_fingerprint(
-            modality=modality, architecture=architecture,
-            settings=encoder_settings.fingerprint_fields(), seed=seed,
-            frame_step=pretraining.frame_step, homes=pretraining.homes,
-            train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
-            data={split: frame_items.digest() for split, frame_items in items.items()})
-        run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
-        with run_lock(run_dir):
-            pretrained = pretrain_encoder(modality, config, items, encoder_settings, run_dir, seed,
-                                          fingerprint)
-        with staged_folder(Path(target)) as staging:
-            pretrained.model.save_pretrained(staging)
-        record[modality] = {"pretrained": target, "made_here": True, "fingerprint": fingerprint,
-                            "reused": pretrained.reused,
-                            "best_epoch": pretrained.best_epoch, "val_map": pretrained.val_map,
-                            "train_items": len(items["train"]), "val_items": len(items["val"])}
+    made_here = {modality: shared.with_overrides(pretraining.encoder_training.get(modality, {}))
+                 for modality in ("visual", "audio")
+                 if owned_by_pretraining(getattr(config, f"{modality}_encoder").pretrained,
+                                         pretraining.directory)}
+    epochs = sum(encoder_settings.epochs for encoder_settings in made_here.values())
+    with stage("pretraining", epochs, "epoch", settings.progress) as progress:
+        for modality in ("visual", "audio"):
+            target = getattr(config, f"{modality}_encoder").pretrained
+            if not owned_by_pretraining(target, pretraining.directory):
+                build_encoder_from(modality, config)  # an external checkpoint: fail now if bad
+                record[modality] = {"pretrained": target, "made_here": False}
+                continue
+            encoder_settings = made_here[modality]
+            if rows.empty:
+                raise ValueError(f"model.{modality}_encoder.pretrained ({target}) is made by "
+                                 f"pretraining, but no sequence of pretraining.homes "
+                                 f"{pretraining.homes} was ingested")
+            inputs = frames if modality == "visual" else log_mels
+            items = {split: FrameItems(rows[rows["split"] == split], inputs, frame_labels,
+                                       masks if modality == "visual" else None,
+                                       pretraining.frame_step)
+                     for split in ("train", "val")}
+            architecture = getattr(config, f"{modality}_encoder").model_dump(
+                exclude={"pretrained"})
+            fingerprint = run_fingerprint(
+                modality=modality, architecture=architecture,
+                settings=encoder_settings.fingerprint_fields(), seed=seed,
+                frame_step=pretraining.frame_step, homes=pretraining.homes,
+                train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
+                data={split: frame_items.digest() for split, frame_items in items.items()})
+            run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
+            trained_before = progress.done
+            with run_lock(run_dir):
+                pretrained = pretrain_encoder(modality, config, items, encoder_settings, run_dir,
+                                              seed, fingerprint,
+                                              on_epoch_end=lambda _: progress.advance())
+            # the epochs of a finished run reused from its checkpoint
+            progress.advance(count=trained_before + encoder_settings.epochs - progress.done)
+            with staged_folder(Path(target)) as staging:
+                pretrained.model.save_pretrained(staging)
+            record[modality] = {"pretrained": target, "made_here": True,
+                                "fingerprint": fingerprint, "reused": pretrained.reused,
+                                "best_epoch": pretrained.best_epoch,
+                                "val_map": pretrained.val_map, "train_items": len(items["train"]),
+                                "val_items": len(items["val"])}
     return record
 

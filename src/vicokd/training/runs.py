@@ -20,6 +20,7 @@ from vicokd.data.augment import SpecAugment
 from vicokd.data.clips import ClipSources
 from vicokd.datasets.locking import run_lock
 from vicokd.models import ModelConfig, build_model, model_signature
+from vicokd.progress import TRAINING_STAGE, stage
 from vicokd.tracking import ParentRun, active_parent, track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.distributed import launch
@@ -28,20 +29,18 @@ from vicokd.training.fingerprints import Fingerprint, run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision
-from vicokd.training.run_table import RunSpec, output_name
+from vicokd.training.run_names import partition_key, partition_name, run_folder, tracking_name
+from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
 from vicokd.training.workers import worker_pool
 
 log = logging.getLogger(__name__)
 
+#: The selected epoch's scores: in the checkpoint's metadata, and as ``best_*`` in MLflow.
+SCORES = ("val_map", "test_map", "val_seq_map", "test_seq_map")
+
 #: Columns that identify one trained model in histories and predictions.
 IDENTITY = ("run", "label", "group", "base", "teacher", "supervision", "backbone", "home", "seed")
-
-
-def partition_key(home: str, seed: int) -> str:
-    """The storage key of one home and seed (``Home1/seed0``) in a run's model, history and
-    prediction folders."""
-    return f"{home}/seed{seed}"
 
 
 @dataclass(frozen=True)
@@ -75,13 +74,13 @@ class TrainingJob:
     @property
     def run_dir(self) -> Path:
         """Where the loop keeps ``last.pt`` (resume state) and ``best.pt``."""
-        return (Path(self.settings.checkpoint_dir) / self.run.name / self.supervision.name
-                / self.home / f"seed{self.seed}")
+        return run_folder(self.settings.checkpoint_dir, self.run.name, self.supervision.name,
+                          self.home, self.seed)
 
     @property
     def name(self) -> str:
         """``vicokd/V_S/Home1/seed0``: the model among all trained ones."""
-        return f"{self.run.name}/{self.supervision.name}/{partition_key(self.home, self.seed)}"
+        return tracking_name(self.run.name, self.supervision.name, self.home, self.seed)
 
     def parameters(self) -> dict[str, Any]:
         """Everything that defines the model: identity, supervision, recipe, model and settings."""
@@ -156,10 +155,12 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
                       parent=job.tracking) as tracker):
         result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
                      fingerprint, tracker=tracker, fabric=fabric)
+        best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
+        tracker.log_selected(result.best_epoch, {key: float(best[key]) for key in SCORES})
         tracker.set_tags({"fingerprint": fingerprint, "best_epoch": result.best_epoch,
                           "trained_epochs": result.trained_epochs,
-                          "checkpoint": f"{output_name(job.run.name, 'model', job.supervision.name)}/"
-                                        f"{partition_key(job.home, job.seed)}"})
+                          "checkpoint": partition_name(job.run.name, "model", job.supervision.name,
+                                                       job.home, job.seed)})
     if not leader:
         return None
     model.load_state_dict(result.state_dict)
@@ -171,11 +172,9 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
          for split in ("val", "test")],
         ignore_index=True,
     )
-    best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
     metadata = {
         **job.identity, **version, "recipe": job.run.recipe.model_dump(), "fingerprint": str(fingerprint),
-        "best_epoch": result.best_epoch,
-        **{key: float(best[key]) for key in ("val_map", "test_map", "val_seq_map", "test_seq_map")},
+        "best_epoch": result.best_epoch, **{key: float(best[key]) for key in SCORES},
     }
     checkpoint = make_checkpoint(model, result.state_dict, metadata)
     history = result.history.assign(**job.identity, **version)
@@ -247,12 +246,15 @@ def train_run(
     else:
         results = (train_model(sources, job) for job in jobs)
     outputs: tuple[dict, dict, dict] = ({}, {}, {})
-    for job, trained in zip(jobs, results):
-        if trained is None:
-            continue
-        key = partition_key(job.home, job.seed)
-        for store, value in zip(outputs, (trained.checkpoint, trained.history, trained.predictions)):
-            store[key] = value
+    with stage(TRAINING_STAGE, len(jobs), "model", settings.progress, log_items=True) as progress:
+        for job, trained in zip(jobs, results):
+            progress.advance(job.name)
+            if trained is None:
+                continue
+            key = partition_key(job.home, job.seed)
+            for store, value in zip(outputs, (trained.checkpoint, trained.history,
+                                              trained.predictions)):
+                store[key] = value
     return outputs
 
 

@@ -30,7 +30,8 @@ def partitions(project: Project, run: str, kind: str, supervision: str) -> set[s
 
 
 def test_every_run_of_the_table_is_one_namespace_of_the_template(trained_project):
-    with trained_project.session():
+    with trained_project.session() as session:
+        session.load_context()  # the pipelines are those of the session's parameters
         registered = dict(pipelines)
     namespaces = {node.namespace for node in registered["training"].nodes}
     assert namespaces == {*TEACHERS, *METHODS, *ABLATIONS}
@@ -98,7 +99,8 @@ def test_an_ablation_added_to_the_parameters_becomes_a_trained_namespace(trained
     table["runs"]["no_vc"] = {"base": "vicokd", "group": "ablation", "label": "w/o VC",
                               "recipe": {"view_consistency": None}}
     runs_file.write_text(yaml.safe_dump(table, sort_keys=False))
-    with project.session():
+    with project.session() as session:
+        session.load_context()
         assert {n.name for n in pipelines["distill"].only_nodes_with_namespaces(["no_vc"]).nodes} == {
             "no_vc.train_V_F", "no_vc.train_V_S"}
     project.run(["distill"], namespaces=["no_vc"])

@@ -1,6 +1,9 @@
 """Every trained model of a `kedro run` is one MLflow run, nested under the Kedro run's (read back
 with MLflow's client from the trained project's store)."""
+import math
+
 import mlflow
+import pytest
 from mlflow.tracking import MlflowClient
 from synthetic_project import HOMES
 
@@ -29,4 +32,11 @@ def test_one_mlflow_run_per_trained_model_with_metrics_per_epoch(trained_project
         history = client.get_metric_history(vicokd.info.run_id, metric)
         assert [point.step for point in history] == [1], metric  # one epoch in the test settings
     assert vicokd.data.tags["checkpoint"] == "vicokd_model_V_S/Home2/seed0"
+    # the run list's best_* columns are the checkpoint's epoch and scores
+    selected = trained_project.load("vicokd_model_V_S")["Home2/seed0"]()["metadata"]
+    assert vicokd.data.metrics["best_epoch"] == selected["best_epoch"]
+    for key in ("val_seq_map", "test_seq_map", "val_map", "test_map"):
+        if math.isfinite(selected[key]):  # MLflow keeps no NaN
+            assert vicokd.data.metrics[f"best_{key}"] == pytest.approx(selected[key]), key
+    assert all("best_epoch" in run.data.metrics for run in children)
     assert mlflow.active_run() is None

@@ -1,7 +1,12 @@
-"""Nodes of the ``reporting`` pipeline: catalog datasets in, vicokd.reporting library, reports out."""
+"""Nodes of the ``reporting`` pipeline: catalog datasets in, vicokd.reporting library, reports out.
+
+Every node but :func:`publish_reports` computes into memory; that one returns every report to its
+file, so a failure anywhere leaves the previous reports as they were (all reports or none).
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -12,15 +17,20 @@ from vicokd.data.annotations import CLASSES
 from vicokd.data.ingest import IngestionParameters
 from vicokd.detection.yolo_export import truth_on_frames
 from vicokd.models import ModelConfig
-from vicokd.reporting import figures, human_centric, summary, tables
+from vicokd.reporting import claims, figures, human_centric, intervals, summary, tables
 from vicokd.reporting.attention import attention_maps
+from vicokd.reporting.intervals import Model, Replicates
+from vicokd.reporting.paper import paper_results
 from vicokd.reporting.settings import ReportingSettings
 from vicokd.training.checkpoints import load_published, published_versions
-from vicokd.training.run_table import RunSpec, output_name
+from vicokd.training.run_names import dataset_name
+from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
 
 #: Partitions of one run's outputs at one supervision level: ``<home>/seed<k> -> loader``.
 Partitions = Mapping[str, Callable[[], Any]]
+#: Prefix of a report computed but not yet written (``conf/base/catalog_reporting_pending.yml``).
+PENDING = "pending_"
 
 
 def _load_all(partitioned: Mapping[str, Partitions]) -> pd.DataFrame:
@@ -29,10 +39,14 @@ def _load_all(partitioned: Mapping[str, Partitions]) -> pd.DataFrame:
                       for _, load in sorted(partitions.items())], ignore_index=True)
 
 
-def evaluate_models(reporting: ReportingSettings, runs: dict[str, Any], homes: list[str],
-                    seeds: list[int], **outputs: Partitions) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Macro mAP and per-class AP of every trained model on ``reporting.split``, in run-table order,
-    and the inventory of what is on disk.
+def _run_table(runs: Mapping[str, Any]) -> dict[str, RunSpec]:
+    """The run table's rows as :class:`RunSpec` (they arrive as mappings, or validated already)."""
+    return {name: RunSpec.model_validate(row) for name, row in runs.items()}
+
+
+def collect_predictions(runs: dict[str, Any], homes: list[str], seeds: list[int],
+                        **outputs: Partitions) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Every trained model's prediction table, and the inventory of what is on disk.
 
     ``outputs``: each run's predictions (``predictions__<dataset>``) and history
     (``history__<dataset>``) at one supervision level, ``<home>/seed<k> -> loader`` (empty when that
@@ -41,29 +55,54 @@ def evaluate_models(reporting: ReportingSettings, runs: dict[str, Any], homes: l
     is written.
 
     Returns:
-        The metrics (only of models on disk) and ``dataset, partition, present`` for every
-        expected home and seed (the run's homes of ``homes`` × ``seeds``; ``runs``: the run
-        table) of every prediction dataset.
+        ``<dataset>/<home>/seed<k> -> prediction table`` and, per model the run table expects (the
+        run's homes of ``homes`` × ``seeds``), whether its predictions and history are on disk.
     """
+    run_table = _run_table(runs)
+    found: dict[str, dict[tuple[str, str], list[str]]] = {"predictions": {}, "history": {}}
+    for run in run_table.values():
+        for supervision in run.supervisions:
+            for kind, on_disk in found.items():
+                partitions = outputs[f"{kind}__{dataset_name(run.name, kind, supervision)}"]
+                on_disk[(run.name, supervision)] = sorted(partitions)
     predictions = {k.removeprefix("predictions__"): v for k, v in outputs.items() if k.startswith("predictions__")}
-    run_table = [RunSpec.model_validate(row) for row in runs.values()]  # rows, or RunSpecs already
-    trained_homes = {output_name(run.name, "predictions", supervision): run.trained_homes(homes)
-                     for run in run_table for supervision in run.supervisions}
-    histories = [v for k, v in outputs.items() if k.startswith("history__")]
     loaded = {f"{name}/{key}": load() for name, partitions in predictions.items()
               for key, load in sorted(partitions.items())}
     versions = {(h["run"].iloc[0], h["supervision"].iloc[0], h["home"].iloc[0], int(h["seed"].iloc[0])):
                 h["model_version"].iloc[0]
-                for history in histories for h in (load() for load in history.values())}
+                for name, history in outputs.items() if name.startswith("history__")
+                for h in (load() for load in history.values())}
     for source, table in loaded.items():
         summary.check_published_together(table, versions, source)
-    return (tables.evaluate_predictions(loaded, split=reporting.split),
-            summary.inventory(predictions, trained_homes, seeds))
+    expected = {(run.name, supervision): run.trained_homes(homes)
+                for run in run_table.values() for supervision in run.supervisions}
+    return loaded, summary.inventory(expected, seeds, found)
+
+
+def evaluate_models(predictions: dict[str, pd.DataFrame], reporting: ReportingSettings) -> pd.DataFrame:
+    """Macro mAP and per-class AP of every model on ``reporting.split``, at every level."""
+    return tables.evaluate_predictions(predictions, split=reporting.split)
+
+
+def bootstrap_models(predictions: dict[str, pd.DataFrame], reporting: ReportingSettings,
+                     seed: int) -> Replicates:
+    """Bootstrap replicates of every model's mAP on ``reporting.split`` at the tables' levels, the
+    generator seeded from ``seed`` (the data's seed)."""
+    settings = reporting.intervals
+    return intervals.bootstrap(predictions, tables.TABLE_LEVELS, settings.replicates,
+                               settings.confidence, seed, split=reporting.split)
 
 
 def summarise_training(**histories: Partitions) -> pd.DataFrame:
     """Best epoch (on validation mAP), its val/test mAPs and training seconds per trained model."""
     return summary.training_summary(_load_all(histories))
+
+
+def _interval_note(reporting: ReportingSettings) -> str:
+    settings = reporting.intervals
+    return (f"[low, high]: {settings.confidence:.0%} bootstrap interval over the {reporting.split} "
+            f"sequences and the training seeds ({settings.replicates} replicates; docs/reporting.md); "
+            "seeds: models on disk per home.")
 
 
 def _render(table: pd.DataFrame, labels: Mapping[str, str], title: str, note: str,
@@ -72,16 +111,18 @@ def _render(table: pd.DataFrame, labels: Mapping[str, str], title: str, note: st
     return tables.to_markdown(table, title, note, reporting.digits), table
 
 
-def build_methods_table(model_metrics: pd.DataFrame, baseline: str,
+def build_methods_table(model_metrics: pd.DataFrame, model_replicates: Replicates, baseline: str,
                         reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
     """Table 1 (markdown, csv): the teacher and every method × supervision per home, Δ to the
-    baseline run (the plain student)."""
+    baseline run (the plain student), each with its interval."""
     note = (f"Macro mAP (%) on the {reporting.split} split, mean over seeds: sequence level (the paper's "
             "metric: the sequence prediction against the sequence labels, scored as the authors' code "
             "scores it) and frame level beside it; Δ = difference to the plain student of the same "
-            "supervision. Every model is the epoch with the best validation sequence-level mAP.")
-    table = tables.comparison_table(model_metrics, tables.method_runs(model_metrics),
-                                    reference=baseline)
+            "supervision, paired by seed. Every model is the epoch with the best validation "
+            f"sequence-level mAP. {_interval_note(reporting)}")
+    methods = model_metrics.loc[model_metrics["group"] == "method", "run"]
+    table = tables.comparison_table(model_metrics, model_replicates, tables.method_runs(model_metrics),
+                                    references={run: baseline for run in methods})
     return _render(table, tables.run_labels(model_metrics), "Table 1: methods", note, reporting)
 
 
@@ -90,29 +131,43 @@ def build_seeds_table(model_metrics: pd.DataFrame, reporting: ReportingSettings)
     runs = tables.method_runs(model_metrics)
     table = tables.relabel(tables.seeds_table(model_metrics, runs), tables.run_labels(model_metrics))
     seeds = model_metrics["seed"].nunique()
-    note = (f"Sequence-level macro mAP (%) on the {reporting.split} split over {seeds} seed(s)"
+    note = (f"Sequence-level macro mAP (%) on the {reporting.split} split over the seeds on disk (n); "
+            "— : the run has no model in that home"
             + ("; a single seed has no spread (std —)." if seeds < 2 else "."))
     return tables.seeds_markdown(table, "Table 2: spread over seeds", note, reporting.digits), table
 
 
-def build_teacher_table(model_metrics: pd.DataFrame, reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
-    """Table 3 (markdown, csv): every teacher run, Δ to the first (the plain teacher)."""
+def _own_bases(model_metrics: pd.DataFrame, runs: list[str]) -> dict[str, str]:
+    """Each run of ``runs`` → the run it is built on (its ``base``) when that is in ``runs``, else the
+    first of ``runs``."""
+    bases = dict(zip(model_metrics["run"], model_metrics["base"]))
+    return {run: bases[run] if bases.get(run) in runs else runs[0] for run in runs}
+
+
+def build_teacher_table(model_metrics: pd.DataFrame, model_replicates: Replicates,
+                        reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
+    """Table 3 (markdown, csv): every teacher run, Δ to the teacher it is built on (the plain
+    teacher)."""
     runs = tables.teacher_runs(model_metrics)
-    note = f"Macro mAP (%) on the {reporting.split} split; Δ = difference to the plain teacher."
-    table = tables.comparison_table(model_metrics, runs, reference=runs[0] if runs else None)
+    note = (f"Macro mAP (%) on the {reporting.split} split; Δ = difference to the plain teacher, paired "
+            f"by seed. {_interval_note(reporting)}")
+    table = tables.comparison_table(model_metrics, model_replicates, runs,
+                                    references=_own_bases(model_metrics, runs) if runs else {})
     return _render(table, tables.run_labels(model_metrics), "Table 3: teacher + view-aware consistency",
                    note, reporting)
 
 
-def build_ablation_table(model_metrics: pd.DataFrame, reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
-    """Table 4 (markdown, csv): the run the ablations override (ViCoKD) and every ablation, Δ to it,
-    in the homes the ablations are trained in."""
+def build_ablation_table(model_metrics: pd.DataFrame, model_replicates: Replicates,
+                         reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
+    """Table 4 (markdown, csv): the run the ablations override (ViCoKD) and every ablation, Δ to the
+    run it ablates, in the homes the ablations are trained in."""
     runs = tables.ablation_runs(model_metrics)
-    note = f"Macro mAP (%) on the {reporting.split} split; Δ = difference to the full ViCoKD."
+    note = (f"Macro mAP (%) on the {reporting.split} split; Δ = difference to the run each ablation "
+            f"ablates (the full ViCoKD), paired by seed. {_interval_note(reporting)}")
     ablated = model_metrics["run"].isin(runs[1:])
     homes = model_metrics.loc[ablated, "home"].unique() if ablated.any() else model_metrics["home"].unique()
-    table = tables.comparison_table(model_metrics[model_metrics["home"].isin(homes)], runs,
-                                    reference=runs[0] if runs else None)
+    table = tables.comparison_table(model_metrics[model_metrics["home"].isin(homes)], model_replicates,
+                                    runs, references=_own_bases(model_metrics, runs) if runs else {})
     return _render(table, tables.run_labels(model_metrics), "Table 4: ablations of ViCoKD", note,
                    reporting)
 
@@ -131,18 +186,37 @@ def build_dataset_statistics(sequences: pd.DataFrame, splits: pd.DataFrame) -> t
     return tables.to_markdown(table, "Dataset statistics", note), table
 
 
+def build_claims(model_metrics: pd.DataFrame, model_replicates: Replicates, runs: dict[str, Any],
+                 baseline: str, homes: list[str], reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
+    """The claims table (markdown, csv): every claim of the paper the run table can test, the
+    paper's figure for the run's backbone, ours with its interval, and a verdict."""
+    run_table = _run_table(runs)
+    derived = [claim for backbone in dict.fromkeys(model_metrics["backbone"])
+               for claim in claims.derive_claims(run_table, baseline, homes, backbone)]
+    table = claims.claims_table(derived, model_replicates, paper_results())
+    note = (f"{claims.counts_sentence(table)}. Δ in sequence-level mAP points on the {reporting.split} "
+            "split, paired by seed; paper: the paper's figures for this backbone (— : not reported). "
+            "Verdict: agrees / disagrees when the interval lies entirely on the paper's side of 0 / "
+            "the other side (the claim's direction where the paper has no figure), undecided when it "
+            f"contains 0, missing when a model is not on disk. {_interval_note(reporting)}")
+    return tables.to_markdown(table, "Claims of the paper", note, reporting.digits), table
+
+
 def plot_map_curves(**histories: Partitions) -> Figure:
-    """Figure 3: validation and test mAP per epoch of the teachers and methods (the ablations have
-    Table 4), per home; with several seeds, their mean and a band ± one std."""
+    """Figure 3: validation and test mAP per epoch of Table 1's models (the teacher the methods
+    distil from, drawn in every panel, and every comparison method), one panel per home,
+    supervision level and split; with several seeds, their mean and a band ± one std."""
     frames = _load_all(histories)
-    frames = frames[frames["group"] != "ablation"]
-    curves = frames.groupby(["label", "supervision", "home", "epoch"], sort=False)[list(figures.HISTORY_METRICS)]
-    table = curves.mean().join(curves.std(), rsuffix="_std").reset_index()
-    labelled = {f"{label} {supervision}": runs
-                for (label, supervision), runs in table.groupby(["label", "supervision"], sort=False)}
+    frames = frames[frames["run"].isin(tables.method_runs(frames))]
+    curves = frames.groupby(["label", "supervision", "home", "epoch"],
+                            sort=False)[list(figures.HISTORY_METRICS)]
+    table = (curves.mean().join(curves.std(), rsuffix="_std").reset_index()
+             .rename(columns={"label": "method"}))
+    references = list(dict.fromkeys(frames.loc[frames["group"] == "teacher", "label"]))
     seeds = frames["seed"].nunique()
-    title = "Sequence-level mAP per epoch (Figure 3)" + (f": mean of {seeds} seeds, band ± std" if seeds > 1 else "")
-    return figures.map_curves(labelled, title=title)
+    title = ("Sequence-level mAP per epoch (Figure 3)"
+             + (f": mean of {seeds} seeds, band ± std" if seeds > 1 else ""))
+    return figures.map_curves(table, references, title=title)
 
 
 def _attention_sequence(sequences: pd.DataFrame, splits: pd.DataFrame, home: str, chosen: str | None) -> str:
@@ -157,6 +231,16 @@ def _attention_sequence(sequences: pd.DataFrame, splits: pd.DataFrame, home: str
     return str(candidates["sequence_id"].iloc[int(np.argmax(counts))])
 
 
+def _first_shared_partitions(models: Mapping[str, Partitions]) -> dict[str, str]:
+    """Per home, the first ``<home>/seed<k>`` every model of ``models`` has on disk (a home where
+    one of them is missing is left out: the inventory names what is missing)."""
+    shared = set.intersection(*(set(partitions) for partitions in models.values())) if models else set()
+    first: dict[str, str] = {}
+    for key in sorted(shared):
+        first.setdefault(key.split("/")[0], key)
+    return first
+
+
 def plot_attention_maps(
     sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
     log_mels: Mapping[str, np.ndarray], training: TrainingSettings,
@@ -167,10 +251,8 @@ def plot_attention_maps(
     the version whose predictions ``model_metrics`` reports), first seed."""
     settings = reporting.attention
     plots = {}
-    keys = sorted(next(iter(models.values())))
     versions = published_versions(model_metrics)
-    for home in dict.fromkeys(key.split("/")[0] for key in keys):
-        key = next(k for k in keys if k.startswith(f"{home}/"))
+    for home, key in _first_shared_partitions(models).items():
         sequence_id = _attention_sequence(sequences, splits, home, settings.sequence_id)
         checkpoints = {}
         for partitions in models.values():
@@ -181,48 +263,78 @@ def plot_attention_maps(
         )
         shown = sorted(set(np.linspace(0, len(indices) - 1, settings.query_frames).round().astype(int)))
         plots[f"{home}.png"] = figures.attention_figure(
-            weights, clip, shown, title=f"{sequence_id}: cross-modal attention (frame indices {indices[shown].tolist()})"
-        )
+            weights, clip, shown, title=f"{sequence_id}: cross-modal attention (2.5-FPS frames)",
+            frame_numbers=indices.tolist())
     return plots
 
 
 def write_summary(
-    table1_methods: str, training_summary: pd.DataFrame, dataset_statistics: str, mask_quality_table: str,
+    table1_methods_csv: pd.DataFrame, claims_csv: pd.DataFrame, model_replicates: Replicates,
+    training_summary: pd.DataFrame, dataset_statistics_csv: pd.DataFrame, mask_quality_table: str,
     simulation_overlap: dict, model_metrics: pd.DataFrame, model_inventory: pd.DataFrame,
     model: ModelConfig, training: TrainingSettings, ingestion: IngestionParameters, baseline: str,
     reporting: ReportingSettings,
-) -> str:
-    """summary.md: settings, machine, what ran, Table 1, the teacher check, training time, data and
-    mask quality, links."""
+) -> tuple[str, dict[str, Any]]:
+    """summary.md and its record (``report_record.json``: date, commit, machine, settings).
+
+    summary.md: a one-line headline (the claims' verdict counts; per home the best student against
+    the teacher, Δ with its interval), where and from which code it comes, the settings, what is
+    missing, Table 1 at sequence level, the claims per statement, the teacher check, training
+    time, data and mask quality in a few lines, and links; per-model figures stay in the CSVs.
+    """
+    digits = reporting.digits
+    record = {"generated": datetime.now(UTC).isoformat(timespec="seconds"),
+              "commit": summary.code_version(), "machine": summary.machine_info()}
     settings = {
-        "backbone": model.backbone,
-        "frames per clip (T)": training.num_frames,
-        "image size": ingestion.image_size,
-        "epochs": _epochs_by_role(training_summary),
-        "batch size": training.batch_size,
+        "backbone": model.backbone, "T": training.num_frames,
+        "image size": "×".join(str(side) for side in ingestion.image_size),
+        "epochs": _epochs_by_role(training_summary), "batch size": training.batch_size,
         "learning rate": training.learning_rate,
         "seeds": ", ".join(str(s) for s in sorted(model_metrics["seed"].unique())),
-        "homes": ", ".join(ingestion.homes),
-        "data": ingestion.dataset_root,
+        "homes": ", ".join(ingestion.homes), "data": f"`{ingestion.dataset_root}`",
         "evaluated split": reporting.split,
+        "intervals": f"{reporting.intervals.confidence:.0%} over test sequences and seeds "
+                     f"({reporting.intervals.replicates} bootstrap replicates)",
     }
+    teacher = _baseline_teacher(model_metrics, baseline)
+    best = summary.best_students(model_metrics, model_replicates, teacher, digits)
+    headline = (f"**{claims.counts_sentence(claims_csv)}** ([claims](claims.md)). "
+                + ("Best student against the teacher — " + "; ".join(best) + "." if best else ""))
     seconds = float(training_summary["seconds"].sum())
-    overlap = pd.DataFrame.from_dict(simulation_overlap, orient="index").rename_axis("home").reset_index()
+    width, n = tables.median_half_width(table1_methods_csv)
+    overlap = {home: values.get("share_seen_by_2_or_more_views") for home, values in simulation_overlap.items()}
     sections = {
-        "Results": _body(table1_methods),
         "Missing": summary.missing_models(model_inventory),
-        "Teacher check (validation, before distilling)": _body(tables.to_markdown(
-            summary.teacher_check(training_summary, baseline), "",
-            "Validation sequence-level mAP (%) of the teacher and of the plain student at their "
-            "selected epochs; a negative margin means distillation starts from a teacher that is "
-            "not better than the student alone.", reporting.digits)),
-        "Training time": f"{seconds / 60:.1f} min of training over all models and homes.\n"
-                         + _body(tables.to_markdown(training_summary, "", digits=reporting.digits)),
-        "Data": _body(dataset_statistics),
-        "View overlap of the synthetic home": _body(tables.to_markdown(overlap, "", digits=3)),
+        "Table 1, sequence level": _body(tables.to_markdown(
+            summary.headline_columns(table1_methods_csv), "",
+            f"Median half-width of the Δ intervals: {width:.{digits}f} points (over {n}).", digits)),
+        "Claims per statement ([claims.md](claims.md) lists each)": _body(tables.to_markdown(
+            summary.claims_by_statement(claims_csv), "")),
+        "Training": (f"{seconds / 60:.1f} min of training over {len(training_summary)} models (per "
+                     "model: [training_summary.csv](training_summary.csv)). "
+                     + summary.teacher_check_line(summary.teacher_check(training_summary, baseline), digits)),
+        "Data": f"Sequences train/val/test: {summary.split_sizes(dataset_statistics_csv)}. Share of "
+                "person frames seen by two or more views: "
+                + ", ".join(f"{home} {share:.0%}" for home, share in overlap.items() if share is not None) + ".",
         "Mask quality": _body(mask_quality_table),
     }
-    return summary.render_summary(sections, settings, summary.machine_info(), model_metrics, reporting.links)
+    record["settings"] = settings
+    return summary.render_summary(headline, record, settings, sections, reporting.links), record
+
+
+def _baseline_teacher(model_metrics: pd.DataFrame, baseline: str) -> Model | None:
+    """The teacher model the baseline is compared against (its run at its first supervision)."""
+    teachers = model_metrics.loc[model_metrics["run"] == baseline, "teacher"].dropna()
+    if teachers.empty:
+        return None
+    rows = model_metrics[model_metrics["run"] == teachers.iloc[0]]
+    return None if rows.empty else Model(*rows.iloc[0][["backbone", "run", "supervision"]])
+
+
+def publish_reports(**reports: Any) -> dict[str, Any]:
+    """Every report, computed in memory by the other nodes (``pending_<report>``), returned to its
+    file dataset (``<report>``) at once: nothing is written before everything is computed."""
+    return {name.removeprefix(PENDING): value for name, value in reports.items()}
 
 
 def _epochs_by_role(training_summary: pd.DataFrame) -> str:
@@ -248,16 +360,16 @@ def plot_saliency_maps(
 ) -> tuple[dict[str, Figure], str, pd.DataFrame]:
     """Figure 4 as the paper draws it, ``{home}.png``: each view's frames of one test sequence with
     the spatial saliency (Grad-CAM on the ViT's patch tokens) of each model of
-    ``reporting.attention.models`` (first seed) and the true person box; and, beyond the paper, the
-    share of each model's saliency inside the true person box over every visible (view, frame) of
-    every test sequence, per home (markdown, csv; empty without ground truth). Each checkpoint must
-    be the version whose predictions ``model_metrics`` reports."""
+    ``reporting.attention.models`` (first seed) and the true person box, at the frames where the
+    explained class (the clip's most frequent) is active that the models score highest, one colour
+    scale per model; and, beyond the paper, the share of each model's saliency inside the true
+    person box over every visible (view, frame) of every test sequence, per home (markdown, csv;
+    empty without ground truth). Each checkpoint must be the version whose predictions
+    ``model_metrics`` reports."""
     settings = reporting.attention
     plots, shares = {}, []
-    keys = sorted(next(iter(models.values())))
     versions = published_versions(model_metrics)
-    for home in dict.fromkeys(key.split("/")[0] for key in keys):
-        key = next(k for k in keys if k.startswith(f"{home}/"))
+    for home, key in _first_shared_partitions(models).items():
         checkpoints = {}
         for partitions in models.values():
             checkpoint = load_published(partitions[key], versions)
@@ -268,25 +380,46 @@ def plot_saliency_maps(
         for sequence_id in sorted(test):
             indices, clip, audio = human_centric.clip_inputs(frames[sequence_id], log_mels[sequence_id],
                                                              training.num_frames)
-            class_index = human_centric.explained_class(frame_labels[sequence_id])
+            labels = np.asarray(frame_labels[sequence_id])[indices]  # (T, C): the frames seen
+            class_index = human_centric.explained_class(labels)
             maps = human_centric.saliency_maps(checkpoints, clip, audio, class_index)
             truth = _truth_on_clip(person_truth, sequence_id, frames[sequence_id].shape[1], indices)
             if truth is not None:
                 shares.append(human_centric.human_centric_shares(maps, *truth).assign(
                     home=home, sequence_id=sequence_id))
             if sequence_id == shown_sequence:
-                visible = truth[0] if truth is not None else np.ones(clip.shape[:2], bool)
-                plots[f"{home}.png"] = figures.saliency_figure(
-                    clip.permute(0, 1, 3, 4, 2).numpy(), maps,
-                    human_centric.shown_frames(visible, settings.shown_frames),
-                    truth[1] if truth is not None else None,
-                    title=f"{sequence_id}: Grad-CAM of {CLASSES[class_index]} (white: true person box)")
+                plots[f"{home}.png"] = _saliency_plot(checkpoints, clip, audio, maps, labels,
+                                                      class_index, indices, truth, sequence_id,
+                                                      settings.shown_frames)
     table = _share_table(shares)
     note = ("Share (%) of each model's Grad-CAM saliency inside the true person box, mean over every "
             "(view, frame) of the test sequences where the simulator says the person is visible; "
             "`uniform` is the box's mean area, what a map spread evenly would score.")
     return plots, tables.to_markdown(table, "Human-centric saliency (Figure 4, measured)", note,
                                      reporting.digits), table
+
+
+#: What Figure 4 asks the reader to look at.
+SALIENCY_CAPTION = (
+    "Frames where the explained class is happening, those the models score highest (p: each "
+    "model's probability of the class at that frame). Each model has one colour scale over all its "
+    "views: a view it draws no evidence from stays blue. Look for whether the red falls on the "
+    "person (white box), and whether a model draws on views where no one is visible.")
+
+
+def _saliency_plot(checkpoints: Mapping[str, Mapping[str, Any]], clip: Any, audio: Any,
+                   maps: Mapping[str, np.ndarray], labels: np.ndarray, class_index: int,
+                   indices: np.ndarray, truth: tuple[np.ndarray, np.ndarray] | None,
+                   sequence_id: str, count: int) -> Figure:
+    """Figure 4 of one clip: ``count`` frames where ``class_index`` is active (``labels`` ``(T, C)``)
+    that the models score highest, each model's maps on one colour scale."""
+    scores = human_centric.class_scores(checkpoints, clip, audio, class_index)
+    shown = human_centric.shown_frames(labels[:, class_index] > 0,
+                                       np.mean(list(scores.values()), axis=0), count)
+    return figures.saliency_figure(
+        clip.permute(0, 1, 3, 4, 2).numpy(), maps, shown, truth[1] if truth is not None else None,
+        title=f"{sequence_id}: Grad-CAM of {CLASSES[class_index]} (white: true person box)",
+        frame_numbers=indices.tolist(), scores=scores, caption=SALIENCY_CAPTION)
 
 
 def _truth_on_clip(person_truth: pd.DataFrame, sequence_id: str, n_frames: int,

@@ -1,9 +1,14 @@
-"""``reporting`` pipeline: metrics of every trained model, the paper's Tables 1-4, Figures 3-4 and
-summary.md.
+"""``reporting`` pipeline: metrics of every trained model with their intervals, the paper's Tables
+1-4, the claims table, Figures 3-4 and summary.md.
 
 Every number comes from the predictions and histories the training template wrote for each run of
 the run table, read through the catalog (kedro-viz shows where each table comes from); nothing is
-typed in. Labels and the grouping into tables (teachers, methods, ablations) come from the run table.
+typed in. Labels, the grouping into tables (teachers, methods, ablations) and the claims come from
+the run table.
+
+All reports or none: every node computes into memory (``pending_<report>``, memory datasets of
+``conf/base/catalog_reporting_pending.yml``), and one last node, ``publish_reports``, returns them all
+to their files. An error while computing leaves every previous report as it was.
 """
 from __future__ import annotations
 
@@ -12,58 +17,78 @@ from collections.abc import Mapping
 from kedro.pipeline import Node, Pipeline
 
 from vicokd.pipelines.reporting import nodes
-from vicokd.training.run_table import RunSpec, output_name
+from vicokd.training.run_names import dataset_name
+from vicokd.training.run_table import RunSpec
+
+PENDING = nodes.PENDING
 
 
 def _outputs(runs: Mapping[str, RunSpec], kind: str, prefix: str = "") -> dict[str, str]:
     """``{prefix + dataset: dataset}`` (node inputs by keyword) of every run's ``kind`` at every
     supervision level, in run-table order."""
-    names = [output_name(run.name, kind, supervision) for run in runs.values() for supervision in run.supervisions]
+    names = [dataset_name(run.name, kind, supervision)
+             for run in runs.values() for supervision in run.supervisions]
     return {prefix + name: name for name in names}
+
+
+def _pending(*reports: str) -> list[str]:
+    return [PENDING + report for report in reports]
 
 
 def create_pipeline(runs: Mapping[str, RunSpec], attention_models: Mapping[str, str]) -> Pipeline:
     """Evaluate, tabulate, plot and summarise the runs of ``runs`` (the resolved run table);
     ``attention_models`` (``run -> supervision``) are drawn in Figure 4."""
-    figure4 = {name: name for name in (output_name(run, "model", supervision)
+    figure4 = {name: name for name in (dataset_name(run, "model", supervision)
                                        for run, supervision in attention_models.items())}
+    metrics = [PENDING + "model_metrics", "model_replicates"]
     tables = {
-        nodes.build_seeds_table: ["table2_seeds", "table2_seeds_csv"],
-        nodes.build_teacher_table: ["table3_teacher", "table3_teacher_csv"],
-        nodes.build_ablation_table: ["table4_ablations", "table4_ablations_csv"],
-        nodes.build_per_class_table: ["per_class_ap", "per_class_ap_csv"],
+        nodes.build_methods_table: ([*metrics, "params:baseline", "params:reporting"], "table1_methods"),
+        nodes.build_seeds_table: ([metrics[0], "params:reporting"], "table2_seeds"),
+        nodes.build_teacher_table: ([*metrics, "params:reporting"], "table3_teacher"),
+        nodes.build_ablation_table: ([*metrics, "params:reporting"], "table4_ablations"),
+        nodes.build_per_class_table: ([metrics[0], "params:reporting"], "per_class_ap"),
+        nodes.build_dataset_statistics: (["sequences", "splits"], "dataset_statistics"),
+        nodes.build_claims: ([*metrics, "params:runs", "params:baseline", "params:ingestion.homes",
+                              "params:reporting"], "claims"),
     }
-    return Pipeline([
-        Node(nodes.evaluate_models, {"reporting": "params:reporting", "runs": "params:runs",
-                                     "homes": "params:ingestion.homes",
-                                     "seeds": "params:seeds",
-                                     **_outputs(runs, "predictions", prefix="predictions__"),
-                                     **_outputs(runs, "history", prefix="history__")},
-             ["model_metrics", "model_inventory"], name="evaluate_models"),
-        Node(nodes.summarise_training, _outputs(runs, "history"), "training_summary",
+    computing = Pipeline([
+        Node(nodes.collect_predictions, {"runs": "params:runs", "homes": "params:ingestion.homes",
+                                         "seeds": "params:seeds",
+                                         **_outputs(runs, "predictions", prefix="predictions__"),
+                                         **_outputs(runs, "history", prefix="history__")},
+             ["test_predictions", PENDING + "model_inventory"], name="collect_predictions"),
+        Node(nodes.evaluate_models, ["test_predictions", "params:reporting"], PENDING + "model_metrics",
+             name="evaluate_models"),
+        Node(nodes.bootstrap_models, ["test_predictions", "params:reporting", "params:seed"],
+             "model_replicates", name="bootstrap_models"),
+        Node(nodes.summarise_training, _outputs(runs, "history"), PENDING + "training_summary",
              name="summarise_training"),
-        Node(nodes.build_methods_table, ["model_metrics", "params:baseline", "params:reporting"],
-             ["table1_methods", "table1_methods_csv"], name="build_methods_table"),
-        *(Node(build, ["model_metrics", "params:reporting"], outputs, name=build.__name__)
-          for build, outputs in tables.items()),
-        Node(nodes.build_dataset_statistics, ["sequences", "splits"],
-             ["dataset_statistics", "dataset_statistics_csv"], name="build_dataset_statistics"),
-        Node(nodes.plot_map_curves, _outputs(runs, "history"), "map_curves", name="plot_map_curves"),
+        *(Node(build, inputs, _pending(report, f"{report}_csv"), name=build.__name__)
+          for build, (inputs, report) in tables.items()),
+        Node(nodes.plot_map_curves, _outputs(runs, "history"), PENDING + "map_curves", name="plot_map_curves"),
         Node(nodes.plot_attention_maps,
              {"sequences": "sequences", "splits": "splits", "frames": "frames",
               "log_mels": "log_mels", "training": "params:training",
-              "reporting": "params:reporting", "model_metrics": "model_metrics", **figure4},
-             "attention_maps", name="plot_attention_maps"),
+              "reporting": "params:reporting", "model_metrics": PENDING + "model_metrics",
+              **figure4},
+             PENDING + "attention_maps", name="plot_attention_maps"),
         Node(nodes.plot_saliency_maps,
              {"sequences": "sequences", "splits": "splits", "frames": "frames",
               "log_mels": "log_mels", "frame_labels": "frame_labels",
               "person_truth": "person_truth", "training": "params:training",
-              "reporting": "params:reporting", "model_metrics": "model_metrics", **figure4},
-             ["saliency_maps", "human_centric_share", "human_centric_share_csv"],
+              "reporting": "params:reporting", "model_metrics": PENDING + "model_metrics",
+              **figure4},
+             _pending("saliency_maps", "human_centric_share", "human_centric_share_csv"),
              name="plot_saliency_maps"),
         Node(nodes.write_summary,
-             ["table1_methods", "training_summary", "dataset_statistics", "mask_quality_table",
-              "simulation_overlap", "model_metrics", "model_inventory", "params:model", "params:training",
-              "params:ingestion", "params:baseline", "params:reporting"],
-             "run_summary", name="write_summary"),
+             [*_pending("table1_methods_csv", "claims_csv"), "model_replicates",
+              *_pending("training_summary", "dataset_statistics_csv"), "mask_quality_table",
+              "simulation_overlap", *_pending("model_metrics", "model_inventory"), "params:model",
+              "params:training", "params:ingestion", "params:baseline", "params:reporting"],
+             _pending("run_summary", "report_record"), name="write_summary"),
     ])
+    pending = sorted(name for name in computing.all_outputs() if name.startswith(PENDING))
+    publish = Node(nodes.publish_reports, {name: name for name in pending},
+                   {name.removeprefix(PENDING): name.removeprefix(PENDING) for name in pending},
+                   name="publish_reports")
+    return computing + Pipeline([publish])

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from kedro.pipeline import Node, Pipeline
 
 from vicokd.pipelines.training.nodes import train_models
-from vicokd.training.run_table import RunSpec, output_name
+from vicokd.training.run_names import OUTPUT_KINDS, dataset_name
+from vicokd.training.run_table import RunSpec
 
 #: Catalog datasets every run reads.
 DATA_INPUTS = ("sequences", "splits", "frames", "log_mels", "visual_features", "audio_features",
@@ -22,17 +23,11 @@ DATA_INPUTS = ("sequences", "splits", "frames", "log_mels", "visual_features", "
 #: Parameters every run reads unchanged.
 SHARED_PARAMETERS = {"training": "params:training", "model": "params:model",
                      "homes": "params:ingestion.homes", "seeds": "params:seeds"}
-#: The outputs of one run at one supervision level, by template name.
-OUTPUTS = ("model", "history", "predictions")
-
 
 def teacher_models(run: RunSpec, runs: Mapping[str, RunSpec]) -> str:
     """Catalog name of the checkpoints ``run`` distils from (its teacher run's only supervision)."""
-    teacher = runs.get(run.teacher)
-    if teacher is None or teacher.group != "teacher" or len(teacher.supervisions) != 1:
-        raise ValueError(f"runs.{run.name}: teacher {run.teacher!r} must be a run of group 'teacher' "
-                         f"with one supervision level")
-    return output_name(teacher.name, "model", teacher.supervisions[0])
+    teacher = runs[run.teacher]
+    return dataset_name(teacher.name, "model", teacher.supervisions[0])
 
 
 def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec], baseline: str) -> Pipeline:
@@ -44,7 +39,7 @@ def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec], baseline: str) -> Pi
     def baseline_input(supervision: str) -> dict[str, str]:
         if not run.distils or supervision not in runs[baseline].supervisions:
             return {}
-        return {"baseline_models": output_name(baseline, "model", supervision)}
+        return {"baseline_models": dataset_name(baseline, "model", supervision)}
 
     stage = "teacher" if run.group == "teacher" else "distill"
     nodes = [
@@ -53,7 +48,7 @@ def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec], baseline: str) -> Pi
             inputs={**{name: name for name in DATA_INPUTS}, **teacher, **baseline_input(supervision),
                     **SHARED_PARAMETERS,
                     "run": "params:run", "supervision": f"params:supervision_{supervision}"},
-            outputs=[f"{kind}_{supervision}" for kind in OUTPUTS],
+            outputs=[f"{kind}_{supervision}" for kind in OUTPUT_KINDS],
             name=f"train_{supervision}",
             tags=[run.name, run.group, stage, supervision],
         )
@@ -64,8 +59,8 @@ def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec], baseline: str) -> Pi
         namespace=run.name,
         inputs={*DATA_INPUTS, *teacher.values(),
                 *(v for s in run.supervisions for v in baseline_input(s).values())},
-        outputs={f"{kind}_{supervision}": output_name(run.name, kind, supervision)
-                 for kind in OUTPUTS for supervision in run.supervisions},
+        outputs={f"{kind}_{supervision}": dataset_name(run.name, kind, supervision)
+                 for kind in OUTPUT_KINDS for supervision in run.supervisions},
         parameters={
             **{name: name for name in SHARED_PARAMETERS.values()},
             "params:run": f"params:runs.{run.name}",
@@ -75,8 +70,6 @@ def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec], baseline: str) -> Pi
 
 
 def create_pipeline(runs: Mapping[str, RunSpec], baseline: str) -> Pipeline:
-    """Every run of ``runs`` (the resolved run table), in table order; ``baseline`` names the plain
-    student."""
-    if baseline not in runs:
-        raise ValueError(f"baseline {baseline!r} is not a run of the run table")
+    """Every run of ``runs`` (the validated run table: ``run_table.validate_run_table``), in table
+    order; ``baseline`` names the plain student."""
     return sum((run_pipeline(run, runs, baseline) for run in runs.values()), Pipeline([]))
