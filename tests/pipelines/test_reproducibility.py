@@ -5,6 +5,7 @@ side again, one folder runs again unchanged and retrains nothing, and the other 
 training trick and retrains exactly the models that learn from it."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,8 +97,9 @@ def test_identical_reports_anywhere_and_reruns_that_redo_only_what_changed(tmp_p
     tables = {name: _table(first, name, keep_run_ids=True) for name in TABLES}
     splits = pd.read_parquet(second.data / "03_primary" / "splits.parquet")
     features = _features_stamp(second)
+    saliency = _current(first, "07_model_output/figure4_saliency")
     _relabel(second)
-    again, _ = _kedro_runs((first, []), (second, ["--pipelines", UP_TO_THE_MODELS]))
+    again, changed = _kedro_runs((first, []), (second, ["--pipelines", UP_TO_THE_MODELS]))
 
     # nothing changed: nothing decoded, trained or computed again, the same reports
     assert _record(first, "08_reporting/ingestion_report.json")["reused"] is True
@@ -105,6 +107,7 @@ def test_identical_reports_anywhere_and_reruns_that_redo_only_what_changed(tmp_p
     assert all(encoder["reused"] for encoder in _record(first, "06_models/encoders.json").values())
     assert "afresh" not in again and "Resuming" not in again
     assert _model_versions(first) == versions["here"]
+    assert _current(first, "07_model_output/figure4_saliency") == saliency  # no Grad-CAM again
     for name in TABLES:  # model versions included: the same models, republished as they were
         pd.testing.assert_frame_equal(_table(first, name, keep_run_ids=True), tables[name], obj=name)
 
@@ -124,3 +127,13 @@ def test_identical_reports_anywhere_and_reruns_that_redo_only_what_changed(tmp_p
     assert retrained == {model for model in after if "/Home1/" in model}
     assert any(model.startswith("teacher/AV_F/Home1") for model in retrained)
     assert {model.split("/")[1] for model in retrained} == {"AV_F", "V_F", "V_S"}
+    # each retrained model says what changed: the labels it learns from, or its teacher
+    changes = dict(re.findall(r"Training \S+/runs/(\S+) afresh: .*\(changed: ([^)]*)\)", changed))
+    assert changes.keys() == retrained
+    assert "data.labels" in changes["student/V_S/Home1/seed0"]
+    assert "teacher" in changes["vicokd/V_S/Home1/seed0"]
+
+
+def _current(project: Project, store: str) -> str:
+    """The live generation of an array store without a table."""
+    return (project.data / store / "CURRENT").read_text()
