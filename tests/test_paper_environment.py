@@ -61,6 +61,10 @@ def test_paper_clip_frame_rate_and_audio(paper):
     assert paper["model"]["audio_encoder"]["max_length"] == audio["sample_rate"] / SAMPLE_FPS / 160
 
 
+def test_paper_trains_three_seeds(paper):
+    assert paper["seeds"] == [0, 1, 2]  # PAPER.md: run-to-run spread over three seeds
+
+
 def test_paper_optimiser_and_device(paper):
     training = paper["training"]
     assert (training["batch_size"], training["learning_rate"], training["weight_decay"]) == (12, 1e-4, 5e-4)

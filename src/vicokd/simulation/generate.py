@@ -95,6 +95,11 @@ def _home_key(home: str) -> int:
     return zlib.crc32(home.encode())
 
 
+def annotation_split_rng(home: str, seed: int) -> np.random.Generator:
+    """The generator of a home's train/test annotation files (independent of the other homes)."""
+    return np.random.default_rng([seed, _home_key(home), 2**20])
+
+
 def make_scripts(home: str, settings: SimulationSettings, seed: int) -> list[Script]:
     """The home's scripts, built in order so that classes are spread evenly over sequences."""
     counts: dict[str, int] = {}
@@ -106,6 +111,12 @@ def make_scripts(home: str, settings: SimulationSettings, seed: int) -> list[Scr
 def _sequence_id(home: str, index: int, settings: SimulationSettings) -> str:
     session, video_id, part = sequence_name(index, settings.sessions)
     return f"{home}/{session}/{video_id}-Part{part}"
+
+
+def sequence_urls(index: int, settings: SimulationSettings) -> list[str]:
+    """The view files of a home's ``index``-th sequence, relative to the home folder, in view order."""
+    session, video_id, part = sequence_name(index, settings.sessions)
+    return [f"{session}/{video_id}-View{k}-Part{part}.mp4" for k in range(1, NUM_VIEWS + 1)]
 
 
 def sequence_frames(home: str, script: Script, settings: SimulationSettings
@@ -138,9 +149,8 @@ def _truth_rows(truth: dict[str, list], home: str, seq_id: str, k: int, script: 
 def render_sequence(home: str, index: int, script: Script, settings: SimulationSettings, seed: int,
                     home_dir: Path) -> tuple[dict, dict]:
     """Write the five mp4 files of one sequence under ``home_dir``; return its record and truth columns."""
-    session, video_id, part = sequence_name(index, settings.sessions)
-    (home_dir / session).mkdir(parents=True, exist_ok=True)
-    urls = [f"{session}/{video_id}-View{k}-Part{part}.mp4" for k in range(1, NUM_VIEWS + 1)]
+    urls = sequence_urls(index, settings)
+    (home_dir / urls[0]).parent.mkdir(parents=True, exist_ok=True)
     writers = ViewWriters([home_dir / u for u in urls], settings.width, settings.height, settings.fps,
                           settings.crf)
     truth: dict[str, list] = {c: [] for c in TRUTH_COLUMNS}
@@ -189,7 +199,7 @@ def _generate(root: Path, homes: list[str], settings: SimulationSettings, seed: 
     tables = []
     for home in homes:
         records = [rec for job, (rec, _) in zip(jobs, results) if job[0] == home]
-        write_annotations(root / home, home, records, np.random.default_rng([seed, _home_key(home), 2**20]))
+        write_annotations(root / home, home, records, annotation_split_rng(home, seed))
     tables = [pd.DataFrame(truth) for _, truth in results]
     truth = pd.concat(tables, ignore_index=True) if tables else empty_truth()
     truth.to_parquet(root / TRUTH_FILE, index=False)
