@@ -203,7 +203,7 @@ def test_figure4_explains_frames_where_its_class_is_active_and_scored_highest(mo
 class _Stamped(dict):
     """An ingested store: arrays with the fingerprint their store holds."""
 
-    def __init__(self, arrays: dict, fingerprint: str):
+    def __init__(self, arrays: dict, fingerprint: str | None):
         super().__init__(arrays)
         self.fingerprint, self.ingestion_id = fingerprint, "ingestion-1"
 
@@ -219,7 +219,7 @@ def test_saliency_maps_are_computed_once_per_checkpoints_and_inputs(model_config
     inputs = (
         _Stamped({sid: rng.integers(0, 256, (V, 8, 64, 64, 3), dtype=np.uint8) for sid in ids}, "f"),
         _Stamped({sid: rng.normal(size=(V, 8, 40, 128)).astype(np.float32) for sid in ids}, "l"),
-        _Stamped({sid: np.eye(8, len(CLASSES), dtype=np.uint8) for sid in ids}, "y"))
+        _Stamped({sid: np.eye(8, len(CLASSES), dtype=np.uint8) for sid in ids}, None))  # as ingested
     splits = pd.DataFrame({"sequence_id": ids, "home": "Home1", "split": "test"})
     checkpoints = {"teacher_model_AV_F": _checkpoint(model_config, True, 0, "Teacher", "AV_F"),
                    "student_model_V_F": _checkpoint(model_config, False, 1, "Student", "V_F")}

@@ -375,10 +375,13 @@ def compute_saliency_maps(
     """The Grad-CAM maps of Figure 4's models (first shared seed) on every test sequence of every
     home, ``sequence_id -> (M, V, T, h, w)`` float32 (``models``' order), of the clip's most
     frequent class. Computed only when the store holds no maps of the same checkpoints
-    (``model_version``), frames, log-mels, frame labels, T and sequences."""
+    (``model_version``), frames, log-mels, frame labels (their store's fingerprint, else their
+    ingestion id), T and sequences."""
     shown = _figure4_models(models, model_metrics)
     home_of = {sid: home for home in shown for sid in _test_sequences(splits, home)}
-    stores = [getattr(store, "fingerprint", None) for store in (frames, log_mels, frame_labels)]
+    # each store by its fingerprint, or by its ingestion when it has none (the frame labels)
+    stores = [getattr(store, "fingerprint", None) or getattr(store, "ingestion_id", None)
+              for store in (frames, log_mels, frame_labels)]
     fingerprint = None if None in stores else Fingerprint({
         "models": {home: [c["metadata"]["model_version"] for c in checkpoints.values()]
                    for home, checkpoints in shown.items()},
