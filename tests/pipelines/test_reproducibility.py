@@ -120,7 +120,7 @@ def test_identical_reports_anywhere_and_reruns_that_redo_only_what_changed(tmp_p
                                   splits)
     assert _record(second, "06_models/person_detector.json")["reused"] is True
     assert all(encoder["reused"] for encoder in _record(second, "06_models/encoders.json").values())
-    assert _features_stamp(second) == (features[1], report["ingestion_id"])  # relinked, not recomputed
+    assert _features_stamp(second) == (features[0], report["ingestion_id"])  # relinked, not recomputed
     after = _model_versions(second)
     assert after.keys() == versions["elsewhere"].keys()
     retrained = {model for model, version in after.items() if version != versions["elsewhere"][model]}
