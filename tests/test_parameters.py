@@ -22,9 +22,9 @@ from pipelines.synthetic_project import Project
 from vicokd import configuration
 from vicokd.data.ingest import IngestionParameters
 from vicokd.data.splitting import StratificationParameters
+from vicokd.losses.terms import FeatureName
 from vicokd.parameters import one_line_list
 from vicokd.simulation.generate import SimulationParameters, SimulationSettings
-from vicokd.training.recipes import FeatureName
 from vicokd.training.run_table import RunSpec
 
 

@@ -231,6 +231,24 @@ def test_without_an_active_run_or_when_disabled_nothing_is_recorded(
     assert not untouched.exists()
 
 
+
+def test_epoch_metrics_reach_mlflow_every_flush_interval_and_when_the_model_ends(
+        experiment, monkeypatch):
+    client = MlflowClient()
+    with mlflow.start_run(experiment_id=experiment):
+        with track_model("student/Home1") as tracker:
+            tracker.log_epoch(1, {"loss": 3.0})
+            tracker.log_epoch(2, {"loss": 2.0})
+            assert client.get_metric_history(tracker.run_id, "loss") == []  # buffered
+            monkeypatch.setattr("vicokd.tracking.METRICS_FLUSH_S", 0.0)
+            tracker.log_epoch(3, {"loss": 1.0})  # the interval has passed: all three are sent
+            assert [m.value for m in client.get_metric_history(tracker.run_id, "loss")] == \
+                [3.0, 2.0, 1.0]
+            monkeypatch.setattr("vicokd.tracking.METRICS_FLUSH_S", 3600.0)
+            tracker.log_epoch(4, {"loss": 0.5})
+        history = client.get_metric_history(tracker.run_id, "loss")
+        assert [(m.step, m.value) for m in history] == [(1, 3.0), (2, 2.0), (3, 1.0), (4, 0.5)]
+
 def test_tracker_refuses_use_outside_its_with_block_and_missing_artefacts(experiment, tmp_path):
     with mlflow.start_run(experiment_id=experiment):
         tracker = track_model("teacher/Home1")

@@ -17,7 +17,9 @@ from kedro.utils import find_kedro_project
 
 from vicokd.configuration import PARAMETERS, RUNS, ProjectConfigLoader, context_parameters
 from vicokd.pipelines import (
+    evaluation,
     features,
+    inference,
     ingestion,
     masking,
     pretraining,
@@ -60,6 +62,8 @@ def create_pipelines(parameters: Mapping[str, Any]) -> dict[str, Pipeline]:
         "teacher": trained.only_nodes_with_tags("teacher"),
         "distill": trained.only_nodes_with_tags("distill"),
         "reporting": reporting.create_pipeline(runs, parameters["reporting"]["attention"]["models"]),
+        "inference": inference.create_pipeline(runs),
+        "evaluation": evaluation.create_pipeline(runs),
     }
     registered["__default__"] = sum((registered[name] for name in FLOW), Pipeline([]))
     return registered

@@ -7,7 +7,7 @@ from pathlib import Path
 from omegaconf.resolvers import oc
 
 from vicokd.configuration import ProjectConfigLoader, ProjectContext
-from vicokd.hooks import ReportArtifactHooks, TrainingProgressHooks
+from vicokd.hooks import ReportArtifactHooks, RunTiming, ThreadsPerCore, TrainingProgressHooks
 from vicokd.logs import readable_logs
 from vicokd.tracking import disable_mlflow_telemetry
 
@@ -25,7 +25,7 @@ readable_logs()
 # every config loader (custom_resolvers below included); nothing in this project can act on it.
 warnings.filterwarnings("ignore", r"register_new_resolver\(\) is deprecated", UserWarning)
 
-HOOKS = (TrainingProgressHooks(), ReportArtifactHooks())
+HOOKS = (TrainingProgressHooks(), ReportArtifactHooks(), RunTiming(), ThreadsPerCore())
 CONTEXT_CLASS = ProjectContext
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -36,3 +36,14 @@ def test_decode_view_refuses_an_mp4_without_audio_naming_it(tmp_path):
     with pytest.raises(RecordingError, match="00-View2-Part1.mp4: no audio stream") as error:
         decode_view(silent, (8, 8))
     assert error.value.kind == "no_audio" and error.value.path == str(silent)
+
+
+def test_decode_view_without_audio_accepts_an_mp4_without_audio_and_reads_none(tmp_path, one_view):
+    silent = tmp_path / "00-View2-Part1.mp4"
+    write_view(silent, 8, 10, 90, audio=False)
+    view = decode_view(silent, (8, 8), with_audio=False)
+    assert view.frames.shape == (2, 8, 8, 3) and view.audio is None  # 8 frames at 10 fps, stride 4
+    assert abs(float(view.frames.mean()) - 90) < 4
+    heard = decode_view(one_view, (16, 24), with_audio=False)  # an audio track is left unread
+    assert heard.audio is None
+    np.testing.assert_array_equal(heard.frames, decode_view(one_view, (16, 24)).frames)

@@ -14,7 +14,7 @@ from vicokd.data.decoding import decode_view
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
 
 SETTINGS = IngestionSettings(image_size=(16, 20), sample_rate=16000, num_mel_bins=128,
-                             time_tolerance=0.4, view_length_tolerance=0.5, strict=False,
+                             with_audio=True, time_tolerance=0.4, view_length_tolerance=0.5, strict=False,
                              num_workers=0)
 STRICT = SETTINGS.model_copy(update={"image_size": (8, 8), "strict": True})
 

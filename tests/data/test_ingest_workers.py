@@ -11,7 +11,7 @@ from vicokd.data import worker_pool
 from vicokd.data.ingest import IngestionSettings, ingest_dataset
 
 LENIENT = IngestionSettings(image_size=(8, 8), sample_rate=16000, num_mel_bins=128,
-                            time_tolerance=0.4, view_length_tolerance=0.5, strict=False,
+                            with_audio=True, time_tolerance=0.4, view_length_tolerance=0.5, strict=False,
                             num_workers=0)
 TWO_WORKERS = LENIENT.model_copy(update={"num_workers": 2})
 TRICKS = [{"start": 0.0, "end": 0.8, "labels": ["Drink"]}]

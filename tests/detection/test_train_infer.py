@@ -3,6 +3,7 @@ import socket
 
 import numpy as np
 import pytest
+import torch
 
 from vicokd.detection.env import import_ultralytics
 from vicokd.detection.infer import DetectorError, load_person_detector, person_confidence
@@ -70,6 +71,40 @@ def test_person_confidence_is_one_score_per_view_and_frame(trained):
                                                  batch_size=4, min_confidence=0.0),
                                scores[:, ::-1], atol=1e-5)
 
+
+
+def test_person_confidence_equals_ultralytics_predict_and_keeps_the_torch_threads():
+    """The batched pass gives exactly what ``YOLO.predict`` gives (the maximum confidence of its
+    person boxes, 0 without one), with no floor and with a floor that drops some frames, and
+    leaves torch's thread count as it found it. The detector is a randomly initialised YOLOv10n
+    whose class convolutions are redrawn so that its confidences differ from frame to frame (as
+    initialised, and after a short training, it gives every frame the same one)."""
+    torch.manual_seed(0)
+    model, person = import_ultralytics().YOLO("yolov10n.yaml", task="detect"), 0
+    head = model.model.model[-1]
+    for stage in (*head.cv3, *head.one2one_cv3):
+        torch.nn.init.normal_(stage[-1].weight)
+        torch.nn.init.zeros_(stage[-1].bias)
+    frames = np.random.default_rng(3).integers(0, 256, (5, 4, SIZE, SIZE, 3), dtype=np.uint8)
+    flat = frames.reshape(-1, SIZE, SIZE, 3)
+
+    def predicted(min_confidence):
+        results = model.predict([image[..., ::-1] for image in flat], imgsz=SIZE,
+                                conf=min_confidence, classes=[person], batch=len(flat),
+                                verbose=False)
+        return np.array([r.boxes.conf.max().item() if len(r.boxes) else 0.0 for r in results],
+                        np.float32).reshape(5, 4)
+
+    unfloored = predicted(0.0)
+    floor = float(np.median(unfloored))
+    for min_confidence in (0.0, floor):
+        expected = predicted(min_confidence)
+        torch.set_num_threads(1)
+        scores = person_confidence(model, frames, person, imgsz=SIZE, batch_size=7,
+                                   min_confidence=min_confidence)
+        assert torch.get_num_threads() == 1
+        np.testing.assert_array_equal(scores, expected)
+    assert (expected == 0).any() and (expected > floor).any()  # the floor dropped some frames
 
 def test_missing_weights_are_named(tmp_path):
     with pytest.raises(DetectorError, match="nope.pt"):

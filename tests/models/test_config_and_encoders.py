@@ -100,3 +100,35 @@ def test_pool_tokens_takes_the_cls_token_or_the_mean_of_all_tokens():
     assert torch.allclose(pool_tokens(tokens, "mean"), expected)
     with pytest.raises(ValueError, match="pooling"):
         pool_tokens(tokens, "max")
+
+
+def test_a_linear_visual_projection_gives_teacher_and_student_visual_features_of_their_own(test_config):
+    """On one frozen encoder of width ``dim``, ``projection: auto`` is the identity: teacher and
+    student F^V are equal, so Eq. 7's two terms coincide and ModalKD's visual term is 0. With
+    ``projection: linear`` each model projects with its own trainable Linear and they differ."""
+    frozen = copy.deepcopy(test_config)
+    frozen["visual_encoder"]["trainable"] = False
+    assert frozen["visual_encoder"]["hidden_size"] == frozen["dim"]
+    frames = torch.randint(0, 256, (1, 2, 3, 3, 64, 64), dtype=torch.uint8)
+    audio = torch.randn(1, 2, 3, 40, 128)
+
+    def teacher_and_student(projection):
+        config = {**frozen, "visual_encoder": {**frozen["visual_encoder"], "projection": projection}}
+        torch.manual_seed(0)
+        teacher = build_model(config, with_audio=True).eval()
+        student = build_model(config, with_audio=False).eval()
+        student.visual_encoder.vit.load_state_dict(teacher.visual_encoder.vit.state_dict())
+        return teacher(frames, audio), student(frames), student
+
+    teacher, student, model = teacher_and_student("auto")
+    assert isinstance(model.visual_encoder.project, torch.nn.Identity)
+    torch.testing.assert_close(teacher.f_visual, student.f_visual)
+    attn_gap = (teacher.f_attn - student.f_attn).pow(2).sum(-1).mean()
+    torch.testing.assert_close((teacher.f_av - student.f_av).pow(2).sum(-1).mean(), attn_gap)
+
+    teacher, student, model = teacher_and_student("linear")
+    assert isinstance(model.visual_encoder.project, torch.nn.Linear)
+    assert model.visual_encoder.project.weight.requires_grad
+    assert (teacher.f_visual - student.f_visual).abs().max() > 1e-3
+    attn_gap = (teacher.f_attn - student.f_attn).pow(2).sum(-1).mean()
+    assert not torch.isclose((teacher.f_av - student.f_av).pow(2).sum(-1).mean(), attn_gap)

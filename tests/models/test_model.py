@@ -190,3 +190,24 @@ def test_signature_tells_teacher_student_and_configs_apart(test_config):
         teacher["model"]["visual_encoder"]["patch_size"]
         == test_config["visual_encoder"]["patch_size"]
     )
+
+
+@pytest.mark.parametrize("backbone", BACKBONES)
+def test_per_view_logits_before_fusion_read_each_view_alone(test_config, batch, backbone):
+    """Before view fusion, a view's frame logits are the frame head on its own temporal features:
+    changing another view's frames leaves them as they are (after fusion they change)."""
+    frames, _ = batch
+    model = _build(test_config, backbone, with_audio=False).eval()
+    output = model(frames)
+    assert output.view_frame_logits_before_fusion.shape == (B, V, T, C)
+    torch.testing.assert_close(output.view_frame_logits_before_fusion,
+                               model.frame_head(output.f_fusion))
+    other = frames.clone()
+    other[:, 0] = 255 - other[:, 0]
+    changed = model(other)
+    torch.testing.assert_close(changed.view_frame_logits_before_fusion[:, 1:],
+                               output.view_frame_logits_before_fusion[:, 1:])
+    fused_moved = not torch.allclose(changed.view_frame_logits[:, 1:], output.view_frame_logits[:, 1:])
+    assert fused_moved == (backbone != "multiasl")  # MultiASL has no view fusion
+    if backbone == "multiasl":
+        assert torch.equal(output.view_frame_logits_before_fusion, output.view_frame_logits)

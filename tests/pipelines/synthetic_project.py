@@ -4,6 +4,7 @@ Kedro sessions exactly as `kedro run --env test` runs it from that folder."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -57,7 +58,11 @@ def synthetic_inputs(seed: int = 0) -> dict[str, Any]:
                 stores["visibility_masks"][sequence_id] = (rng.random((V, n_frames)) < 0.7).astype(np.uint8)
                 stores["person_confidence"][sequence_id] = rng.random((V, n_frames)).astype(np.float32)
                 rows.append({"sequence_id": sequence_id, "home": home, "n_frames": n_frames,
-                             "duration": n_frames / 2.5, "labels": [CLASSES[first], CLASSES[second]]})
+                             "duration": n_frames / 2.5, "labels": [CLASSES[first], CLASSES[second]],
+                             "tricks": json.dumps([  # the annotation the frame labels come from
+                                 {"start": 0.0, "end": n_frames // 2 / 2.5, "labels": [CLASSES[first]]},
+                                 {"start": n_frames // 2 / 2.5, "end": n_frames / 2.5,
+                                  "labels": [CLASSES[second]]}])})
                 split_rows.append({"sequence_id": sequence_id, "home": home, "split": split})
                 index += 1
     return {"sequences": pd.DataFrame(rows), "splits": pd.DataFrame(split_rows), **stores,

@@ -128,3 +128,21 @@ def test_split_sizes_per_home_in_one_line():
                                "split": ["train", "val", "test", "train", "val", "test"],
                                "sequences": [33, 6, 21, 34, 8, 18]})
     assert summary.split_sizes(statistics) == "H1 33/6/21, H2 34/8/18"
+
+
+def test_training_summary_takes_loss_vc_and_gradient_columns_at_the_selected_epoch():
+    identity = {"run": "vicokd", "label": "ViCoKD", "group": "method", "teacher": "teacher",
+                "supervision": "V_S", "home": "Home1", "seed": 0, "model_version": "v1"}
+    histories = pd.DataFrame([
+        {**identity, "epoch": 1, "seconds": 2.0, "val_seq_map": 60.0, "test_seq_map": 70.0,
+         "val_map": 40.0, "test_map": 45.0, "loss.view_consistency": 0.5, "vc.active_pair_share": 0.3,
+         "grad.view_consistency": 0.2, "grad.view_consistency.share": 0.1},
+        {**identity, "epoch": 2, "seconds": 3.0, "val_seq_map": 65.0, "test_seq_map": 50.0,
+         "val_map": 41.0, "test_map": 44.0, "loss.view_consistency": 0.4, "vc.active_pair_share": 0.3,
+         "grad.view_consistency": 0.3, "grad.view_consistency.share": float("nan")},
+    ])
+    row = summary.training_summary(histories).iloc[0]
+    assert row["best_epoch"] == 2 and row["seconds"] == 5.0  # selected on validation, not test
+    assert row["test_seq_map_best_test_epoch_optimistic"] == 70.0
+    assert row["loss.view_consistency"] == 0.4 and row["grad.view_consistency"] == 0.3
+    assert "grad.view_consistency.share" not in row.index  # NaN at the selected epoch: left out

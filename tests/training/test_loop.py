@@ -186,3 +186,25 @@ def test_one_cpu_process_trains_exactly_as_plain_pytorch(tmp_path, tiny_model):
     for key, value in reference.state_dict().items():
         assert torch.equal(model.state_dict()[key], value), key
     assert result.history["loss"].tolist() == losses
+
+
+def test_checkpoints_wait_for_their_interval_and_the_last_epoch_is_always_written(
+        tmp_path, clips, tiny_model):
+    """With ``checkpoint_every_s`` longer than the run, only the last epoch writes ``last.pt`` and
+    ``best.pt``; a run stopped before it leaves no resume state and retrains to the same weights."""
+    settings = make_settings(checkpoint_every_s=3600)
+    _, reference = train(tmp_path / "reference", clips, tiny_model, settings=settings)
+    assert torch.load(tmp_path / "reference" / "run" / LAST, weights_only=True)["epoch"] == 3
+    best = torch.load(tmp_path / "reference" / "run" / BEST, weights_only=True)
+    assert all(torch.equal(best[k], v) for k, v in reference.state_dict.items())
+
+    def interrupt(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path, clips, tiny_model, settings=settings, on_epoch_end=interrupt)
+    assert not (tmp_path / "run" / LAST).exists() and not (tmp_path / "run" / BEST).exists()
+    _, again = train(tmp_path, clips, tiny_model, settings=settings)
+    assert again.best_epoch == reference.best_epoch
+    assert all(torch.equal(again.state_dict[k], v) for k, v in reference.state_dict.items())

@@ -1,7 +1,18 @@
 import pytest
-from pydantic import ValidationError
-from training_helpers import FEATURE, LOGIT, VIEW_CONSISTENCY, make_recipe, make_supervision
+import torch
+from pydantic import PositiveFloat, ValidationError
+from training_helpers import (
+    FEATURE,
+    LOGIT,
+    VIEW_CONSISTENCY,
+    make_recipe,
+    make_settings,
+    make_supervision,
+)
 
+from vicokd.losses import TermSettings, register_term, unregister_term
+from vicokd.training.loop import fit
+from vicokd.training.objectives import Objective
 from vicokd.training.recipes import term_weights
 from vicokd.training.run_table import RunSpec, resolve_run_table
 
@@ -25,11 +36,19 @@ def test_view_consistency_alone_needs_no_teacher():
     assert not make_recipe(view_consistency=VIEW_CONSISTENCY).needs_teacher
 
 
+def test_a_recipe_reads_its_terms_as_attributes():
+    recipe = make_recipe(logit=LOGIT)
+    assert recipe.logit.temperature == 4.0 and recipe.feature is None
+    assert list(recipe) == ["logit"] and "logit" in recipe and "feature" not in recipe
+    with pytest.raises(AttributeError):
+        recipe.not_a_term  # noqa: B018
+
+
 @pytest.mark.parametrize(
     "blocks, message",
     [
         ({"logits": LOGIT}, "logits"),
-        ({"logit": {**LOGIT, "wieght": 1.0}}, "wieght"),
+        ({"logit": {**LOGIT, "wieght": 1.0}}, "logit.wieght"),
         ({"feature": {**FEATURE, "features": ["f_nope"]}}, "features"),
         ({"view_consistency": {**VIEW_CONSISTENCY, "divergence": "l2"}}, "divergence"),
         ({"logit": {**LOGIT, "weight": -1.0}}, "weight"),
@@ -64,10 +83,10 @@ def test_run_table_rows_merge_their_base_chain_and_learn_their_names():
     vicokd, no_fd, no_confw = runs["vicokd"], runs["no_fd"], runs["no_confw"]
     # vicokd = cokd's recipe + view consistency, cokd's group, teacher and supervisions
     assert (vicokd.group, vicokd.teacher, vicokd.supervisions) == ("method", "teacher", ["V_F", "V_S"])
-    assert vicokd.recipe.feature is not None and vicokd.recipe.view_consistency is not None
+    assert "feature" in vicokd.recipe and "view_consistency" in vicokd.recipe
     assert vicokd.base == "cokd"
     # an ablation is vicokd with one switch: null turns a term off, a mapping changes single keys
-    assert no_fd.recipe.feature is None and no_fd.recipe.logit == vicokd.recipe.logit
+    assert "feature" not in no_fd.recipe and no_fd.recipe.logit == vicokd.recipe.logit
     assert no_fd.base == "vicokd" and no_fd.group == "ablation"
     assert no_confw.recipe.view_consistency.confidence_weighting is False
     assert no_confw.recipe.view_consistency.use_mask is True
@@ -88,3 +107,46 @@ def test_run_table_errors_name_the_row():
         RunSpec.model_validate(distils_without_teacher)
     with pytest.raises(ValidationError, match="unknown training key"):
         RunSpec.model_validate({**RAW_TABLE["teacher"], "name": "t", "training": {"epoch": 3}})
+
+
+class LogitPenalty(TermSettings):
+    """Settings of a term that exists only in this test."""
+
+    power: PositiveFloat
+
+
+@pytest.fixture
+def logit_penalty():
+    """A loss term registered by this test alone: the mean |frame logit| ** power."""
+
+    @register_term("logit_penalty", LogitPenalty)
+    def penalty(settings, output, batch, teacher):
+        return output.frame_logits.abs().pow(settings.power).mean()
+
+    yield penalty
+    unregister_term("logit_penalty")
+
+
+def test_a_term_registered_alone_is_a_recipe_row_that_trains_and_is_recorded(
+        logit_penalty, tmp_path, clips, tiny_model):
+    table_row = {"name": "penalised", "group": "method", "label": "Penalised", "supervisions": ["V_F"],
+           "recipe": {"logit_penalty": {"weight": 0.5, "power": 2.0}}}
+    run = RunSpec.model_validate(table_row)
+    assert run.recipe.logit_penalty.power == 2.0 and run.recipe.logit is None
+    assert term_weights(make_supervision(), run.recipe) == {"frame": 1.0, "sequence": 1.0,
+                                                           "logit_penalty": 0.5}
+    torch.manual_seed(0)
+    model = tiny_model()
+    before = model.head.weight.detach().clone()
+    result = fit(model, Objective(make_supervision(), run.recipe), clips,
+                 lambda m: {"val_seq_map": 1.0, "test_seq_map": 1.0, "val_map": 1.0, "test_map": 1.0},
+                 make_settings(epochs=1), tmp_path, seed=0, fingerprint="f")
+    row = result.history.iloc[0]
+    assert row["loss.logit_penalty"] > 0 and row["grad.logit_penalty"] > 0
+    assert row["grad.logit_penalty.share"] == pytest.approx(
+        row["grad.logit_penalty"] / row["grad.supervision"])
+    assert row["loss"] == pytest.approx(
+        row["loss.frame"] + row["loss.sequence"] + 0.5 * row["loss.logit_penalty"], rel=1e-5)
+    assert not torch.equal(model.head.weight, before)
+    with pytest.raises(ValidationError, match="(?s)logit_penalty.*pwoer"):
+        RunSpec.model_validate({**run.model_dump(), "recipe": {"logit_penalty": {"pwoer": 2.0}}})

@@ -23,6 +23,10 @@ class TinyModel(nn.Module):
         self.dropout = nn.Dropout(0.5)
         self.head = nn.Linear(D, C)
 
+    @property
+    def frame_head(self) -> nn.Module:
+        return self.head
+
     def forward(self, frames, audio=None):
         x = frames.float().mean(dim=(-1, -2)) / 255.0  # (B, V, T, 3)
         f = self.dropout(torch.relu(self.features(x)))  # (B, V, T, D)
@@ -70,16 +74,19 @@ class RandomClips(Dataset):
 
 
 def make_supervision(frame: float = 1.0, sequence: float = 1.0, presence: float = 0.0,
-                     actionness: float = 0.0, audio: bool = False) -> Supervision:
+                     actionness: float = 0.0, audio: bool = False,
+                     presence_loss: str = "bce") -> Supervision:
     """A supervision level with these weights (Two-way temperatures 4 and 1)."""
     return Supervision(name="level", audio=audio, frame=frame, sequence=sequence, presence=presence,
-                       actionness=actionness, tp=4.0, tn=1.0)
+                       presence_loss=presence_loss, actionness=actionness, tp=4.0, tn=1.0)
 
 
 #: Complete recipe blocks, as a run table row writes them.
 FEATURE = {"weight": 1.0, "features": ["f_attn", "f_av"]}
 LOGIT = {"weight": 1.0, "temperature": 4.0}
-VIEW_CONSISTENCY = {"weight": 1.0, "confidence_weighting": True, "use_mask": True, "divergence": "js"}
+VIEW_CONSISTENCY = {"weight": 1.0, "logits": "fused", "probabilities": "softmax",
+                    "confidence_weighting": True, "use_mask": True, "divergence": "js",
+                    "normalisation": "pairs_frames", "target": "symmetric"}
 
 
 def make_recipe(**blocks) -> Recipe:
@@ -94,7 +101,7 @@ def make_settings(**overrides) -> TrainingSettings:
         "accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto",
         "precision": "bf16-mixed", "accumulate_grad_batches": 1, "gradient_checkpointing": False,
         "num_workers": 0, "pin_memory": True, "prefetch_factor": 2, "num_threads": 1, "parallel_jobs": 1,
-        "eval_batch_size": 4, "cache_arrays": False, "resume": True, "progress": False,
+        "eval_batch_size": 4, "cache_arrays": False, "resume": True, "checkpoint_every_s": 0, "progress": False,
         "checkpoint_dir": "runs",
         "spec_augment": {"enabled": False, "freq_mask_width": 48, "time_mask_width": 8,
                          "num_freq_masks": 1, "num_time_masks": 1},

@@ -85,7 +85,7 @@ class ClipSources:
         ids = list(rows["sequence_id"])
         stores = {"visual": self.frames, "audio": self.audio, "masks": self.masks,
                   "presence": self.presence, "frame_labels": self.frame_labels}
-        digests = {name: content_digest(store, [i for i in ids if i in store])
+        digests = {name: content_digest(store, set(ids) & set(store))  # keys, no array loaded
                    for name, store in stores.items()}
         columns = {"splits": rows["split"],
                    "labels": rows["labels"].map(lambda labels: ",".join(sorted(labels)))}

@@ -1,4 +1,5 @@
-"""Decoding one view's mp4 with PyAV in a single pass: frames at 2.5 FPS and 16 kHz mono audio."""
+"""Decoding one view's mp4 with PyAV in a single pass: frames at 2.5 FPS and, for a model that
+hears, 16 kHz mono audio."""
 
 from __future__ import annotations
 
@@ -23,12 +24,12 @@ class DecodedView:
     """One view, decoded.
 
     frames: ``(n, H, W, 3)`` uint8, every ``stride``-th decoded frame, resized.
-    audio: ``(S,)`` float32 mono waveform at ``sample_rate`` Hz.
+    audio: ``(S,)`` float32 mono waveform at ``sample_rate`` Hz; None when decoded without audio.
     native_fps: the video stream's average frame rate; native_frames: frames decoded.
     """
 
     frames: np.ndarray
-    audio: np.ndarray
+    audio: np.ndarray | None
     native_fps: float
     native_frames: int
 
@@ -48,13 +49,16 @@ def decode_view(
     image_size: tuple[int, int],
     sample_rate: int = 16000,
     sample_fps: float = SAMPLE_FPS,
+    with_audio: bool = True,
 ) -> DecodedView:
     """Decode ``path`` once: video frames at ``sample_fps`` resized to ``image_size`` ``(H, W)``,
-    and the first audio stream downmixed to mono and resampled to ``sample_rate``.
+    and, ``with_audio``, the first audio stream downmixed to mono and resampled to ``sample_rate``.
+    Without audio (for a model that hears none: a deployed student) the audio stream, if any, is
+    not read.
 
     Raises RecordingError (naming the file) when the file is missing, unreadable or truncated, or
-    has no video stream or no audio stream (every view's audio is read: by the teacher, and by the
-    students distilled from it).
+    has no video stream, or ``with_audio`` no audio stream (for training every view's audio is
+    read: by the teacher, and by the students distilled from it).
     """
     path = Path(path)
     if not path.is_file():
@@ -66,10 +70,10 @@ def decode_view(
                 raise RecordingError(path, "no video stream", "unreadable_mp4")
             video = container.streams.video[0]
             video.thread_type = "AUTO"
-            if not container.streams.audio:
+            if with_audio and not container.streams.audio:
                 problem = "no audio stream (every view needs its audio)"
                 raise RecordingError(path, problem, NO_AUDIO)
-            audio = container.streams.audio[0]
+            streams = (video, container.streams.audio[0]) if with_audio else (video,)
             rate = video.average_rate or video.guessed_rate
             if not rate:
                 raise RecordingError(path, "video stream has no frame rate", "unreadable_mp4")
@@ -80,7 +84,7 @@ def decode_view(
             frames: list[np.ndarray] = []
             chunks: list[np.ndarray] = []
             decoded = 0
-            for packet in container.demux(video, audio):
+            for packet in container.demux(*streams):
                 for frame in packet.decode():
                     if packet.stream.type == "video":
                         if decoded % stride == 0:
@@ -101,6 +105,8 @@ def decode_view(
     if expected and decoded < expected - TRUNCATION_SLACK:
         problem = f"truncated: decoded {decoded} of {expected} frames"
         raise RecordingError(path, problem, "truncated_mp4")
+    if not with_audio:
+        return DecodedView(np.stack(frames), None, native_fps, decoded)
     if not chunks:
         raise RecordingError(path, "its audio stream holds no samples", NO_AUDIO)
     waveform = np.concatenate(chunks).astype(np.float32)

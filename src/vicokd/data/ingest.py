@@ -3,6 +3,9 @@
 For each annotated sequence: decode its five views (frames at 2.5 FPS and 16 kHz mono audio in one
 pass), check that they are about as long as each other, keep ``n_frames`` = the fewest 2.5-FPS
 frames over views, and compute audio features and frame labels on that frame axis.
+Decoding for a model that hears nothing (``IngestionSettings.with_audio`` false: inference and
+evaluation of a visual-only student) reads no audio and computes no audio features, so a view
+without an audio stream is accepted.
 
 A sequence with a bad input is left out with a warning naming the file and the problem, of a kind
 listed in ``PROBLEM_KINDS`` (a malformed or second record; a missing, unreadable, truncated or
@@ -49,14 +52,16 @@ logger = logging.getLogger(__name__)
 
 class IngestionSettings(Parameters):
     """How to decode: frames of ``image_size`` ``(H, W)``, mono audio at ``sample_rate`` Hz turned
-    into ``num_mel_bins`` log-mel bins, ``time_tolerance`` seconds a trick may end after its video,
-    ``view_length_tolerance`` seconds the views of a sequence may differ in length, ``strict``: a
-    bad sequence raises instead of being left out, ``num_workers`` decoding processes (0: in this
-    process)."""
+    into ``num_mel_bins`` log-mel bins when ``with_audio`` (a view without audio is then a problem;
+    decoding for a model that hears none skips the audio), ``time_tolerance`` seconds a trick may
+    end after its video, ``view_length_tolerance`` seconds the views of a sequence may differ in
+    length, ``strict``: a bad sequence raises instead of being left out, ``num_workers`` decoding
+    processes (0: in this process)."""
 
     image_size: tuple[PositiveInt, PositiveInt]
     sample_rate: PositiveInt
     num_mel_bins: PositiveInt
+    with_audio: bool
     time_tolerance: NonNegativeFloat
     view_length_tolerance: NonNegativeFloat
     strict: bool
@@ -84,11 +89,13 @@ class IngestionParameters(Parameters):
 
     @property
     def settings(self) -> IngestionSettings:
-        """How to decode, as :func:`ingest_dataset` reads it."""
+        """How to decode, as :func:`ingest_dataset` reads it: with audio, which the teacher hears
+        (decoding for a visual-only model copies it with ``with_audio=False``)."""
         return IngestionSettings(
             image_size=tuple(self.image_size),
             sample_rate=self.audio.sample_rate,
             num_mel_bins=self.audio.num_mel_bins,
+            with_audio=True,
             time_tolerance=self.time_tolerance_s,
             view_length_tolerance=self.view_length_tolerance_s,
             strict=self.strict,
@@ -101,13 +108,13 @@ class IngestedSequence:
     """One sequence ready for training.
 
     row: its ``sequences`` table row; frames ``(V, n, H, W, 3)`` uint8; audio_features
-    ``(V, n, L, 128)`` float16; frame_labels ``(n, C)`` uint8; native_frames and bytes_read: decoding
-    work done, for throughput figures.
+    ``(V, n, L, 128)`` float16 (None when decoded without audio); frame_labels ``(n, C)`` uint8;
+    native_frames and bytes_read: decoding work done, for throughput figures.
     """
 
     row: dict[str, Any]
     frames: np.ndarray
-    audio_features: np.ndarray
+    audio_features: np.ndarray | None
     frame_labels: np.ndarray
     native_frames: int
     bytes_read: int
@@ -206,13 +213,13 @@ def _ingest_sequence(
     views = []
     for path in paths:
         announce(str(path))
-        views.append(decode_view(path, settings.image_size, settings.sample_rate))
+        views.append(decode_view(path, settings.image_size, settings.sample_rate,
+                                 with_audio=settings.with_audio))
     announce(None)
     check_view_lengths(paths, views, settings.view_length_tolerance)
     n_frames = min(view.frames.shape[0] for view in views)
     duration = min(view.duration for view in views)
     check_trick_times(spec, duration, settings.time_tolerance)
-    features = ChunkedLogMel(settings.sample_rate, settings.num_mel_bins)
     row = {
         "sequence_id": spec.sequence_id,
         "home": spec.home,
@@ -230,11 +237,18 @@ def _ingest_sequence(
     return IngestedSequence(
         row=row,
         frames=np.stack([view.frames[:n_frames] for view in views]),
-        audio_features=np.stack([features(view.audio, n_frames) for view in views]),
+        audio_features=_log_mels(views, n_frames, settings) if settings.with_audio else None,
         frame_labels=frame_labels(spec.tricks, n_frames, SAMPLE_FPS),
         native_frames=sum(view.native_frames for view in views),
         bytes_read=sum(path.stat().st_size for path in paths),
     )
+
+
+def _log_mels(views: Sequence[DecodedView], n_frames: int,
+              settings: IngestionSettings) -> np.ndarray:
+    """``(V, n_frames, L, num_mel_bins)`` log-mel chunks of the views' audio, one per frame."""
+    features = ChunkedLogMel(settings.sample_rate, settings.num_mel_bins)
+    return np.stack([features(view.audio, n_frames) for view in views])
 
 
 def check_view_lengths(

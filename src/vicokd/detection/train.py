@@ -19,6 +19,7 @@ import numpy as np
 from vicokd.data.digests import content_digest, file_digest
 from vicokd.datasets.staging import staged
 from vicokd.detection.env import import_ultralytics
+from vicokd.processes import beside_loaders, limit_threads
 from vicokd.progress import Progress, stage
 from vicokd.training.fingerprints import Fingerprint, changed_parts
 
@@ -97,7 +98,8 @@ def train_yolo_detector(
 ) -> DetectorTraining:
     """Train ``model_cfg`` from scratch on ``data_yaml`` and copy the best weights to ``weights_out``.
 
-    The run is seeded and deterministic, on CPU by default, without plots or AMP; its folder is
+    The run is seeded and deterministic, on CPU by default, without plots or AMP, with ``workers``
+    DataLoader processes and torch threads on the other cores; its folder is
     ``runs_dir/person_detector`` (overwritten). Extra ``train_args`` go to ``YOLO.train`` unchanged
     (e.g. ``val=False`` to validate only after the last epoch, augmentation settings). One bar
     counts the epochs (``progress``: drawn on a terminal) and each epoch logs its losses. With a
@@ -105,13 +107,17 @@ def train_yolo_detector(
     (:func:`training_record`), for :func:`reusable_training`.
     """
     ultralytics = import_ultralytics()
+    parallel = beside_loaders("masking.detector.workers", workers)
     model = ultralytics.YOLO(model_cfg, task="detect")
+    # ultralytics sets torch's CPU threads to one fewer than the machine's CPUs when it picks the
+    # device; the run takes back the cores beside its DataLoader processes
+    model.add_callback("on_pretrain_routine_start", lambda _: limit_threads(parallel.threads))
     started = time.perf_counter()
     with stage("person detector", epochs, "epoch", progress) as bar:
         model.add_callback("on_fit_epoch_end", lambda trainer: _epoch_done(trainer, bar))
         model.train(
             data=str(data_yaml), epochs=epochs, imgsz=imgsz, batch=batch, seed=seed,
-            deterministic=True, workers=workers, device=device, amp=False, plots=False,
+            deterministic=True, workers=parallel.workers, device=device, amp=False, plots=False,
             pretrained=False, project=str(Path(runs_dir).resolve()), name="person_detector",
             exist_ok=True, verbose=False, **train_args,
         )

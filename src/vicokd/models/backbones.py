@@ -4,7 +4,9 @@ All three run a temporal Transformer over the T frames of each view (views folde
 and one linear frame classifier. In every backbone the sequence logits are computed from the frame
 logits, so a sequence loss alone trains the frame classifier and everything below it (PAPER
 Sec. 3.1: "temporal average pooling followed by classification"; the sequence labels alone
-supervise the frames under V_S).
+supervise the frames under V_S). Each also returns the frame classifier applied to every view's
+temporal features before any view fusion (``view_frame_logits_before_fusion``: the per-view frame
+logits of the authors' MultiTSF code), which view consistency may compare instead.
 
 - MultiTSF (as in the public MultiTSF code, thanhhff/MultiTSF
   ``models/cnn2d_transformer/cnn2d_transformer.py``, with the attention axes fixed): a learned CLS
@@ -43,6 +45,7 @@ class FusionOutput:
 
     f_fusion: torch.Tensor  # (B, V, T, D) temporal encoder output per view
     view_frame_logits: torch.Tensor  # (B, V, T, C)
+    view_frame_logits_before_fusion: torch.Tensor  # (B, V, T, C) frame head on f_fusion
     frame_logits: torch.Tensor  # (B, T, C)
     sequence_logits: torch.Tensor  # (B, C)
     presence_logits: torch.Tensor | None = None  # (B, V, T), MultiTSF
@@ -80,6 +83,10 @@ class Backbone(nn.Module):
         """``f_av``, ``f_fusion (B, V, T, D)`` (before / after the temporal encoder)."""
         raise NotImplementedError
 
+    def classify_frames(self, features: torch.Tensor) -> torch.Tensor:
+        """The frame classifier: ``(B, V, T, D) → (B, V, T, C)``."""
+        return self.frame_head(self.dropout(features))
+
 
 class MultiTSF(Backbone):
     """CLS token in the temporal Transformer, sensor fusion across views, max over views,
@@ -94,11 +101,12 @@ class MultiTSF(Backbone):
 
     def fuse(self, f_av: torch.Tensor, f_fusion: torch.Tensor) -> FusionOutput:
         fused = attend_across_views(self.view_fusion, f_fusion)
-        view_frame_logits = self.frame_head(self.dropout(fused))
+        view_frame_logits = self.classify_frames(fused)
         frame_logits = view_frame_logits.amax(dim=1)
         return FusionOutput(
             f_fusion=f_fusion,
             view_frame_logits=view_frame_logits,
+            view_frame_logits_before_fusion=self.classify_frames(f_fusion),
             frame_logits=frame_logits,
             sequence_logits=frame_logits.mean(dim=1),
             presence_logits=self.presence_head(f_fusion).squeeze(-1),
@@ -114,7 +122,7 @@ class MultiASL(Backbone):
         self.actionness_temporal = nn.Linear(config.dim, 1)  # on F^Fusion
 
     def fuse(self, f_av: torch.Tensor, f_fusion: torch.Tensor) -> FusionOutput:
-        view_frame_logits = self.frame_head(self.dropout(f_fusion))
+        view_frame_logits = self.classify_frames(f_fusion)  # no view fusion: the same before it
         frame_logits = view_frame_logits.amax(dim=1)  # (B, T, C) class activation sequence
         streams = [
             self.actionness_input(f_av.amax(dim=1)),  # (B, T, 1)
@@ -125,6 +133,7 @@ class MultiASL(Backbone):
         return FusionOutput(
             f_fusion=f_fusion,
             view_frame_logits=view_frame_logits,
+            view_frame_logits_before_fusion=view_frame_logits,
             frame_logits=frame_logits,
             sequence_logits=selected_mean(frame_logits, selected),
             actionness=actionness,
@@ -141,11 +150,12 @@ class MultiTrans(Backbone):
 
     def fuse(self, f_av: torch.Tensor, f_fusion: torch.Tensor) -> FusionOutput:
         fused = attend_across_views(self.view_fusion, f_fusion)
-        view_frame_logits = self.frame_head(self.dropout(fused))
+        view_frame_logits = self.classify_frames(fused)
         frame_logits = view_frame_logits.mean(dim=1)
         return FusionOutput(
             f_fusion=f_fusion,
             view_frame_logits=view_frame_logits,
+            view_frame_logits_before_fusion=self.classify_frames(f_fusion),
             frame_logits=frame_logits,
             sequence_logits=frame_logits.mean(dim=1),
         )

@@ -10,6 +10,10 @@ from vicokd.parameters import Parameters
 Backbone = Literal["multitsf", "multiasl", "multitrans"]
 BACKBONES: tuple[str, ...] = get_args(Backbone)
 Pooling = Literal["cls", "mean"]
+#: The visual projection to ``dim``: ``auto`` is the identity when the encoder's width is ``dim``
+#: (a Linear otherwise); ``linear`` is always a trainable Linear, so that two models on the same
+#: frozen encoder have visual features of their own.
+Projection = Literal["auto", "linear"]
 
 
 class VisualEncoderConfig(Parameters):
@@ -26,6 +30,7 @@ class VisualEncoderConfig(Parameters):
     image_mean: list[float]
     image_std: list[float]
     pooling: Pooling  # frame feature: the CLS token or the mean of all tokens
+    projection: Projection  # to `dim`: "auto" (identity when hidden_size == dim) or "linear"
 
 
 class AudioEncoderConfig(Parameters):

@@ -83,7 +83,8 @@ class VisualEncoder(nn.Module):
         self.register_buffer("std", torch.tensor(config.image_std).view(1, 3, 1, 1), False)
         self.embedding_size = int(self.vit.config.hidden_size)
         hidden = self.embedding_size
-        self.project = nn.Identity() if hidden == dim else nn.Linear(hidden, dim)
+        identity = hidden == dim and config.projection == "auto"
+        self.project = nn.Identity() if identity else nn.Linear(hidden, dim)
 
     def pixel_values(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` frames → ``(N, 3, S, S)`` normalised ViT input (S = ``image_size``)."""

@@ -18,7 +18,8 @@ class ModelOutput:
     """Everything a forward pass returns (B batch, V views, T frames, C classes, D width).
 
     Attributes:
-        view_frame_logits: ``(B, V, T, C)`` per-view frame logits (view consistency, KD).
+        view_frame_logits: ``(B, V, T, C)`` per-view frame logits, after the backbone's view
+            fusion: what ``frame_logits`` are made of (view consistency, KD).
         frame_logits: ``(B, T, C)`` frame logits fused over views (frame supervision, mAP).
         sequence_logits: ``(B, C)`` sequence logits (sequence supervision, mAP).
         f_visual: ``(B, V, T, D)`` visual features ``F^V``.
@@ -29,6 +30,10 @@ class ModelOutput:
         f_fusion: ``(B, V, T, D)`` temporal Transformer output ``F^Fusion``.
         cross_attention: ``(B, V, T, T)`` cross-modal attention weights (query frame × audio
             frame), averaged over heads; rows sum to 1 in eval mode (dropout in training).
+        view_frame_logits_before_fusion: ``(B, V, T, C)`` the frame classifier on each view's
+            temporal features ``F^Fusion``, before the view fusion of MultiTSF and MultiTrans (as
+            the authors' MultiTSF code computes its per-view frame logits); MultiASL has no view
+            fusion, so they equal ``view_frame_logits``. None for models without them.
         presence_logits: ``(B, V, T)`` human-presence logits (MultiTSF) or None.
         actionness: ``(B, 2, T)`` actionness probabilities before / after the temporal encoder
             (MultiASL) or None.
@@ -45,6 +50,7 @@ class ModelOutput:
     f_av: torch.Tensor
     f_fusion: torch.Tensor
     cross_attention: torch.Tensor
+    view_frame_logits_before_fusion: torch.Tensor | None = None
     presence_logits: torch.Tensor | None = None
     actionness: torch.Tensor | None = None
     selected_frames: torch.Tensor | None = None
@@ -73,6 +79,11 @@ class MultiViewModel(nn.Module):
             config.dim, config.cross_attention_heads, config.dropout
         )
         self.backbone = BACKBONE_CLASSES[config.backbone](config)
+
+    @property
+    def frame_head(self) -> nn.Module:
+        """The frame classifier (shared by the views; the head the supervision trains)."""
+        return self.backbone.frame_head
 
     def encoder_architectures(self) -> dict[str, dict[str, Any]]:
         """The encoders' Hugging Face config dicts (``visual``, and ``audio`` with audio): with a
@@ -160,6 +171,7 @@ class MultiViewModel(nn.Module):
         fusion = self.backbone(per_view(f_av))
         return ModelOutput(
             view_frame_logits=fusion.view_frame_logits,
+            view_frame_logits_before_fusion=fusion.view_frame_logits_before_fusion,
             frame_logits=fusion.frame_logits,
             sequence_logits=fusion.sequence_logits,
             f_visual=per_view(f_visual),

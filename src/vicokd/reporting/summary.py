@@ -106,8 +106,9 @@ def training_summary(histories: pd.DataFrame) -> pd.DataFrame:
     """One row per trained model: epochs run, the epoch with the best validation sequence-level mAP
     (never chosen on test), its val/test mAPs, the training seconds, and — labelled optimistic, never
     our result — the test sequence-level mAP of the best *test* epoch (the authors' code selects
-    that way: the reference protocol); then the selected epoch's loss terms (``loss.*``, unweighted)
-    and view-consistency diagnostics (``vc.*``), the sizes that explain what each term could do.
+    that way: the reference protocol); then the selected epoch's loss terms (``loss.*``, unweighted),
+    view-consistency diagnostics (``vc.*``) and the terms' gradient norms (``grad.*``), the sizes
+    that explain what each term could do.
 
     Args:
         histories: the per-epoch histories of every model, with their identity columns (``run``,
@@ -124,7 +125,7 @@ def training_summary(histories: pd.DataFrame) -> pd.DataFrame:
             **{k: float(best[k]) for k in ("val_seq_map", "test_seq_map", "val_map", "test_map")},
             "test_seq_map_best_test_epoch_optimistic": float(runs["test_seq_map"].max()),
             **{column: float(best[column]) for column in runs.columns
-               if column.startswith(("loss.", "vc.")) and pd.notna(best[column])},
+               if column.startswith(("loss.", "vc.", "grad.")) and pd.notna(best[column])},
         })
     return pd.DataFrame(rows)
 

@@ -1,10 +1,11 @@
 """One training loop for the teacher and every student, on one CPU, one GPU, several GPUs or nodes.
 
 Adam with weight decay, a cosine learning-rate schedule over all steps, bf16 mixed precision on CUDA,
-gradient accumulation, a per-epoch history (each loss term, the view-consistency diagnostics, the
-share of time spent waiting for data, validation and test mAP) and log line, the best weights
-chosen on validation sequence-level mAP (never on test, never on frame labels), a checkpoint after
-every epoch and resumption from it.
+gradient accumulation, a per-epoch history (each loss term and its gradient norm, the
+view-consistency diagnostics, the share of time spent waiting for data, validation and test mAP)
+and log line, the best weights chosen on validation sequence-level mAP (never on test, never on
+frame labels), a checkpoint after the last epoch and after any other once
+``training.checkpoint_every_s`` seconds have passed since the previous one, and resumption from it.
 
 Lightning Fabric runs it on the hardware (docs/distributed.md): with several processes, each trains
 on its share of every batch under DDP, loss sums and diagnostics are added up over the processes,
@@ -18,7 +19,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -30,11 +31,12 @@ from torch.utils.data import Dataset
 
 from vicokd.datasets.staging import timestamped_id
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
+from vicokd.processes import fit_to_cores
 from vicokd.training.batches import WaitClock, epoch_loader
 from vicokd.training.device import enable_gradient_checkpointing
 from vicokd.training.distributed import launch, sum_over_processes
 from vicokd.training.fingerprints import changed_parts
-from vicokd.training.objectives import Objective, weighted_total
+from vicokd.training.objectives import Objective, probe_batch, weighted_total
 from vicokd.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
@@ -126,8 +128,8 @@ def fit(
         seed: seeds shuffling (per epoch) and, on a fresh start, the global torch RNG.
         fingerprint: identifies model config + recipe + data + settings; ``last.pt`` resumes only
             when it matches.
-        on_epoch_end: called (in every process) with the epoch number after its checkpoint is
-            written.
+        on_epoch_end: called (in every process) with the epoch number after its record (and its
+            checkpoint, when one is due) is written.
         select_on: the score that selects the best epoch: validation sequence-level mAP (it reads
             no frame label and never the test split).
         tracker: receives every epoch's history row (restored rows too, after a resume), in
@@ -146,6 +148,8 @@ def fit(
         began = time.perf_counter()
         lr = training.optimizer.param_groups[0]["lr"]
         statistics = _train_epoch(training, objective, train_set, seed, epoch)
+        statistics.update(_from_process_zero(training.fabric, partial(
+            _term_gradients, training.fabric, objective, model, train_set, settings)))
         _end_epoch(training, progress, partial(_evaluated_row, evaluate, model, epoch, lr, began,
                                                statistics), select_on, tracker)
         if on_epoch_end is not None:
@@ -181,21 +185,23 @@ class _Training:
 @dataclass
 class _Progress:
     """Where training stands: the history rows so far, the best epoch (``epoch``, ``value``,
-    ``state_dict``), the first epoch still to train and, once the last epoch is written, the
-    ``finished_id`` of the training."""
+    ``state_dict``), the first epoch still to train, when ``last.pt`` was last written
+    (``time.perf_counter``; the start of training before the first write) and, once the last epoch
+    is written, the ``finished_id`` of the training."""
 
     history: list[dict[str, float]]
     best: dict[str, Any]
     start: int
     finished_id: str | None = None
+    saved_at: float = field(default_factory=time.perf_counter)
 
 
 def _prepare(model: torch.nn.Module, train_set: Dataset, settings: TrainingSettings, run_dir: Path,
              fingerprint: str, fabric: Fabric | None) -> _Training:
-    """Fabric launched (unless given), torch threads set, gradient checkpointing on where asked,
+    """Fabric launched (unless given), torch threads set (at most the cores), gradient checkpointing on where asked,
     Adam and a cosine schedule over all optimiser steps, model and optimiser set up by Fabric."""
     fabric = fabric or launch(settings)
-    torch.set_num_threads(settings.num_threads)
+    torch.set_num_threads(fit_to_cores("training.num_threads", 1, settings.num_threads).threads)
     if settings.gradient_checkpointing:
         log.info("Gradient checkpointing in %s", enable_gradient_checkpointing(model) or "no encoder")
     optimizer = torch.optim.Adam(
@@ -277,8 +283,7 @@ def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, 
                 if not math.isfinite(value):
                     raise NonFiniteLossError(
                         f"{run_dir}: loss term {name!r} is {value} at epoch {epoch}, "
-                        f"batch {index}; the last good checkpoint is {run_dir / LAST} "
-                        f"(epoch {epoch - 1})"
+                        f"batch {index}; {run_dir / LAST} holds the last epoch written, if any"
                     )
             fabric.backward(loss / group_size)
         if ends_step:
@@ -297,16 +302,23 @@ def _train_epoch(training: _Training, objective: Objective, train_set: Dataset, 
 def _end_epoch(training: _Training, progress: _Progress, evaluated_row: Callable[[], dict],
                select_on: str, tracker: EpochLogger | None) -> None:
     """The epoch's history row (``evaluated_row()`` in process 0, given to all) appended, the best
-    epoch updated, and process 0's record written (:func:`_record_epoch`)."""
+    epoch updated, and process 0's record made (:func:`_record_epoch`): ``last.pt`` and ``best.pt``
+    are written after the last epoch, and after any other once ``training.checkpoint_every_s``
+    seconds have passed since the last write."""
+    settings = training.settings
     row = _from_process_zero(training.fabric, evaluated_row)
     progress.history.append(row)
     progress.best = _updated_best(progress.best, row, select_on, training.model)
+    save = (int(row["epoch"]) == settings.epochs
+            or time.perf_counter() - progress.saved_at >= settings.checkpoint_every_s)
     progress.finished_id = _from_process_zero(training.fabric, partial(
         _record_epoch, row, progress.history, progress.best, training.model, training.optimizer,
         training.scheduler, run_dir=training.run_dir, fingerprint=training.fingerprint,
-        tracker=tracker, select_on=select_on, epochs=training.settings.epochs,
-        name=model_name(training.run_dir, training.settings.checkpoint_dir),
+        tracker=tracker, select_on=select_on, epochs=settings.epochs,
+        name=model_name(training.run_dir, settings.checkpoint_dir), save=save,
     ))
+    if save:
+        progress.saved_at = time.perf_counter()
 
 
 def _from_process_zero(fabric: Fabric, work: Callable[[], T]) -> T:
@@ -360,6 +372,18 @@ def _epoch_statistics(fabric: Fabric, sums: Mapping[str, float], steps: int,
     return statistics
 
 
+def _term_gradients(fabric: Fabric, objective: Objective, model: torch.nn.Module,
+                    train_set: Dataset, settings: TrainingSettings) -> dict[str, float]:
+    """The ``grad.*`` columns of an epoch: each loss term's gradient norm on the first micro-batch
+    of ``train_set`` (:meth:`Objective.gradient_norms`, model in eval mode); none for an objective
+    that does not measure them."""
+    if not hasattr(objective, "gradient_norms"):
+        return {}
+    batch = fabric.to_device(probe_batch(train_set, settings.micro_batch_size))
+    with fabric.autocast():
+        return objective.gradient_norms(model, batch)
+
+
 def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str,
                   model: torch.nn.Module) -> dict[str, Any]:
     """``best`` after the epoch of ``row``: that epoch (and ``model``'s weights) when it scores
@@ -372,17 +396,19 @@ def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str
 def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], best: dict[str, Any],
                   model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
                   run_dir: Path, fingerprint: str, tracker: EpochLogger | None, select_on: str,
-                  epochs: int, name: str) -> str | None:
-    """Process 0's record of an epoch: its row to ``tracker`` and the log (as model ``name``),
-    ``best.pt`` when it is the best epoch, and ``last.pt`` (everything to resume; after the last
-    epoch, a new ``finished_id``, which it returns)."""
+                  epochs: int, name: str, save: bool) -> str | None:
+    """Process 0's record of an epoch: its row to ``tracker`` and the log (as model ``name``)
+    and, when ``save``, ``best.pt`` (the best epoch's weights) and ``last.pt`` (everything to
+    resume; after the last epoch, always saved, a new ``finished_id``, which it returns)."""
     epoch = int(row["epoch"])
     finished_id = timestamped_id() if epoch == epochs else None
     if tracker is not None:
         tracker.log_epoch(epoch, row)
+    log.info("%s", epoch_line(name, row, epochs, select_on, best_epoch=int(best["epoch"])))
+    if not save:
+        return None
     run_dir.mkdir(parents=True, exist_ok=True)
-    if best["epoch"] == epoch:
-        write_torch_file(best["state_dict"], run_dir / BEST)
+    write_torch_file(best["state_dict"], run_dir / BEST)
     write_torch_file(
         {
             "fingerprint": str(fingerprint),
@@ -398,7 +424,6 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
         },
         run_dir / LAST,
     )
-    log.info("%s", epoch_line(name, row, epochs, select_on, best_epoch=int(best["epoch"])))
     return finished_id
 
 

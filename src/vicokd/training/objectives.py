@@ -1,22 +1,26 @@
-"""Loss terms of one batch, from the model's outputs, the batch and (for distillation) the teacher."""
+"""Loss terms of one batch, from the model's outputs, the batch and (for distillation) the teacher;
+and how hard each term pulls on the parameters (:meth:`Objective.gradient_norms`)."""
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
+from torch.utils.data import Dataset, default_collate
 
-from vicokd.losses import (
-    logit_distillation_loss,
-    squared_feature_distance,
-    two_way_loss,
-    view_consistency_diagnostics,
-    view_consistency_loss,
-)
-from vicokd.models import action_selection_loss
-from vicokd.training.recipes import Recipe, Supervision, term_weights
+from vicokd.losses import TermSettings, loss_term, view_consistency_diagnostics
+from vicokd.training.recipes import Recipe, Supervision, active_terms
+
+
+def compute_terms(terms: Mapping[str, TermSettings], output: Any, batch: Mapping[str, torch.Tensor],
+                  teacher_output: Any | None = None) -> dict[str, torch.Tensor]:
+    """Each term of ``terms`` (name → settings) computed by its registered function, unweighted;
+    terms that do not apply to the model (their function returns None) are left out."""
+    values = {name: loss_term(name).compute(settings, output, batch, teacher_output)
+              for name, settings in terms.items()}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def loss_terms(
@@ -39,48 +43,9 @@ def loss_terms(
             only when the recipe reads them, ``frame_labels (B,T,C)``.
         teacher_output: the frozen teacher's ``ModelOutput`` on the same batch (distillation).
     """
-    sup = supervision
-    terms: dict[str, torch.Tensor] = {}
-    if sup.frame > 0:
-        if "frame_labels" not in batch:
-            raise KeyError("The recipe trains on frame labels but the batch has none")
-        logits = output.frame_logits
-        terms["frame"] = two_way_loss(
-            logits.flatten(0, 1), batch["frame_labels"].flatten(0, 1), sup.tp, sup.tn
-        )
-    if sup.sequence > 0:
-        terms["sequence"] = two_way_loss(
-            output.sequence_logits, batch["sequence_labels"], sup.tp, sup.tn
-        )
-    if sup.actionness > 0 and output.actionness is not None:
-        terms["actionness"] = action_selection_loss(
-            output.actionness, output.selected_frames, batch["sequence_labels"]
-        )
-    if sup.presence > 0 and output.presence_logits is not None:
-        terms["presence"] = F.binary_cross_entropy_with_logits(
-            output.presence_logits.float(), batch["person_confidence"].float()
-        )
     if recipe.needs_teacher and teacher_output is None:
         raise ValueError("The recipe distils from a teacher but no teacher output was given")
-    if recipe.feature is not None:
-        terms["feature"] = sum(
-            squared_feature_distance(getattr(output, name), getattr(teacher_output, name))
-            for name in recipe.feature.features
-        )
-    if recipe.logit is not None:
-        terms["logit"] = logit_distillation_loss(
-            output.frame_logits, teacher_output.frame_logits, recipe.logit.temperature
-        )
-    if recipe.view_consistency is not None:
-        vc = recipe.view_consistency
-        terms["view_consistency"] = view_consistency_loss(
-            output.view_frame_logits.float().softmax(dim=-1),
-            batch["masks"],
-            confidence_weighting=vc.confidence_weighting,
-            use_mask=vc.use_mask,
-            divergence=vc.divergence,
-        )
-    return terms
+    return compute_terms(active_terms(supervision, recipe), output, batch, teacher_output)
 
 
 def weighted_total(weights: Mapping[str, float], terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -96,6 +61,17 @@ class Step:
 
     terms: dict[str, torch.Tensor]
     diagnostics: dict[str, float]
+
+
+def probe_batch(train_set: Dataset, size: int) -> dict[str, Any]:
+    """The batch :meth:`Objective.gradient_norms` measures on: the first ``size`` items of
+    ``train_set`` in its own order (the same sequences every epoch, with that epoch's frames)."""
+    return default_collate([train_set[index] for index in range(min(size, len(train_set)))])
+
+
+def _norm(gradients: list[torch.Tensor | None]) -> float:
+    """The L2 norm of a list of gradients, missing ones (None) counting as 0."""
+    return math.sqrt(sum(float(g.float().pow(2).sum()) for g in gradients if g is not None))
 
 
 class Objective:
@@ -114,7 +90,9 @@ class Objective:
             raise ValueError("This recipe distils from a teacher; pass one")
         self.supervision = supervision
         self.recipe = recipe
-        self.weights = term_weights(supervision, recipe)
+        self.terms = active_terms(supervision, recipe)
+        self.weights = {name: settings.weight for name, settings in self.terms.items()}
+        self.supervised = tuple(supervision.terms())
         self.with_audio = supervision.audio
         self.teacher = teacher if recipe.needs_teacher else None
 
@@ -131,7 +109,49 @@ class Objective:
         if self.teacher is not None:
             with torch.no_grad():
                 teacher_output = self.teacher(batch["frames"], batch["audio"])
-        terms = loss_terms(self.supervision, self.recipe, output, batch, teacher_output)
+        terms = compute_terms(self.terms, output, batch, teacher_output)
         probs = output.view_frame_logits.detach().float().softmax(dim=-1)
         diagnostics = view_consistency_diagnostics(probs, batch["masks"])
         return Step(terms, {f"vc.{name}": value for name, value in diagnostics.items()})
+
+    def gradient_norms(self, model: torch.nn.Module,
+                       batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
+        """How hard each weighted term pulls on ``model`` at ``batch`` (``torch.autograd.grad`` per
+        term; the parameters' ``.grad`` and the random state are left as they were).
+
+        The *shared* parameters are the trainable ones that the supervision's weighted total
+        reaches (every parameter a distillation or consistency term could move against or with the
+        labels; without supervision terms, those any term reaches); the *head* is
+        ``model.frame_head`` (the per-view frame classifier).
+
+        Returns:
+            ``grad.<term>`` and ``grad.<term>.head``: the L2 norm of ``∇ weight·term`` over the
+            shared parameters and over the head, for every term and for ``supervision`` (the
+            supervision terms' weighted sum); ``grad.<term>.share``: ``grad.<term>`` over
+            ``grad.supervision``, for every term outside the supervision (when there is one).
+        """
+        devices = [batch["frames"].device] if batch["frames"].device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            terms = self(model, batch).terms
+        weighted = {name: self.weights[name] * value for name, value in terms.items()}
+        supervision = [weighted[name] for name in self.supervised if name in weighted]
+        reference = sum(supervision) if supervision else sum(weighted.values())
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        reached = torch.autograd.grad(reference, trainable, retain_graph=True, allow_unused=True)
+        shared = [p for p, g in zip(trainable, reached) if g is not None]
+        if supervision:
+            weighted = {"supervision": reference, **weighted}
+        head = {id(p) for p in model.frame_head.parameters()}
+        is_head = [id(p) in head for p in shared]
+        norms: dict[str, float] = {}
+        for name, value in weighted.items():
+            gradients = (torch.autograd.grad(value, shared, retain_graph=True, allow_unused=True)
+                         if value.requires_grad else [None] * len(shared))
+            norms[f"grad.{name}"] = _norm(gradients)
+            norms[f"grad.{name}.head"] = _norm([g for g, h in zip(gradients, is_head) if h])
+        if supervision:
+            for name in terms:
+                if name not in self.supervised:
+                    norms[f"grad.{name}.share"] = (norms[f"grad.{name}"] / norms["grad.supervision"]
+                                                   if norms["grad.supervision"] > 0 else math.nan)
+        return norms

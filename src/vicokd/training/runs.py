@@ -32,7 +32,7 @@ from vicokd.training.recipes import Supervision
 from vicokd.training.run_names import partition_key, partition_name, run_folder, tracking_name
 from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
-from vicokd.training.workers import worker_pool
+from vicokd.training.workers import fitted_to_cores, worker_pool
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def train_run(
     """
     if run.distils and teacher_checkpoints is None:
         raise ValueError(f"Run {run.name!r} distils from {run.teacher!r} but got no teacher checkpoints")
-    settings = settings.with_overrides(run.training)
+    settings = fitted_to_cores(settings.with_overrides(run.training))
     jobs = []
     for home in run.trained_homes(homes):
         for seed in seeds:
@@ -242,7 +242,8 @@ def train_run(
     log.info("Training %s %s: %s", run.name, supervision.name,
              ", ".join(partition_key(job.home, job.seed) for job in jobs))
     if settings.parallel_jobs > 1 and len(jobs) > 1:
-        results = worker_pool(settings.parallel_jobs).map(train_model, [sources] * len(jobs), jobs)
+        results = worker_pool(settings.parallel_jobs, settings.num_threads).map(
+            train_model, [sources] * len(jobs), jobs)
     else:
         results = (train_model(sources, job) for job in jobs)
     outputs: tuple[dict, dict, dict] = ({}, {}, {})

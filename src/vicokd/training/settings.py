@@ -44,6 +44,7 @@ class TrainingSettings(Parameters):
     eval_batch_size: PositiveInt
     cache_arrays: bool  # keep the clips' arrays in RAM after the first epoch (without workers)
     resume: bool  # continue from the run folder's last.pt when compatible
+    checkpoint_every_s: NonNegativeFloat  # seconds between writes of last.pt (0: every epoch; the last always)
     progress: bool  # bars of the training stage (models, ETA) and of pretraining (epochs)
     checkpoint_dir: str  # run folders (last.pt, best.pt) live under it
     spec_augment: SpecAugmentSettings  # the teachers' audio (log-mels then run through the encoder)

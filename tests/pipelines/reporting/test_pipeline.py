@@ -96,6 +96,12 @@ def test_metrics_per_class_and_other_tables(reported):
     assert "Home2 mAP" not in ablations.columns  # the ablations are not trained in Home2
     seeds = pd.read_csv(report / "table2_seeds.csv")
     assert (seeds["Home1 n"] == 1).all()
+    segments = pd.read_csv(report / "segment_map.csv")  # one row per run, supervision and home
+    assert len(segments) == models and list(segments.columns[-4:]) == [
+        "mAP@0.3", "mAP@0.5", "mAP@0.7", "mAP mean"]
+    values = segments[["mAP@0.3", "mAP@0.5", "mAP@0.7"]]
+    assert values.stack().between(0, 100).all()
+    np.testing.assert_allclose(segments["mAP mean"], values.mean(axis=1))
     statistics = pd.read_csv(report / "dataset_statistics.csv")
     assert statistics.groupby("home")["sequences"].sum().to_dict()["Home1"] == 7
 
@@ -133,7 +139,8 @@ def test_claims_figures_and_summary_on_disk(reported):
 #: Every report the reporting pipeline writes (files and folders of 08_reporting).
 REPORTS = ("model_metrics.csv", "model_inventory.csv", "table1_methods.md", "table1_methods.csv",
            "table2_seeds.md", "table2_seeds.csv", "table3_teacher.md", "table3_teacher.csv",
-           "table4_ablations.md", "table4_ablations.csv", "per_class_ap.md", "claims.md", "claims.csv",
+           "table4_ablations.md", "table4_ablations.csv", "per_class_ap.md", "segment_map.md",
+           "segment_map.csv", "claims.md", "claims.csv",
            "dataset_statistics.md", "training_summary.csv", "summary.md", "report_record.json",
            "map_curves.png", "human_centric_share.md")
 

@@ -8,7 +8,7 @@ from mlflow.tracking import MlflowClient
 from synthetic_project import HOMES
 
 TEACHERS = ("teacher", "teacher_vc")
-METHODS = ("student", "logitkd", "modalkd", "dualkd", "cokd", "vicokd")
+METHODS = ("student", "logitkd", "modalkd", "dualkd", "cokd", "vicokd_paper", "vicokd")
 ABLATIONS = ("no_confw", "no_mask", "kl", "no_fd", "no_ld")  # trained in Home1 only
 
 
@@ -28,7 +28,8 @@ def test_one_mlflow_run_per_trained_model_with_metrics_per_epoch(trained_project
     assert vicokd.data.params["run"] == "vicokd" and vicokd.data.params["supervision"] == "V_S"
     assert vicokd.data.params["recipe.view_consistency.divergence"] == "js"
     for metric in ("val_seq_map", "test_seq_map", "loss.sequence", "loss.view_consistency",
-                   "vc.confidence_weight", "vc.active_pair_share"):
+                   "vc.confidence_weight", "vc.active_pair_share", "grad.view_consistency.share",
+                   "grad.supervision.head"):
         history = client.get_metric_history(vicokd.info.run_id, metric)
         assert [point.step for point in history] == [1], metric  # one epoch in the test settings
     assert vicokd.data.tags["checkpoint"] == "vicokd_model_V_S/Home2/seed0"

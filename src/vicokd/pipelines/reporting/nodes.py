@@ -18,7 +18,7 @@ from vicokd.data.ingest import IngestionParameters
 from vicokd.datasets.array_store import StampedArrays, lazy_loaders
 from vicokd.detection.yolo_export import truth_on_frames
 from vicokd.models import ModelConfig
-from vicokd.reporting import claims, figures, human_centric, intervals, summary, tables
+from vicokd.reporting import claims, figures, human_centric, intervals, segment_map, summary, tables
 from vicokd.reporting.attention import attention_maps
 from vicokd.reporting.intervals import Model, Replicates
 from vicokd.reporting.paper import paper_results
@@ -179,6 +179,22 @@ def build_per_class_table(model_metrics: pd.DataFrame, reporting: ReportingSetti
     note = f"Sequence-level AP (%) per class on the {reporting.split} split (— : no positive sequence)."
     return _render(tables.per_class_table(model_metrics), tables.run_labels(model_metrics),
                    "Per-class AP", note, reporting.model_copy(update={"digits": 1}))
+
+
+def build_segment_map_table(test_predictions: dict[str, pd.DataFrame], sequences: pd.DataFrame,
+                            candidates: list[float], tious: list[float],
+                            reporting: ReportingSettings) -> tuple[str, pd.DataFrame]:
+    """Segment-level detection mAP (markdown, csv) of every model at each tIoU, mean over seeds:
+    segments of the frames training scored, with thresholds chosen on validation
+    (:mod:`vicokd.reporting.segment_map`)."""
+    metrics = segment_map.segment_map_metrics(test_predictions, sequences, reporting.split,
+                                              candidates, tious)
+    note = (f"ActivityNet-style detection mAP (%) on the {reporting.split} split, mean over seeds, "
+            "at each temporal IoU: the T frames training scored per sequence, each holding for its "
+            "nearest 2.5-FPS frames, cut into segments with per-class thresholds chosen on the "
+            "validation frames (the best F1 of inference.threshold_candidates).")
+    return _render(segment_map.segment_map_table(metrics), tables.run_labels(metrics),
+                   "Segment-level detection mAP", note, reporting)
 
 
 def build_dataset_statistics(sequences: pd.DataFrame, splits: pd.DataFrame) -> tuple[str, pd.DataFrame]:

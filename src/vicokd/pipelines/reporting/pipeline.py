@@ -1,5 +1,5 @@
 """``reporting`` pipeline: metrics of every trained model with their intervals, the paper's Tables
-1-4, the claims table, Figures 3-4 and summary.md.
+1-4, segment-level detection mAP, the claims table, Figures 3-4 and summary.md.
 
 Every number comes from the predictions and histories the training template wrote for each run of
 the run table, read through the catalog (kedro-viz shows where each table comes from); nothing is
@@ -47,6 +47,10 @@ def create_pipeline(runs: Mapping[str, RunSpec], attention_models: Mapping[str, 
         nodes.build_teacher_table: ([*metrics, "params:reporting"], "table3_teacher"),
         nodes.build_ablation_table: ([*metrics, "params:reporting"], "table4_ablations"),
         nodes.build_per_class_table: ([metrics[0], "params:reporting"], "per_class_ap"),
+        nodes.build_segment_map_table: (["test_predictions", "sequences",
+                                         "params:inference.threshold_candidates",
+                                         "params:evaluation.tiou_thresholds", "params:reporting"],
+                                        "segment_map"),
         nodes.build_dataset_statistics: (["sequences", "splits"], "dataset_statistics"),
         nodes.build_claims: ([*metrics, "params:runs", "params:baseline", "params:ingestion.homes",
                               "params:reporting"], "claims"),
