@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from kedro.io import DatasetError
 
-from vicokd.datasets import ArrayStore, ArrayStoreDataset
+from vicokd.datasets import ArrayStore, ArrayStoreDataset, StampedArrays
 from vicokd.datasets.staging import host_name, staging_path, sweep_stale
 
 
@@ -106,3 +106,42 @@ def test_a_store_of_the_old_flat_layout_asks_to_be_rewritten(tmp_path):
     (tmp_path / "index.json").write_text('{"a": "a.npy"}')
     with pytest.raises(DatasetError, match="older version of vicokd"):
         ArrayStore(tmp_path)
+
+
+def never(*_):
+    raise AssertionError("the store computed arrays it already holds")
+
+
+def test_a_fingerprinted_save_already_held_computes_nothing(tmp_path):
+    dataset = ArrayStoreDataset(str(tmp_path / "features"))
+    dataset.save(StampedArrays({"a": lambda: np.arange(3)}, "ingestion-1", "fp-1"))
+    first = dataset.load()
+    assert (first.ingestion_id, first.fingerprint) == ("ingestion-1", "fp-1")
+    dataset.save(StampedArrays({"a": never}, "ingestion-1", "fp-1"))
+    assert dataset.load().path == first.path  # the same generation, untouched
+
+    # the same arrays for another ingestion (e.g. only labels changed): stamped anew, hard-linked
+    dataset.save(StampedArrays({"a": never}, "ingestion-2", "fp-1"))
+    restamped = dataset.load()
+    assert restamped.path != first.path and restamped.ingestion_id == "ingestion-2"
+    assert restamped.fingerprint == "fp-1"
+    np.testing.assert_array_equal(restamped["a"], np.arange(3))
+    assert (restamped.path / "a.npy").stat().st_nlink == 1  # the old generation is deleted
+    assert sorted(p.name for p in (tmp_path / "features").iterdir()) == sorted(
+        ["CURRENT", restamped.path.name])
+
+    dataset.save(StampedArrays({"a": lambda: np.ones(2)}, "ingestion-2", "fp-2"))  # other inputs
+    np.testing.assert_array_equal(dataset.load()["a"], np.ones(2))
+
+
+def test_saves_without_fingerprint_are_always_written(tmp_path):
+    dataset = ArrayStoreDataset(str(tmp_path / "masks"))
+    dataset.save(StampedArrays({"a": np.zeros(2)}, "ingestion-1"))
+    first = dataset.load().path
+    dataset.save(StampedArrays({"a": np.ones(2)}, "ingestion-1"))
+    assert dataset.load().path != first and dataset.load()["a"].tolist() == [1, 1]
+
+
+def test_an_index_without_fingerprint_still_loads(tmp_path):
+    (tmp_path / "index.json").write_text('{"ingestion_id": null, "arrays": {}}')
+    assert ArrayStore(tmp_path).fingerprint is None

@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from project_parameters import load_parameters, multisensor_home, random_model_config
+from vicokd.datasets import ArrayStoreDataset
+from vicokd.datasets.array_store import StampedArrays
 from vicokd.models import build_model
-from vicokd.pipelines.reporting.nodes import plot_saliency_maps
+from vicokd.pipelines.reporting.nodes import compute_saliency_maps, plot_saliency_maps
 from vicokd.reporting.saliency import box_share, grad_cam
 from vicokd.reporting.settings import ReportingSettings
 from vicokd.training.checkpoints import model_from_checkpoint
@@ -137,7 +139,23 @@ def _checkpoint(config: dict, with_audio: bool, seed: int, label: str, supervisi
     torch.manual_seed(seed)
     model = build_model(config, with_audio)
     return {"config": config, "with_audio": with_audio, "state_dict": model.state_dict(),
-            "metadata": {"label": label, "supervision": supervision}}
+            "metadata": {"label": label, "run": label.lower(), "supervision": supervision,
+                         "home": "Home1", "seed": 0, "model_version": f"{label}-v1"}}
+
+
+def _published(checkpoints: dict) -> pd.DataFrame:
+    """``model_metrics`` rows that publish each checkpoint's version."""
+    return pd.DataFrame([{key: c["metadata"][key] for key in ("run", "supervision", "home", "seed",
+                                                               "model_version")}
+                         for c in checkpoints.values()])
+
+
+def _partitions(checkpoints: dict) -> dict:
+    return {name: {"Home1/seed0": (lambda c=checkpoint: c)} for name, checkpoint in checkpoints.items()}
+
+
+def _computed(saliency: StampedArrays) -> dict[str, np.ndarray]:
+    return {sequence_id: load() for sequence_id, load in saliency.items()}
 
 
 def test_figure4_explains_frames_where_its_class_is_active_and_scored_highest(model_config):
@@ -157,14 +175,15 @@ def test_figure4_explains_frames_where_its_class_is_active_and_scored_highest(mo
     labels[:2, 2] = 1
     checkpoints = {"teacher_model_AV_F": _checkpoint(model_config, True, 0, "Teacher", "AV_F"),
                    "student_model_V_F": _checkpoint(model_config, False, 1, "Student", "V_F")}
+    splits = pd.DataFrame({"sequence_id": [sequence_id], "home": ["Home1"], "split": ["test"]})
+    inputs = ({sequence_id: frames}, {sequence_id: log_mels}, {sequence_id: labels})
+    saliency = compute_saliency_maps(splits, *inputs, training, _published(checkpoints),
+                                     **_partitions(checkpoints))
     plots, _, _ = plot_saliency_maps(
         pd.DataFrame({"sequence_id": [sequence_id], "home": ["Home1"],
                       "labels": [[CLASSES[2], CLASSES[5]]]}),
-        pd.DataFrame({"sequence_id": [sequence_id], "home": ["Home1"], "split": ["test"]}),
-        {sequence_id: frames}, {sequence_id: log_mels}, {sequence_id: labels}, pd.DataFrame(),
-        training, reporting, DATASET,
-        **{name: {"Home1/seed0": (lambda c=checkpoint: c)}
-           for name, checkpoint in checkpoints.items()})
+        splits, *inputs, pd.DataFrame(), _computed(saliency), training, reporting,
+        _published(checkpoints), DATASET, **_partitions(checkpoints))
     figure = plots["Home1.png"]
     assert f"Grad-CAM of {CLASSES[5]}" in figure._suptitle.get_text()
     shown = [int(axis.get_title().removeprefix("frame ")) for axis in figure.axes
@@ -180,3 +199,48 @@ def test_figure4_explains_frames_where_its_class_is_active_and_scored_highest(mo
     active = np.arange(1, n_frames, 2)[1:]  # clip frames 3 ... 15
     ranked = active[np.argsort(-probability[1:], kind="stable")]
     assert shown == sorted(ranked[:len(shown)].tolist())  # the active frames scored highest
+
+
+class _Stamped(dict):
+    """An ingested store: arrays with the fingerprint their store holds."""
+
+    def __init__(self, arrays: dict, fingerprint: str | None):
+        super().__init__(arrays)
+        self.fingerprint, self.ingestion_id = fingerprint, "ingestion-1"
+
+
+def test_saliency_maps_are_computed_once_per_checkpoints_and_inputs(model_config, tmp_path, monkeypatch):
+    """The Grad-CAM maps of Figure 4 are stored with what they were made from: a second report of
+    the same checkpoints and inputs computes nothing and reads the same maps; another
+    ``model_version`` (a retrained model) computes them again."""
+    training = TrainingSettings.model_validate(load_parameters("test")["training"]).with_overrides(
+        {"num_frames": 4})
+    rng = np.random.default_rng(0)
+    ids = ["Home1/01/00-Part1", "Home1/02/00-Part1"]
+    inputs = (
+        _Stamped({sid: rng.integers(0, 256, (V, 8, 64, 64, 3), dtype=np.uint8) for sid in ids}, "f"),
+        _Stamped({sid: rng.normal(size=(V, 8, 40, 128)).astype(np.float32) for sid in ids}, "l"),
+        _Stamped({sid: np.eye(8, len(CLASSES), dtype=np.uint8) for sid in ids}, None))  # as ingested
+    splits = pd.DataFrame({"sequence_id": ids, "home": "Home1", "split": "test"})
+    checkpoints = {"teacher_model_AV_F": _checkpoint(model_config, True, 0, "Teacher", "AV_F"),
+                   "student_model_V_F": _checkpoint(model_config, False, 1, "Student", "V_F")}
+    store = ArrayStoreDataset(path=str(tmp_path / "figure4_saliency"))
+    computed = []
+    original = compute_saliency_maps.__globals__["human_centric"].saliency_maps
+    monkeypatch.setattr(compute_saliency_maps.__globals__["human_centric"], "saliency_maps",
+                        lambda *args: computed.append(1) or original(*args))
+
+    store.save(compute_saliency_maps(splits, *inputs, training, _published(checkpoints),
+                                     **_partitions(checkpoints)))
+    first = {sid: np.array(store.load()[sid]) for sid in ids}
+    assert len(computed) == 2 and first[ids[0]].shape[:3] == (2, V, 4)  # (models, views, T, h, w)
+    store.save(compute_saliency_maps(splits, *inputs, training, _published(checkpoints),
+                                     **_partitions(checkpoints)))
+    assert len(computed) == 2  # nothing computed again
+    for sid in ids:
+        np.testing.assert_array_equal(store.load()[sid], first[sid])
+
+    checkpoints["student_model_V_F"]["metadata"]["model_version"] = "Student-v2"
+    store.save(compute_saliency_maps(splits, *inputs, training, _published(checkpoints),
+                                     **_partitions(checkpoints)))
+    assert len(computed) == 4

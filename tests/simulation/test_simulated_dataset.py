@@ -136,3 +136,52 @@ def test_real_dataset_check_names_missing_homes(tmp_path):
     check_real_dataset(tmp_path, ["Home1"])
     with pytest.raises(FileNotFoundError, match="Home2"):
         check_real_dataset(tmp_path, ["Home1", "Home2"])
+
+
+def same_truth(a, b) -> bool:
+    """Equal truth tables (``actions`` compared as lists: read back from parquet they are arrays)."""
+    return (a.drop(columns="actions").equals(b.drop(columns="actions"))
+            and [list(x) for x in a["actions"]] == [list(x) for x in b["actions"]])
+
+
+def files_and_inodes(root, home):
+    return {p.relative_to(root).as_posix(): p.stat().st_ino for p in (root / home).rglob("*")
+            if p.is_file()}
+
+
+def test_a_dataset_of_more_homes_serves_a_one_home_run_and_a_missing_home_is_added(tmp_path):
+    root = tmp_path / "sim"
+    both = simulate_dataset(root, ["Home1", "Home2"], SMALL, seed=0)
+    marker = (root / MARKER).read_text()
+    home2 = files_and_inodes(root, "Home2")
+    one = simulate_dataset(root, ["Home1"], SMALL, seed=0)  # the README's one-home run
+    assert (root / MARKER).read_text() == marker and files_and_inodes(root, "Home2") == home2
+    assert same_truth(one, both[both["home"] == "Home1"].reset_index(drop=True))
+
+    home1 = files_and_inodes(root, "Home1")
+    three = simulate_dataset(root, ["Home1", "Home3"], SMALL, seed=0)  # Home3 is missing: added
+    assert files_and_inodes(root, "Home1") == home1  # the same files, not written again
+    assert files_and_inodes(root, "Home2") == home2  # a home this run does not ask for is kept
+    written = json.loads((root / MARKER).read_text())
+    assert written["homes"] == ["Home1", "Home2", "Home3"]
+    assert set(written["files"]) == {p.relative_to(root).as_posix() for p in root.rglob("*")
+                                     if p.is_file()} - {MARKER}
+    alone = simulate_dataset(tmp_path / "alone", ["Home3"], SMALL, seed=0)  # per-home streams
+    assert same_truth(three[three["home"] == "Home3"].reset_index(drop=True), alone)
+    assert ((root / "Home3" / "all_labels.json").read_bytes()
+            == (tmp_path / "alone" / "Home3" / "all_labels.json").read_bytes())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alone", "sim"]  # no staging left behind
+
+
+def test_other_settings_name_every_home_and_overwrite_keeps_them_all(tmp_path):
+    root = tmp_path / "sim"
+    simulate_dataset(root, ["Home1", "Home2"], SMALL, seed=0)
+    with pytest.raises(TargetFolderError) as error:
+        simulate_dataset(root, ["Home1"], SMALL, seed=1)
+    message = str(error.value)
+    assert "Home1, Home2" in message and "another folder" in message
+    assert "delete" not in message
+    simulate_dataset(root, ["Home1"], SMALL, seed=1, overwrite=True)
+    written = json.loads((root / MARKER).read_text())
+    assert written["seed"] == 1 and written["homes"] == ["Home1", "Home2"]
+    assert (root / "Home2" / "train_data.json").is_file()

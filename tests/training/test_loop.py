@@ -90,6 +90,30 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, clips,
     assert resumed.history["loss"].to_numpy() == pytest.approx(reference.history["loss"].to_numpy())
 
 
+def test_a_finished_run_is_reused_with_the_id_minted_when_it_finished(tmp_path, clips, tiny_model):
+    _, first = train(tmp_path, clips, tiny_model)
+    assert first.trained_epochs == 3 and first.finished_id
+    assert torch.load(tmp_path / "run" / LAST, weights_only=True)["finished_id"] == first.finished_id
+    seen = []
+    _, again = train(tmp_path, clips, tiny_model, evaluate=scripted([], []), on_epoch_end=seen.append)
+    assert seen == [] and again.trained_epochs == 0  # nothing trained, nothing evaluated
+    assert again.finished_id == first.finished_id and again.best_epoch == first.best_epoch
+    _, other = train(tmp_path / "other", clips, tiny_model)  # the same training elsewhere
+    assert other.finished_id != first.finished_id
+
+
+def test_an_interrupted_run_gets_its_id_when_it_finishes(tmp_path, clips, tiny_model):
+    def interrupt(epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path, clips, tiny_model, evaluate=scripted([10.0], [5.0]), on_epoch_end=interrupt)
+    assert torch.load(tmp_path / "run" / LAST, weights_only=True)["finished_id"] is None
+    _, resumed = train(tmp_path, clips, tiny_model, evaluate=scripted([30.0, 20.0], [6.0, 99.0]))
+    assert resumed.trained_epochs == 2 and resumed.finished_id
+
+
 def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path, clips, tiny_model):
     train(tmp_path, clips, tiny_model)
     torch.manual_seed(0)

@@ -6,7 +6,7 @@ gives sources from which training sequences' frame labels cannot be read (sequen
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -40,6 +40,11 @@ class HeldOutFrameLabels(Mapping[str, np.ndarray]):
 
     def __len__(self) -> int:
         return len(self._ids)
+
+
+def _text_digest(lines: Iterable[str]) -> str:
+    """A hash of ``lines`` in order (16 hex digits)."""
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 def join_splits(sequences: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
@@ -76,15 +81,18 @@ class ClipSources:
 
     def digest(self, home: str) -> dict[str, str]:
         """Hashes of the content a model of ``home`` reads: each store over the home's sequences
-        (frame labels only where readable) and the split of each sequence."""
+        (frame labels only where readable), the split and the sequence labels of each sequence
+        (what sequence-level supervision trains on)."""
         rows = self.table[self.table["home"] == home].sort_values("sequence_id")
         ids = list(rows["sequence_id"])
         stores = {"visual": self.frames, "audio": self.audio, "masks": self.masks,
                   "presence": self.presence, "frame_labels": self.frame_labels}
         digests = {name: content_digest(store, set(ids) & set(store))  # keys, no array loaded
                    for name, store in stores.items()}
-        splits = "\n".join(f"{i} {s}" for i, s in zip(ids, rows["split"]))
-        return {**digests, "splits": hashlib.sha256(splits.encode()).hexdigest()[:16]}
+        columns = {"splits": rows["split"],
+                   "labels": rows["labels"].map(lambda labels: ",".join(sorted(labels)))}
+        return {**digests, **{name: _text_digest(f"{i} {value}" for i, value in zip(ids, column))
+                              for name, column in columns.items()}}
 
     def clips(
         self, home: str, split: str, num_frames: int, seed: int, with_audio: bool,

@@ -1,8 +1,10 @@
-"""Content hashes of per-sequence array stores: what a fingerprint records of the data a run read."""
+"""Content hashes of per-sequence array stores and of files: what a fingerprint records of the data
+a run read."""
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -34,3 +36,12 @@ def _digest(store: Mapping[str, np.ndarray], keys: Iterable[str]) -> str:
         digest.update(f"{key}:{array.shape}:{array.dtype}".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()[:16]
+
+
+def file_digest(path: str | Path) -> str:
+    """A hash of the file's bytes (16 hex digits), or ``"missing"`` when it cannot be read."""
+    try:
+        with Path(path).open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()[:16]
+    except OSError:
+        return "missing"

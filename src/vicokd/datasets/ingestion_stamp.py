@@ -1,8 +1,11 @@
 """The ingestion id: one stamp shared by the ``sequences`` table and the array stores written with it.
 
-Ingestion mints an id per run and stamps it on everything it writes: the table (``DataFrame.attrs``,
-kept in the parquet file's schema metadata) and each store generation (its index). A reader pairs a
-table with the store generations of the same id, so a table never meets arrays of another run.
+The id is the fingerprint of what ingestion read (:mod:`vicokd.data.ingestion_inputs`), stamped on
+everything it writes: the table (``DataFrame.attrs``, kept in the parquet file's schema metadata) and
+each store generation (its index). A reader pairs a table with the store generations of the same id,
+so a table never meets arrays made from other inputs. Beside the id the table keeps the inputs'
+parts (to say what changed next time) and the report of the ingestion that decoded them (to report
+it again when a later run reuses them).
 """
 from __future__ import annotations
 
@@ -20,6 +23,10 @@ from vicokd.datasets.staging import timestamped_id
 ATTR = "ingestion_id"
 #: Key of the id in the parquet file's schema metadata.
 PARQUET_KEY = b"vicokd.ingestion_id"
+#: ``DataFrame.attrs`` keys kept in the parquet schema metadata beside the id (as JSON): the parts
+#: of the inputs fingerprint, and the report of the ingestion that decoded them.
+INPUTS_ATTR, REPORT_ATTR = "ingestion_inputs", "ingestion_report"
+RECORD_ATTRS = {INPUTS_ATTR: b"vicokd.ingestion_inputs", REPORT_ATTR: b"vicokd.ingestion_report"}
 #: What to do when a table and its arrays disagree.
 FIX = "Re-run the ingestion pipeline (`kedro run --pipelines ingestion`) to write them together."
 
@@ -29,13 +36,19 @@ class IngestionMismatchError(DatasetError):
 
 
 def new_ingestion_id() -> str:
-    """A fresh id that sorts by time, e.g. ``20260115T101500123456Z-3f2a9c1b``."""
+    """A fresh, unique id (for tables made by hand, e.g. in tests), e.g.
+    ``20260115T101500123456Z-3f2a9c1b``."""
     return timestamped_id()
 
 
-def stamp_table(sequences: pd.DataFrame, ingestion_id: str) -> pd.DataFrame:
-    """``sequences`` carrying ``ingestion_id`` in ``attrs`` (the frame itself, for chaining)."""
+def stamp_table(sequences: pd.DataFrame, ingestion_id: str, inputs: Mapping[str, Any] | None = None,
+                report: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """``sequences`` carrying ``ingestion_id`` (and the ingestion's ``inputs`` parts and ``report``
+    when given) in ``attrs`` (the frame itself, for chaining)."""
     sequences.attrs[ATTR] = ingestion_id
+    for key, value in ((INPUTS_ATTR, inputs), (REPORT_ATTR, report)):
+        if value is not None:
+            sequences.attrs[key] = dict(value)
     return sequences
 
 

@@ -128,6 +128,11 @@ class TorchCheckpointDataset(AbstractVersionedDataset[Mapping[str, Any], dict[st
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "version": self._version}
 
+    @property
+    def filepath(self) -> Path:
+        """The file a load reads (that version's, when versioned)."""
+        return Path(self._get_load_path())
+
     def load(self) -> dict[str, Any]:
         path = Path(self._get_load_path())
         data = read_torch_file(path, "model")

@@ -1,12 +1,16 @@
 """Generating the synthetic dataset: scripts, rendering, files, and the rules for the target folder.
 
 The dataset is written into a staging folder beside the target and moved into place when complete.
-A target that holds anything the simulator did not write is never touched.
+A target that holds anything the simulator did not write is never touched. A simulated dataset of
+the same settings, seed and simulator version serves any of the homes it holds; a home it lacks is
+simulated into it (its other homes are kept, hard-linked into the new folder). Only other settings
+replace it, and only with ``overwrite``: then with every home it held.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
 import zlib
@@ -208,13 +212,15 @@ def _files_under(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink()}
 
 
-def target_action(root: Path, request: dict, overwrite: bool) -> str:
-    """What to do with the target folder: ``"write"``, ``"reuse"`` or ``"replace"``; raise if forbidden.
+def target_action(root: Path, request: dict, overwrite: bool) -> tuple[str, list[str]]:
+    """What to do with the target folder, and the homes it holds: ``"write"`` (nothing there),
+    ``"reuse"`` (it holds every requested home), ``"extend"`` (same settings, seed and version, some
+    requested homes missing) or ``"replace"`` (other settings, with ``overwrite``); raise if forbidden.
 
-    ``request`` is the marker content (settings, homes, seed) that the run would write.
+    ``request`` is the marker content (settings, homes, seed, version) that the run would write.
     """
     if not root.exists() or (root.is_dir() and not any(root.iterdir())):
-        return "write"
+        return "write", []
     marker = root / MARKER
     if not root.is_dir() or not marker.is_file():
         raise TargetFolderError(
@@ -227,38 +233,51 @@ def target_action(root: Path, request: dict, overwrite: bool) -> str:
         raise TargetFolderError(
             f"Dataset folder {root} holds files the simulator did not write (e.g. {min(foreign)}); "
             "it is left untouched.")
-    if {k: written.get(k) for k in request} == request:
-        return "reuse"
+    held = list(written.get("homes", []))
+    made_with = {k: written.get(k) for k in request if k != "homes"}
+    if made_with == {k: v for k, v in request.items() if k != "homes"}:
+        return ("reuse" if set(request["homes"]) <= set(held) else "extend"), held
     if not overwrite:
         raise TargetFolderError(
-            f"Dataset folder {root} holds a simulated dataset made with other settings "
-            f"({ {k: written.get(k) for k in request} }); set simulation.overwrite: true to replace it.")
-    return "replace"
+            f"Dataset folder {root} holds a simulated dataset of {', '.join(held)} made with other "
+            f"settings ({made_with}); this run asks for {request}. To keep it, point "
+            "ingestion.dataset_root at another folder; to replace it with a dataset of these "
+            f"settings (all its homes, {', '.join(held)}, simulated again), set "
+            "simulation.overwrite: true.")
+    return "replace", held
 
 
 def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings, seed: int,
                      overwrite: bool = False, workers: int = 1) -> pd.DataFrame:
-    """Make (or reuse) the synthetic dataset under ``root``; return the person truth table."""
+    """Make, extend or reuse the synthetic dataset under ``root``; return the person truth table of
+    ``homes`` (see :func:`target_action` for what happens to a folder that holds a dataset)."""
     root = Path(root)
     for home in homes:
         make_home(home)
     request = {"settings": settings.fingerprint_fields(), "homes": list(homes), "seed": int(seed),
                "version": SIMULATOR_VERSION}
-    action = target_action(root, request, overwrite)
+    action, held = target_action(root, request, overwrite)
     if action == "reuse":
-        log.info("Reusing the simulated dataset in %s (same settings and seed)", root)
-        return pd.read_parquet(root / TRUTH_FILE)
+        log.info("Reusing the simulated dataset in %s (same settings and seed; it holds %s)", root,
+                 ", ".join(held))
+        truth = pd.read_parquet(root / TRUTH_FILE)
+        return truth[truth["home"].isin(homes)].reset_index(drop=True)
+    kept = held if action == "extend" else []
+    written = [home for home in (*held, *homes) if home not in kept]
+    written = list(dict.fromkeys(written))
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.staging-", dir=root.parent))
     staging.chmod(0o755)
     try:
-        truth = _generate(staging, homes, settings, seed, workers)
-        marker = {**request, "files": sorted(_files_under(staging))}
+        truth = _generate(staging, written, settings, seed, workers)
+        if kept:
+            truth = _keep_homes(root, staging, kept, truth)
+        marker = {**request, "homes": [*kept, *written], "files": sorted(_files_under(staging))}
         (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
     except BaseException:
         shutil.rmtree(staging)
         raise
-    if action == "replace":
+    if action in ("extend", "replace"):
         trash = Path(tempfile.mkdtemp(prefix=f".{root.name}.old-", dir=root.parent))
         root.rename(trash / root.name)
         staging.rename(root)
@@ -267,8 +286,29 @@ def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings,
         if root.exists():
             root.rmdir()
         staging.rename(root)
-    log.info("Wrote a simulated dataset of %d sequences per home to %s", settings.sequences_per_home, root)
-    return truth
+    log.info("Wrote %s (%d sequences per home) to %s%s", ", ".join(written),
+             settings.sequences_per_home, root, f", beside {', '.join(kept)}" if kept else "")
+    return truth[truth["home"].isin(homes)].reset_index(drop=True)
+
+
+def _keep_homes(root: Path, staging: Path, homes: list[str], truth: pd.DataFrame) -> pd.DataFrame:
+    """Link the files of ``homes`` from the dataset ``root`` into ``staging`` (hard links: nothing is
+    copied or lost) and write the truth table of both; return it."""
+    for home in homes:
+        for path in sorted((root / home).rglob("*")):
+            target = staging / path.relative_to(root)
+            if path.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:  # a file system without hard links
+                shutil.copy2(path, target)
+    kept = pd.read_parquet(root / TRUTH_FILE)
+    combined = pd.concat([kept[kept["home"].isin(homes)], truth], ignore_index=True)
+    combined.to_parquet(staging / TRUTH_FILE, index=False)
+    return combined
 
 
 def check_dataset_description(dataset: DatasetDescription, homes: list[str]) -> None:

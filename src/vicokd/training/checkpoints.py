@@ -2,13 +2,15 @@
 
 A checkpoint is a dict ``{config, with_audio, state_dict, metadata}`` (see
 ``vicokd.datasets.TorchCheckpointDataset``): ``config`` is the complete ``model`` block it was built
-from, ``metadata`` the run's identity, recipe, fingerprint and best epoch.
+from, ``metadata`` the run's identity, recipe, fingerprint, best epoch and ``model_version`` (the
+version its history and predictions carry too: :func:`load_published` checks it).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import pandas as pd
 import torch
 
 from vicokd.models import ModelConfig, MultiViewModel, build_model, model_signature
@@ -58,3 +60,48 @@ def frozen_teacher(checkpoint: Mapping[str, Any], config: ModelConfig, where: st
     """The teacher of ``checkpoint``, checked against ``config``, in eval mode without gradients."""
     check_teacher(checkpoint, config, where)
     return model_from_checkpoint(checkpoint).requires_grad_(False)
+
+
+class ModelVersionError(ValueError):
+    """A checkpoint is another version of its model than the one whose predictions were published;
+    the message names the checkpoint file and both versions."""
+
+
+#: The columns that name one trained model in its predictions (and the metrics made from them).
+MODEL_KEY = ("run", "supervision", "home", "seed")
+
+
+def published_versions(predictions: pd.DataFrame) -> dict[tuple[str, str, str, int], str]:
+    """``(run, supervision, home, seed) -> model_version`` of every model in a table of predictions
+    or of the metrics computed from them (e.g. ``model_metrics``)."""
+    rows = predictions[[*MODEL_KEY, "model_version"]].drop_duplicates()
+    return {(run, supervision, home, int(seed)): version
+            for run, supervision, home, seed, version in rows.itertuples(index=False)}
+
+
+def check_model_version(checkpoint: Mapping[str, Any], published: str | None, where: str) -> None:
+    """Raise :class:`ModelVersionError` unless ``checkpoint`` is the model version ``published``
+    (that of its predictions; None: none published); ``where`` names the checkpoint file."""
+    found = checkpoint["metadata"].get("model_version")
+    if found != published:
+        metadata = checkpoint["metadata"]
+        raise ModelVersionError(
+            f"The checkpoint {where} is model version {found}, but "
+            + (f"the predictions reported for {metadata['run']} {metadata['supervision']} "
+               f"{metadata['home']} seed {metadata['seed']} are of version {published}"
+               if published is not None else "no predictions of that model are reported")
+            + ": they do not come from the same training (an older or restored file?). Retrain the "
+            f"model (kedro run --pipelines training --namespaces {metadata['run']}) or restore its "
+            "matching files.")
+
+
+def load_published(load: Callable[[], Mapping[str, Any]],
+                   versions: Mapping[tuple[str, str, str, int], str]) -> Mapping[str, Any]:
+    """The checkpoint a partition loader gives, checked against ``versions``
+    (:func:`published_versions`) to be the model whose predictions are reported."""
+    checkpoint = load()
+    metadata = checkpoint["metadata"]
+    key = (metadata["run"], metadata["supervision"], metadata["home"], int(metadata["seed"]))
+    dataset = getattr(load, "__self__", None)  # a partition's loader is its dataset's bound load
+    check_model_version(checkpoint, versions.get(key), str(getattr(dataset, "filepath", load)))
+    return checkpoint

@@ -29,6 +29,7 @@ import torch
 from lightning_fabric import Fabric
 from torch.utils.data import Dataset
 
+from vicokd.datasets.staging import timestamped_id
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
 from vicokd.processes import fit_to_cores
 from vicokd.training.batches import WaitClock, epoch_loader
@@ -52,12 +53,17 @@ class NonFiniteLossError(FloatingPointError):
 
 @dataclass
 class FitResult:
-    """Outcome of :func:`fit`: the best weights (on the selection score) and the per-epoch history."""
+    """Outcome of :func:`fit`: the best weights (on the selection score), the per-epoch history,
+    the epochs this call trained (0: a finished run reused) and ``finished_id``, minted when the
+    run's last epoch was written and kept in ``last.pt``: the same trained weights always come
+    with the same id."""
 
     state_dict: dict[str, torch.Tensor]
     best_epoch: int
     best_value: float
     history: pd.DataFrame
+    trained_epochs: int
+    finished_id: str | None
 
 
 class EpochLogger(Protocol):
@@ -153,6 +159,8 @@ def fit(
         best_epoch=int(progress.best["epoch"]),
         best_value=float(progress.best["value"]),
         history=pd.DataFrame(progress.history),
+        trained_epochs=max(0, settings.epochs + 1 - progress.start),
+        finished_id=progress.finished_id,
     )
 
 
@@ -177,12 +185,14 @@ class _Training:
 @dataclass
 class _Progress:
     """Where training stands: the history rows so far, the best epoch (``epoch``, ``value``,
-    ``state_dict``), the first epoch still to train, and when ``last.pt`` was last written
-    (``time.perf_counter``; the start of training before the first write)."""
+    ``state_dict``), the first epoch still to train, when ``last.pt`` was last written
+    (``time.perf_counter``; the start of training before the first write) and, once the last epoch
+    is written, the ``finished_id`` of the training."""
 
     history: list[dict[str, float]]
     best: dict[str, Any]
     start: int
+    finished_id: str | None = None
     saved_at: float = field(default_factory=time.perf_counter)
 
 
@@ -224,7 +234,8 @@ def _resume(training: _Training, seed: int, tracker: EpochLogger | None) -> _Pro
     training.optimizer.load_state_dict(resumed["optimizer"])
     training.scheduler.load_state_dict(resumed["scheduler"])
     torch.set_rng_state(resumed["rng_state"])
-    progress = _Progress(resumed["history"], resumed["best"], resumed["epoch"] + 1)
+    progress = _Progress(resumed["history"], resumed["best"], resumed["epoch"] + 1,
+                         resumed.get("finished_id"))
     if fabric.is_global_zero:
         if progress.start > settings.epochs:
             log.info("%s is complete (%d epochs): reused", run_dir, settings.epochs)
@@ -300,7 +311,7 @@ def _end_epoch(training: _Training, progress: _Progress, evaluated_row: Callable
     progress.best = _updated_best(progress.best, row, select_on, training.model)
     save = (int(row["epoch"]) == settings.epochs
             or time.perf_counter() - progress.saved_at >= settings.checkpoint_every_s)
-    _from_process_zero(training.fabric, partial(
+    progress.finished_id = _from_process_zero(training.fabric, partial(
         _record_epoch, row, progress.history, progress.best, training.model, training.optimizer,
         training.scheduler, run_dir=training.run_dir, fingerprint=training.fingerprint,
         tracker=tracker, select_on=select_on, epochs=settings.epochs,
@@ -385,16 +396,17 @@ def _updated_best(best: dict[str, Any], row: Mapping[str, float], select_on: str
 def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], best: dict[str, Any],
                   model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *,
                   run_dir: Path, fingerprint: str, tracker: EpochLogger | None, select_on: str,
-                  epochs: int, name: str, save: bool) -> None:
+                  epochs: int, name: str, save: bool) -> str | None:
     """Process 0's record of an epoch: its row to ``tracker`` and the log (as model ``name``)
     and, when ``save``, ``best.pt`` (the best epoch's weights) and ``last.pt`` (everything to
-    resume)."""
+    resume; after the last epoch, always saved, a new ``finished_id``, which it returns)."""
     epoch = int(row["epoch"])
+    finished_id = timestamped_id() if epoch == epochs else None
     if tracker is not None:
         tracker.log_epoch(epoch, row)
     log.info("%s", epoch_line(name, row, epochs, select_on, best_epoch=int(best["epoch"])))
     if not save:
-        return
+        return None
     run_dir.mkdir(parents=True, exist_ok=True)
     write_torch_file(best["state_dict"], run_dir / BEST)
     write_torch_file(
@@ -408,9 +420,11 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
             "rng_state": torch.get_rng_state(),
             "history": history,
             "best": best,
+            "finished_id": finished_id,
         },
         run_dir / LAST,
     )
+    return finished_id
 
 
 def model_name(run_dir: Path, checkpoint_dir: str | Path) -> str:

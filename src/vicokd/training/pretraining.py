@@ -26,6 +26,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from transformers import PreTrainedModel
 
+from vicokd.data.digests import content_digest
 from vicokd.datasets.locking import run_lock
 from vicokd.datasets.staging import staged_folder
 from vicokd.metrics import mean_average_precision
@@ -83,6 +84,11 @@ class FrameItems(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         return {"inputs": self.inputs[index], "targets": self.targets[index]}
 
+    def digest(self) -> str:
+        """A hash of every item's input and target (what a pretraining on these items reads)."""
+        return content_digest({"inputs": self.inputs.numpy(), "targets": self.targets.numpy()},
+                              ["inputs", "targets"])
+
 
 class EncoderClassifier(nn.Module):
     """An encoder's embedding ``(N, H)`` followed by a linear classifier ``(N, C)``."""
@@ -126,11 +132,13 @@ def _frame_map(model: nn.Module, items: FrameItems, batch_size: int) -> float:
 
 @dataclass(frozen=True)
 class PretrainedEncoder:
-    """An encoder pretrained here: the Hugging Face model to save and how it scored."""
+    """An encoder pretrained here: the Hugging Face model to save, how it scored and whether a
+    finished pretraining was ``reused``."""
 
     model: PreTrainedModel
     best_epoch: int
     val_map: float
+    reused: bool
 
 
 def pretrain_encoder(
@@ -160,7 +168,8 @@ def pretrain_encoder(
     classifier.load_state_dict(result.state_dict)
     encoder = classifier.encoder
     hf_model = encoder.vit if modality == "visual" else encoder.ast
-    return PretrainedEncoder(hf_model.cpu(), result.best_epoch, result.best_value)
+    return PretrainedEncoder(hf_model.cpu(), result.best_epoch, result.best_value,
+                             reused=result.trained_epochs == 0)
 
 
 class PretrainingSettings(Parameters):
@@ -223,8 +232,9 @@ def prepare_encoders(
 
     Returns:
         ``{visual: {...}, audio: {...}}``: per encoder its ``pretrained`` source, whether it was
-        ``made_here`` (then also its ``fingerprint``, ``best_epoch``, ``val_map``) and
-        ``starts_from``: in words, what every model's encoder starts from.
+        ``made_here`` (then also its ``fingerprint``, whether a finished pretraining was
+        ``reused``, ``best_epoch``, ``val_map``) and ``starts_from``: in words, what every model's
+        encoder starts from.
     """
     record: dict[str, Any] = {}
     rows, learnt_from = pretraining_rows(table, pretraining.homes, evaluation_homes)
@@ -261,7 +271,7 @@ def prepare_encoders(
                 settings=encoder_settings.fingerprint_fields(), seed=seed,
                 frame_step=pretraining.frame_step, homes=sorted(set(rows["home"])),
                 train=sorted(rows.loc[rows["split"] == "train", "sequence_id"]),
-                ingestion=table.attrs.get("ingestion_id"))
+                data={split: frame_items.digest() for split, frame_items in items.items()})
             run_dir = Path(encoder_settings.checkpoint_dir) / "pretraining" / modality
             trained_before = progress.done
             with run_lock(run_dir):
@@ -273,7 +283,8 @@ def prepare_encoders(
             with staged_folder(Path(target)) as staging:
                 pretrained.model.save_pretrained(staging)
             record[modality] = {"pretrained": target, "made_here": True,
-                                "fingerprint": fingerprint, "best_epoch": pretrained.best_epoch,
+                                "fingerprint": fingerprint, "reused": pretrained.reused,
+                                "best_epoch": pretrained.best_epoch,
                                 "val_map": pretrained.val_map, "train_items": len(items["train"]),
                                 "val_items": len(items["val"]),
                                 "starts_from": f"{target}, {learnt_from}"}

@@ -19,14 +19,13 @@ import torch
 from vicokd.data.augment import SpecAugment
 from vicokd.data.clips import ClipSources
 from vicokd.datasets.locking import run_lock
-from vicokd.datasets.staging import timestamped_id
 from vicokd.models import ModelConfig, build_model, model_signature
 from vicokd.progress import TRAINING_STAGE, stage
 from vicokd.tracking import ParentRun, active_parent, track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.distributed import launch
 from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
-from vicokd.training.fingerprints import run_fingerprint
+from vicokd.training.fingerprints import Fingerprint, run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision
@@ -104,6 +103,23 @@ class TrainedModel:
     predictions: pd.DataFrame
 
 
+def job_fingerprint(sources: ClipSources, job: TrainingJob) -> Fingerprint:
+    """What the model of ``job`` is made from: its model, supervision, recipe, settings, seed and
+    home, the content it reads from ``sources`` (without the training frame labels that
+    sequence-level supervision never reads, with the sequence labels it trains on), its encoders
+    and its teacher's fingerprint (a student whose teacher changed is trained again)."""
+    if not job.supervision.reads_frame_labels:
+        sources = sources.withhold_frame_labels()
+    return run_fingerprint(
+        model=model_signature(job.model, job.supervision.audio),
+        supervision=job.supervision.model_dump(), recipe=job.run.recipe.model_dump(),
+        settings=job.settings.fingerprint_fields(), seed=job.seed, home=job.home,
+        data=sources.digest(job.home),
+        encoders={m: e.get("fingerprint", e["pretrained"]) for m, e in job.encoders.items()},
+        teacher=job.teacher["metadata"]["fingerprint"] if job.run.distils else None,
+    )
+
+
 def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
     """Train one model and score its best epoch (on validation mAP) on the val and test splits.
 
@@ -113,6 +129,7 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
     fabric = launch(job.settings)
     leader = fabric.is_global_zero
     with_audio = job.supervision.audio
+    fingerprint = job_fingerprint(sources, job)
     if not job.supervision.reads_frame_labels:
         sources = sources.withhold_frame_labels()
     augment = job.settings.spec_augment
@@ -129,13 +146,6 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
     if job.run.distils:
         teacher = frozen_teacher(job.teacher, job.model, f"of {job.run.teacher} for "
                                  f"{partition_key(job.home, job.seed)}")
-    fingerprint = run_fingerprint(
-        model=model_signature(job.model, with_audio), supervision=job.supervision.model_dump(),
-        recipe=job.run.recipe.model_dump(), settings=job.settings.fingerprint_fields(),
-        seed=job.seed, home=job.home, data=sources.digest(job.home),
-        encoders={m: e.get("fingerprint", e["pretrained"]) for m, e in job.encoders.items()},
-        teacher=job.teacher["metadata"]["fingerprint"] if teacher is not None else None,
-    )
     torch.manual_seed(job.seed)
     model = build_model(job.model, with_audio)
     objective = Objective(job.supervision, job.run.recipe, teacher)
@@ -148,12 +158,14 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
         best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
         tracker.log_selected(result.best_epoch, {key: float(best[key]) for key in SCORES})
         tracker.set_tags({"fingerprint": fingerprint, "best_epoch": result.best_epoch,
+                          "trained_epochs": result.trained_epochs,
                           "checkpoint": partition_name(job.run.name, "model", job.supervision.name,
                                                        job.home, job.seed)})
     if not leader:
         return None
     model.load_state_dict(result.state_dict)
-    version = {"model_version": f"{fingerprint}-{timestamped_id()}"}  # stamps all three outputs
+    # minted when the model finished training, kept in last.pt: a reused model keeps its version
+    version = {"model_version": f"{fingerprint}-{result.finished_id}"}  # stamps all three outputs
     predictions = pd.concat(
         [predictions_table(predict(model, clips[split], with_audio, job.settings.eval_batch_size,
                                    job.settings.autocast), {**job.identity, **version}, split,

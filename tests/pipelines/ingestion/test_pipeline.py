@@ -18,7 +18,7 @@ from project_parameters import multisensor_home
 from vicokd.data.annotations import RecordingError
 from vicokd.data.ingest import IngestionParameters
 from vicokd.data.origin import SIMULATION_MARKER, DatasetOriginError
-from vicokd.datasets import ArrayStoreDataset, SequenceTableDataset
+from vicokd.datasets import ArrayStoreDataset, CommittedIngestionDataset, SequenceTableDataset
 from vicokd.datasets.array_store import generations
 from vicokd.pipelines.ingestion import create_pipeline
 from vicokd.settings import CONFIG_LOADER_ARGS
@@ -74,6 +74,8 @@ def ingestion_catalog(
             "params:pretraining.homes": MemoryDataset([]),
             "params:simulation.enabled": MemoryDataset(False),  # real recordings
             "params:dataset": MemoryDataset(multisensor_home()),
+            "committed_ingestion": CommittedIngestionDataset(
+                table, stores=[str(out / name) for name in STORES]),
             "sequences": table_type(table, stores=[str(out / name) for name in STORES]),
             **{name: store_type[name](str(out / name), table=table) for name in STORES},
             "ingestion_report": JSONDataset(filepath=str(out / "ingestion_report.json")),
@@ -198,10 +200,9 @@ def test_a_run_that_fails_between_saves_leaves_readers_on_the_previous_run(
     assert {store.ingestion_id for store in stores.values()} == {committed}
     assert stores["frames"]["Home1/01/00-Part1"].shape == (5, 10, 32, 32, 3)  # not 16 × 16
     assert len(generations(tmp_path / "frames")) == 2  # the failed run's frames, kept aside
-    run_ingestion(tmp_path, home1)  # the next good run commits and prunes everything older
-    latest = reader.load("sequences").attrs["ingestion_id"]
-    assert latest != committed
-    assert all(list(generations(tmp_path / name).values()) == [latest] for name in STORES)
+    run_ingestion(tmp_path, home1)  # the next good run reuses the committed one and prunes the rest
+    assert reader.load("sequences").attrs["ingestion_id"] == committed
+    assert all(list(generations(tmp_path / name).values()) == [committed] for name in STORES)
 
 
 @pytest.mark.parametrize("simulated", [True, False])

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vicokd.datasets import ArrayStoreDataset
+from vicokd.datasets import ArrayStoreDataset, StampedArrays
 
 SIZE, N_FRAMES, NATIVE_FPS = 32, 6, 10.0  # native 10 fps: 2.5-FPS frame f = native frame 4f
 PERSON_RGB = (220, 40, 40)
@@ -44,7 +44,7 @@ def fake_home(folder, seed: int = 0):
         frames[sid] = clip
         splits.append({"sequence_id": sid, "home": home, "split": split})
     store = ArrayStoreDataset(str(folder / "frames"))
-    store.save(frames)
+    store.save(StampedArrays(frames, None, fingerprint=f"fake home {seed}"))  # as ingestion stamps it
     return store, pd.DataFrame(rows), pd.DataFrame(splits)
 
 

@@ -1,4 +1,6 @@
 """The masking pipeline on a fake home with the test environment's parameters."""
+import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +16,10 @@ from project_parameters import multisensor_home
 from vicokd.data.dataset import MultiViewClipDataset
 from vicokd.datasets import ArrayStoreDataset
 from vicokd.detection.infer import DetectorError
-from vicokd.pipelines.masking import create_pipeline
+from vicokd.detection.train import reusable_training
+from vicokd.pipelines.masking import create_pipeline, nodes
 from vicokd.settings import CONFIG_LOADER_ARGS
+from vicokd.training.fingerprints import Fingerprint
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 
@@ -103,6 +107,50 @@ def test_detector_source_trains_and_masks_every_frame(detector_run, home):
         np.testing.assert_array_equal(masks[sid], confidence[sid] >= threshold)
     assert set(report["homes"]) == {"Home1", "Home2"} and report["source"] == "detector"
     assert "| Home1 |" in catalog.load("mask_quality_table")
+
+
+def test_a_second_run_on_the_same_inputs_trains_and_scores_nothing(detector_run, home, monkeypatch):
+    tmp_path, first = detector_run
+    detector = first.load("person_detector")
+    assert detector["reused"] is False and detector["fingerprint"]
+    stores = {name: first.load(name).path for name in ("person_confidence", "visibility_masks")}
+    quality = (tmp_path / "mask_quality.json").read_text()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("trained or scored again although nothing changed")
+
+    for name in ("export_yolo_dataset", "train_yolo_detector", "person_confidence"):
+        monkeypatch.setattr(nodes, name, fail)
+    frames, truth, splits = home
+    second = run_masking(tmp_path, frames, truth, splits, masking_params(tmp_path))
+    again = second.load("person_detector")
+    assert again["reused"] is True
+    assert {k: v for k, v in again.items() if k != "reused"} == {
+        k: v for k, v in detector.items() if k != "reused"}
+    assert {name: second.load(name).path for name in stores} == stores  # the same generations
+    assert (tmp_path / "mask_quality.json").read_text() == quality  # the report is the same
+
+
+def test_other_inputs_or_other_weights_are_not_reused(detector_run, home, caplog):
+    tmp_path, catalog = detector_run
+    detector = catalog.load("person_detector")
+    parts = json.loads((tmp_path / "models" / "person.json").read_text())["parts"]
+    other_seed = Fingerprint({**parts, "settings": {**parts["settings"], "seed": 1}})
+    with caplog.at_level(logging.INFO, logger="vicokd.detection.train"):
+        assert reusable_training(detector["weights"], other_seed) is None
+    assert "changed: settings.seed" in caplog.text
+    assert reusable_training(detector["weights"], Fingerprint(parts)).reused  # the same: reused
+    # the person confidence follows the weights, the frames and the scoring settings
+    frames, truth, _ = home
+    params = masking_params(tmp_path)
+    scores = nodes.score_person_confidence(frames.load(), truth, detector, params)
+    assert scores.fingerprint == catalog.load("person_confidence").fingerprint
+    assert nodes.score_person_confidence(frames.load(), truth, detector, {
+        **params, "min_confidence": 0.5}).fingerprint != scores.fingerprint
+    copy = tmp_path / "copy.pt"
+    copy.write_bytes(Path(detector["weights"]).read_bytes() + b"\0")
+    assert nodes.score_person_confidence(frames.load(), truth, {**detector, "weights": str(copy)},
+                                         params).fingerprint != scores.fingerprint
 
 
 def test_real_data_without_weights_stops(tmp_path, home):

@@ -27,11 +27,12 @@ def simulation_parameters(**overrides) -> SimulationParameters:
 
 
 def run_simulation(out: Path, simulation: SimulationParameters, root: Path,
-                   dataset: DatasetDescription | None = None) -> DataCatalog:
+                   dataset: DatasetDescription | None = None,
+                   homes: tuple[str, ...] = ("Home1", "Home2")) -> DataCatalog:
     catalog = DataCatalog({
         "params:simulation": MemoryDataset(simulation),
         "params:ingestion.dataset_root": MemoryDataset(str(root)),
-        "params:ingestion.homes": MemoryDataset(["Home1", "Home2"]),
+        "params:ingestion.homes": MemoryDataset(list(homes)),
         "params:seed": MemoryDataset(0),
         "params:dataset": MemoryDataset(dataset or multisensor_home()),
         "recordings_manifest": JSONDataset(filepath=str(out / "manifest.json")),
@@ -59,6 +60,17 @@ def test_simulation_pipeline_writes_dataset_truth_and_reports(tmp_path):
     assert set(overlap) == {"Home1", "Home2", "Home3"}
     assert (tmp_path / "out" / "sheet.png").stat().st_size > 1000
     assert len(list((tmp_path / "data").glob("Home*/*/*.mp4"))) == 3 * 2 * 5
+
+
+def test_a_one_home_run_uses_the_dataset_of_every_home_as_it_is(tmp_path):
+    """The README's `kedro run --params "ingestion.homes=[Home1]"` after a run of both homes."""
+    simulation = simulation_parameters(sequences_per_home=1, duration=2.0)
+    run_simulation(tmp_path / "out", simulation, tmp_path / "data")
+    recordings = {p: p.stat().st_mtime_ns for p in (tmp_path / "data").rglob("*") if p.is_file()}
+    catalog = run_simulation(tmp_path / "out", simulation, tmp_path / "data", homes=("Home1",))
+    assert catalog.load("recordings_manifest")["homes"] == ["Home1", "Home3"]
+    assert set(catalog.load("person_truth")["home"]) == {"Home1", "Home3"}
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "data").rglob("*") if p.is_file()} == recordings
 
 
 def test_extra_homes_follow_the_ingested_homes_once():

@@ -2,9 +2,11 @@
 run adds to or replaces only its own slice (on copies of the trained project)."""
 import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from synthetic_project import HOMES, Project, as_ingested
 
 
@@ -63,3 +65,17 @@ def test_a_one_home_one_method_run_keeps_every_other_result(trained_project, tmp
     assert vicokd.set_index("home")["model_version"].to_dict()["Home1"] == after["model_version"]
     summary = (project.data / "08_reporting/summary.md").read_text()
     assert "Every run of the run table has predictions for every home and seed." in summary
+
+
+def test_figure4_refuses_a_checkpoint_of_another_version_than_its_predictions(trained_project,
+                                                                             tmp_path):
+    project = copy_of(trained_project, tmp_path / "project")
+    restored = checkpoint(project, "teacher_model_AV_F")  # e.g. an older seed0.pt put back
+    published = restored["metadata"]["model_version"]
+    restored["metadata"]["model_version"] = "0123456789abcdef-20260101T000000000000Z-00000000"
+    project.save({"teacher_model_AV_F": {"Home1/seed0": restored}})
+    with pytest.raises(Exception, match="ModelVersionError|model version") as error:
+        project.run(["reporting"])
+    message = str(error.value)
+    assert str(Path("06_models") / "teacher" / "AV_F" / "Home1" / "seed0.pt") in message
+    assert published in message and restored["metadata"]["model_version"] in message

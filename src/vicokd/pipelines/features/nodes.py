@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from vicokd.datasets.array_store import StampedArrays
 from vicokd.datasets.ingestion_stamp import table_stamp
 from vicokd.models import ModelConfig
 from vicokd.models.encoders import build_encoder_from
-from vicokd.models.feature_cache import embedding_loaders
+from vicokd.models.feature_cache import cache_fingerprint, embedding_loaders
 from vicokd.training.pretraining import describe_encoders
 
 logger = logging.getLogger(__name__)
@@ -30,16 +31,20 @@ def cache_features(
     """``visual_features`` and ``audio_features``: per sequence of ``homes``, the embeddings
     ``(V, n_frames, H)`` float16 of each frozen encoder (none for an encoder that is fine-tuned:
     training then reads its pixels or log-mels). ``encoders`` (the pretraining record) orders this
-    after the encoders are made."""
+    after the encoders are made. A cache whose fingerprint (encoder weights and configuration,
+    frames or log-mels, sequences) its store already holds is not computed again."""
     logger.info("Encoders: %s", describe_encoders(encoders))
-    ids = sequences.loc[sequences["home"].isin(homes), "sequence_id"]
+    ids = sequences.loc[sequences["home"].isin(homes), "sequence_id"].tolist()
     stamp = table_stamp(sequences)
     caches = []
     for modality, store in (("visual", frames), ("audio", log_mels)):
-        if getattr(model, f"{modality}_encoder").trainable:
+        config = getattr(model, f"{modality}_encoder")
+        if config.trainable:
             caches.append(StampedArrays({}, stamp))
             continue
-        encoder = build_encoder_from(modality, model)
+        fingerprint = cache_fingerprint(config.model_dump(), model.dim,
+                                        getattr(store, "fingerprint", None), ids, batch_size)
         caches.append(StampedArrays(
-            embedding_loaders(encoder, store, ids, batch_size, f"{modality} features"), stamp))
+            embedding_loaders(partial(build_encoder_from, modality, model), store, ids, batch_size,
+                              f"{modality} features"), stamp, fingerprint))
     return caches[0], caches[1]

@@ -1,18 +1,32 @@
-"""Nodes of the masking pipeline: train (or load) a person detector, score frames, threshold, evaluate."""
+"""Nodes of the masking pipeline: train (or load) a person detector, score frames, threshold, evaluate.
+
+Each stage is reused while its inputs are unchanged: the detector's weights by the record beside
+them (:mod:`vicokd.detection.train`), the person confidence and masks by the fingerprint their
+store generation carries (the nodes hand the stores lazy loaders, called only when the fingerprint
+differs: :class:`vicokd.datasets.StampedArrays`).
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from vicokd.data.description import DatasetDescription
+from vicokd.data.digests import file_digest
+from vicokd.datasets.array_store import StampedArrays, lazy_loaders
 from vicokd.detection.infer import DetectorError, load_person_detector, person_confidence
 from vicokd.detection.quality import best_threshold, mask_quality, quality_table
-from vicokd.detection.train import train_yolo_detector
+from vicokd.detection.train import detector_fingerprint, reusable_training, train_yolo_detector
 from vicokd.detection.yolo_export import export_yolo_dataset, truth_by_sequence
+from vicokd.training.fingerprints import Fingerprint
+
+#: Training settings that say where files go, not what is trained.
+PLACES = ("dataset_dir", "runs_dir", "weights_path")
+#: The ``masking`` keys that change a person confidence score.
+SCORING = ("person_class", "imgsz", "batch_size", "min_confidence", "device")
 
 
 def _n_frames(store: Mapping[str, np.ndarray]) -> dict[str, int]:
@@ -32,10 +46,12 @@ def prepare_person_detector(
 
     Training exports the train split (images) and the val split (validation) with the simulator's boxes
     as a YOLO dataset, trains ``masking.detector.model`` from scratch and saves the best weights at
-    ``masking.detector.weights_path``.
+    ``masking.detector.weights_path``, unless the training recorded beside them had the same
+    inputs (settings, seed, frames, splits, person truth): those weights are then reused.
 
     Returns:
-        ``{source, weights (path or None), trained, seconds, metrics, ...}``, saved as JSON.
+        ``{source, weights (path or None), trained, reused, fingerprint, seconds, metrics, ...}``,
+        saved as JSON.
     """
     if masking["source"] == "truth":
         return {"source": "truth", "weights": None, "trained": False}
@@ -48,22 +64,29 @@ def prepare_person_detector(
         raise DetectorError("masking.weights is not set and person_truth is empty (real data has no "
                             "person boxes to train a detector): set masking.weights to a YOLO "
                             "checkpoint with a person class, e.g. COCO-pretrained yolov10n.pt.")
-    settings = dict(masking["detector"])
+    settings = {key: value for key, value in masking["detector"].items() if key not in PLACES}
     yolo_splits = {split: splits.loc[splits["split"] == split, "sequence_id"].tolist()
                    for split in ("train", "val")}
     used = [sid for ids in yolo_splits.values() for sid in ids]
     truth = truth_by_sequence(person_truth[person_truth["sequence_id"].isin(used)],
                               {sid: int(frames[sid].shape[1]) for sid in used}, dataset.sample_fps)
-    data_yaml = export_yolo_dataset(frames, truth, yolo_splits, settings.pop("dataset_dir"),
-                                    frame_step=settings.pop("frame_step", None))
-    run = train_yolo_detector(
-        data_yaml, weights_out=settings.pop("weights_path"), runs_dir=settings.pop("runs_dir"),
-        model_cfg=settings.pop("model"), imgsz=masking["imgsz"], seed=seed,
-        device=masking.get("device", "cpu"), **settings,
-    )
+    weights_path = masking["detector"]["weights_path"]
+    fingerprint = detector_fingerprint(
+        {**settings, "imgsz": masking["imgsz"], "seed": seed, "device": masking.get("device", "cpu")},
+        getattr(frames, "fingerprint", None), yolo_splits, truth)
+    run = reusable_training(weights_path, fingerprint)
+    if run is None:
+        data_yaml = export_yolo_dataset(frames, truth, yolo_splits, masking["detector"]["dataset_dir"],
+                                        frame_step=settings.pop("frame_step", None))
+        run = train_yolo_detector(
+            data_yaml, weights_out=weights_path, runs_dir=masking["detector"]["runs_dir"],
+            model_cfg=settings.pop("model"), imgsz=masking["imgsz"], seed=seed,
+            device=masking.get("device", "cpu"), fingerprint=fingerprint, **settings,
+        )
     return {"source": "detector", "weights": str(run.weights), "trained": True,
-            "seconds": round(run.seconds, 1), "metrics": run.metrics,
-            "train_sequences": len(yolo_splits["train"]), "val_sequences": len(yolo_splits["val"])}
+            "reused": run.reused, "fingerprint": run.fingerprint, "seconds": round(run.seconds, 1),
+            "metrics": run.metrics, "train_sequences": len(yolo_splits["train"]),
+            "val_sequences": len(yolo_splits["val"])}
 
 
 def score_person_confidence(
@@ -72,24 +95,34 @@ def score_person_confidence(
     person_detector: dict[str, Any],
     masking: dict[str, Any],
     dataset: DatasetDescription,
-) -> dict[str, np.ndarray]:
+) -> Mapping[str, Any]:
     """Person confidence ``(V, n_frames)`` float32 of every sequence in ``frames``.
 
-    Detector source: the maximum confidence over the detector's person boxes (0 when none).
-    Truth source: the simulator's visibility as 0.0 / 1.0.
+    Detector source: the maximum confidence over the detector's person boxes (0 when none),
+    computed only when the store holds no scores of the same weights (their digest), frames (their
+    store's fingerprint) and scoring settings. Truth source: the simulator's visibility as 0.0 / 1.0.
     """
-    n_frames = _n_frames(frames)
     if person_detector["source"] == "truth":
-        truth = truth_by_sequence(person_truth, n_frames, dataset.sample_fps)
+        truth = truth_by_sequence(person_truth, _n_frames(frames), dataset.sample_fps)
         return {sid: visible.astype(np.float32) for sid, (visible, _) in truth.items()}
-    model, person_class = load_person_detector(person_detector["weights"], masking["person_class"])
-    return {
-        sid: person_confidence(model, frames[sid], person_class, imgsz=masking["imgsz"],
-                               batch_size=masking["batch_size"],
-                               min_confidence=masking["min_confidence"],
-                               device=masking.get("device", "cpu"))
-        for sid in tqdm(list(frames), desc="Person detection", disable=None)
-    }
+    weights, frames_fingerprint = person_detector["weights"], getattr(frames, "fingerprint", None)
+    fingerprint = frames_fingerprint and Fingerprint({
+        "weights": file_digest(weights), "frames": frames_fingerprint,
+        "scoring": {key: masking.get(key) for key in SCORING}})
+
+    @cache
+    def detector() -> tuple[Any, int]:
+        return load_person_detector(weights, masking["person_class"])
+
+    def score(sid: str) -> np.ndarray:
+        model, person_class = detector()
+        return person_confidence(model, frames[sid], person_class, imgsz=masking["imgsz"],
+                                 batch_size=masking["batch_size"],
+                                 min_confidence=masking["min_confidence"],
+                                 device=masking.get("device", "cpu"))
+
+    return StampedArrays(lazy_loaders(frames, score, "Person detection"),
+                         getattr(frames, "ingestion_id", None), fingerprint)
 
 
 def choose_mask_threshold(
@@ -116,10 +149,17 @@ def choose_mask_threshold(
 
 def threshold_masks(
     person_confidence: Mapping[str, np.ndarray], mask_threshold: float
-) -> dict[str, np.ndarray]:
-    """Visibility masks ``(V, n_frames)`` uint8: 1 where the person confidence ≥ ``mask_threshold``."""
-    return {sid: (np.asarray(conf) >= mask_threshold).astype(np.uint8)
-            for sid, conf in person_confidence.items()}
+) -> StampedArrays:
+    """Visibility masks ``(V, n_frames)`` uint8: 1 where the person confidence ≥ ``mask_threshold``
+    (computed only when the store holds no masks of the same scores and threshold)."""
+    scores = getattr(person_confidence, "fingerprint", None)
+    fingerprint = scores and Fingerprint({"person_confidence": scores, "threshold": mask_threshold})
+
+    def mask(sid: str) -> np.ndarray:
+        return (np.asarray(person_confidence[sid]) >= mask_threshold).astype(np.uint8)
+
+    return StampedArrays(lazy_loaders(person_confidence, mask, "Visibility masks"),
+                         getattr(person_confidence, "ingestion_id", None), fingerprint)
 
 
 def evaluate_masks(
@@ -137,7 +177,8 @@ def evaluate_masks(
     """
     report: dict[str, Any] = {
         "source": person_detector["source"], "split": "test", "threshold": mask_threshold,
-        "detector": {k: v for k, v in person_detector.items() if k != "source"}, "homes": {},
+        "detector": {k: v for k, v in person_detector.items() if k not in ("source", "reused")},
+        "homes": {},
     }
     if person_truth.empty:
         report["note"] = "no ground truth (person_truth is empty)"

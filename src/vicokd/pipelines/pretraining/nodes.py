@@ -37,9 +37,7 @@ def pretrain_encoders(
     The classifiers they learn with have one output per class of ``dataset.classes``."""
     dataset.check_num_classes(model.num_classes)
     dataset.check_frame_labels(frame_labels)
-    table = join_splits(sequences, splits)
-    table.attrs.update(sequences.attrs)
-    record = prepare_encoders(table, frames, log_mels, frame_labels, visibility_masks, model,
-                              pretraining, training, seed, evaluation_homes)
+    record = prepare_encoders(join_splits(sequences, splits), frames, log_mels, frame_labels,
+                              visibility_masks, model, pretraining, training, seed, evaluation_homes)
     logger.info("Every model starts from: %s", describe_encoders(record))
     return record

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestionParameters
+from vicokd.datasets.array_store import StampedArrays, lazy_loaders
 from vicokd.detection.yolo_export import truth_on_frames
 from vicokd.models import ModelConfig
 from vicokd.reporting import claims, figures, human_centric, intervals, segment_map, summary, tables
@@ -22,6 +23,8 @@ from vicokd.reporting.attention import attention_maps
 from vicokd.reporting.intervals import Model, Replicates
 from vicokd.reporting.paper import paper_results
 from vicokd.reporting.settings import ReportingSettings
+from vicokd.training.checkpoints import load_published, published_versions
+from vicokd.training.fingerprints import Fingerprint
 from vicokd.training.run_names import dataset_name
 from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings
@@ -260,18 +263,15 @@ def _first_shared_partitions(models: Mapping[str, Partitions]) -> dict[str, str]
 def plot_attention_maps(
     sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
     log_mels: Mapping[str, np.ndarray], training: TrainingSettings,
-    reporting: ReportingSettings, **models: Partitions,
+    reporting: ReportingSettings, model_metrics: pd.DataFrame, **models: Partitions,
 ) -> dict[str, Figure]:
     """Figure 4, ``{home}.png`` per home: cross-modal attention per view of each model of
-    ``reporting.attention.models`` (``models``: their checkpoints, in that order), first seed."""
+    ``reporting.attention.models`` (``models``: their checkpoints, in that order, each checked to be
+    the version whose predictions ``model_metrics`` reports), first seed."""
     settings = reporting.attention
     plots = {}
-    for home, key in _first_shared_partitions(models).items():
+    for home, checkpoints in _figure4_models(models, model_metrics).items():
         sequence_id = _attention_sequence(sequences, splits, home, settings.sequence_id)
-        checkpoints = {}
-        for partitions in models.values():
-            checkpoint = partitions[key]()
-            checkpoints[f"{checkpoint['metadata']['label']} {checkpoint['metadata']['supervision']}"] = checkpoint
         indices, clip, weights = attention_maps(
             checkpoints, frames[sequence_id], log_mels[sequence_id], training.num_frames
         )
@@ -366,43 +366,88 @@ def _body(markdown: str) -> str:
     return markdown.split("\n", 1)[1] if markdown.startswith("#") else markdown
 
 
+def _figure4_models(models: Mapping[str, Partitions],
+                    model_metrics: pd.DataFrame) -> dict[str, dict[str, Mapping[str, Any]]]:
+    """Per home, the checkpoints of Figure 4's models at their first shared ``<home>/seed<k>``,
+    ``"<label> <supervision>" -> checkpoint`` (in ``models``' order), each checked to be the
+    version whose predictions ``model_metrics`` reports."""
+    versions = published_versions(model_metrics)
+    shown = {}
+    for home, key in _first_shared_partitions(models).items():
+        checkpoints = [load_published(partitions[key], versions) for partitions in models.values()]
+        shown[home] = {f"{c['metadata']['label']} {c['metadata']['supervision']}": c
+                       for c in checkpoints}
+    return shown
+
+
+def _test_sequences(splits: pd.DataFrame, home: str) -> list[str]:
+    return sorted(splits.loc[(splits["home"] == home) & (splits["split"] == "test"), "sequence_id"])
+
+
+def compute_saliency_maps(
+    splits: pd.DataFrame, frames: Mapping[str, np.ndarray], log_mels: Mapping[str, np.ndarray],
+    frame_labels: Mapping[str, np.ndarray], training: TrainingSettings,
+    model_metrics: pd.DataFrame, **models: Partitions,
+) -> StampedArrays:
+    """The Grad-CAM maps of Figure 4's models (first shared seed) on every test sequence of every
+    home, ``sequence_id -> (M, V, T, h, w)`` float32 (``models``' order), of the clip's most
+    frequent class. Computed only when the store holds no maps of the same checkpoints
+    (``model_version``), frames, log-mels, frame labels (their store's fingerprint, else their
+    ingestion id), T and sequences."""
+    shown = _figure4_models(models, model_metrics)
+    home_of = {sid: home for home in shown for sid in _test_sequences(splits, home)}
+    # each store by its fingerprint, or by its ingestion when it has none (the frame labels)
+    stores = [getattr(store, "fingerprint", None) or getattr(store, "ingestion_id", None)
+              for store in (frames, log_mels, frame_labels)]
+    fingerprint = None if None in stores else Fingerprint({
+        "models": {home: [c["metadata"]["model_version"] for c in checkpoints.values()]
+                   for home, checkpoints in shown.items()},
+        "stores": stores, "num_frames": training.num_frames, "sequences": sorted(home_of)})
+
+    def maps(sequence_id: str) -> np.ndarray:
+        indices, clip, audio = human_centric.clip_inputs(frames[sequence_id], log_mels[sequence_id],
+                                                         training.num_frames)
+        class_index = human_centric.explained_class(np.asarray(frame_labels[sequence_id])[indices])
+        return np.stack(list(human_centric.saliency_maps(shown[home_of[sequence_id]], clip, audio,
+                                                         class_index).values()))
+
+    return StampedArrays(lazy_loaders(home_of, maps, "Figure 4 saliency"),
+                         getattr(frames, "ingestion_id", None), fingerprint)
+
+
 def plot_saliency_maps(
     sequences: pd.DataFrame, splits: pd.DataFrame, frames: Mapping[str, np.ndarray],
     log_mels: Mapping[str, np.ndarray], frame_labels: Mapping[str, np.ndarray],
-    person_truth: pd.DataFrame, training: TrainingSettings, reporting: ReportingSettings,
-    dataset: DatasetDescription, **models: Partitions,
+    person_truth: pd.DataFrame, saliency: Mapping[str, np.ndarray], training: TrainingSettings,
+    reporting: ReportingSettings, model_metrics: pd.DataFrame, dataset: DatasetDescription,
+    **models: Partitions,
 ) -> tuple[dict[str, Figure], str, pd.DataFrame]:
     """Figure 4 as the paper draws it, ``{home}.png``: each view's frames of one test sequence with
-    the spatial saliency (Grad-CAM on the ViT's patch tokens) of each model of
-    ``reporting.attention.models`` (first seed) and the true person box, at the frames where the
-    explained class (the clip's most frequent) is active that the models score highest, one colour
-    scale per model; and, beyond the paper, the share of each model's saliency inside the true
-    person box over every visible (view, frame) of every test sequence, per home (markdown, csv;
-    empty without ground truth)."""
+    the spatial saliency (Grad-CAM on the ViT's patch tokens, ``saliency``:
+    :func:`compute_saliency_maps`) of each model of ``reporting.attention.models`` (first seed)
+    and the true person box, at the frames where the explained class (the clip's most frequent) is
+    active that the models score highest, one colour scale per model; and, beyond the paper, the
+    share of each model's saliency inside the true person box over every visible (view, frame) of
+    every test sequence, per home (markdown, csv; empty without ground truth). Each checkpoint must
+    be the version whose predictions ``model_metrics`` reports."""
     settings = reporting.attention
     plots, shares = {}, []
-    for home, key in _first_shared_partitions(models).items():
-        checkpoints = {}
-        for partitions in models.values():
-            checkpoint = partitions[key]()
-            metadata = checkpoint["metadata"]
-            checkpoints[f"{metadata['label']} {metadata['supervision']}"] = checkpoint
+    for home, checkpoints in _figure4_models(models, model_metrics).items():
         shown_sequence = _attention_sequence(sequences, splits, home, settings.sequence_id)
-        test = splits.loc[(splits["home"] == home) & (splits["split"] == "test"), "sequence_id"]
-        for sequence_id in sorted(test):
-            indices, clip, audio = human_centric.clip_inputs(frames[sequence_id], log_mels[sequence_id],
-                                                             training.num_frames)
-            labels = np.asarray(frame_labels[sequence_id])[indices]  # (T, C): the frames seen
-            class_index = human_centric.explained_class(labels)
-            maps = human_centric.saliency_maps(checkpoints, clip, audio, class_index)
+        for sequence_id in _test_sequences(splits, home):
+            indices, clip, audio = human_centric.clip_inputs(frames[sequence_id],
+                                                             log_mels[sequence_id], training.num_frames)
+            maps = dict(zip(checkpoints, np.asarray(saliency[sequence_id]), strict=True))
             truth = _truth_on_clip(person_truth, sequence_id, frames[sequence_id].shape[1], indices,
                                    dataset.sample_fps)
             if truth is not None:
                 shares.append(human_centric.human_centric_shares(maps, *truth).assign(
                     home=home, sequence_id=sequence_id))
             if sequence_id == shown_sequence:
+                labels = np.asarray(frame_labels[sequence_id])[indices]  # (T, C): the frames seen
                 plots[f"{home}.png"] = _saliency_plot(checkpoints, clip, audio, maps, labels,
-                                                      class_index, indices, truth, sequence_id,
+                                                      human_centric.explained_class(labels),
+                                                      indices, truth, sequence_id,
                                                       settings.shown_frames, dataset.classes)
     table = _share_table(shares)
     note = ("Share (%) of each model's Grad-CAM saliency inside the true person box, mean over every "

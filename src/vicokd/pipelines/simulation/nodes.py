@@ -22,13 +22,15 @@ def simulate_recordings(
     simulation: SimulationParameters, dataset_root: str, homes: list[str], seed: int,
     dataset: DatasetDescription,
 ) -> tuple[dict, pd.DataFrame]:
-    """Write (or reuse) the synthetic dataset under ``dataset_root``; with ``simulation.enabled: false``
-    only check that the real dataset's home folders exist.
+    """Write (or reuse, or extend) the synthetic dataset under ``dataset_root``; with
+    ``simulation.enabled: false`` only check that the real dataset's home folders exist.
 
     Simulated: ``homes`` (ingestion.homes) and ``simulation.extra_homes`` (homes for pretraining only,
     e.g. Home3), refused unless ``dataset`` describes what the simulator writes (MultiSensor-Home's
-    classes and views). Returns the recordings manifest (``homes``: the homes in the dataset
-    folder) and the person truth table (empty for real data).
+    classes and views). A dataset of the same settings that holds more homes serves this run as it
+    is; one that lacks some of them gets only those added (vicokd.simulation.generate). Returns the
+    recordings manifest (``homes``: this run's homes, all in the dataset folder) and the person
+    truth table of those homes (empty for real data).
     """
     manifest = {"dataset_root": dataset_root, "homes": homes, "seed": seed}
     if not simulation.enabled:
