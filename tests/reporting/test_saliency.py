@@ -115,7 +115,7 @@ def test_saliency_concentrates_where_the_class_evidence_is(model_config):
     model = build_model(model_config, with_audio=False)
     optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
     present = 5
-    for step in range(30):
+    for step in range(80):
         frames, labels, _ = _squares(step)
         logits = model(frames).frame_logits[..., present]
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vicokd.data.annotations import RecordingError, home_annotation_files, read_home
+from vicokd.data.description import DatasetDescription
 from vicokd.data.digests import file_digest
 from vicokd.data.ingest import IngestionSettings
 from vicokd.training.fingerprints import Fingerprint
@@ -31,9 +32,10 @@ NOT_IN_OUTPUT = {"num_workers"}
 NAMES_SHOWN = 5
 
 
-def _home_files(root: Path, home: str) -> tuple[list[Path], list[str]]:
-    """The annotation files of ``home`` and the mp4 files (relative to ``root``) its records list;
-    none when the home cannot be read (ingestion then reports why)."""
+def _home_files(root: Path, home: str, dataset: DatasetDescription) -> tuple[list[Path], list[str]]:
+    """The annotation files of ``home`` and the mp4 files (relative to ``root``) its records list,
+    read with the ``dataset``'s views and classes; none when the home cannot be read (ingestion
+    then reports why)."""
     home_dir = root / home
     if not home_dir.is_dir():
         return [], []
@@ -41,7 +43,7 @@ def _home_files(root: Path, home: str) -> tuple[list[Path], list[str]]:
     annotations = sorted({*([all_labels] if all_labels else []),
                           *(path for files in split_files.values() for path in files)})
     try:
-        sequences = read_home(root, home).sequences
+        sequences = read_home(root, home, dataset).sequences
     except RecordingError:
         return annotations, []
     return annotations, sorted({path for spec in sequences for path in spec.view_paths})
@@ -57,7 +59,7 @@ def ingestion_inputs(
     annotations: dict[str, str] = {}
     media: dict[str, str] = {}
     for home in homes:
-        annotation_files, media_files = _home_files(root, home)
+        annotation_files, media_files = _home_files(root, home, settings.dataset)
         annotations.update({path.relative_to(root).as_posix(): file_digest(path)
                             for path in annotation_files})
         media.update({path: file_digest(root / path) for path in media_files})

@@ -143,14 +143,14 @@ def test_other_inputs_or_other_weights_are_not_reused(detector_run, home, caplog
     # the person confidence follows the weights, the frames and the scoring settings
     frames, truth, _ = home
     params = masking_params(tmp_path)
-    scores = nodes.score_person_confidence(frames.load(), truth, detector, params)
+    scores = nodes.score_person_confidence(frames.load(), truth, detector, params, multisensor_home())
     assert scores.fingerprint == catalog.load("person_confidence").fingerprint
     assert nodes.score_person_confidence(frames.load(), truth, detector, {
-        **params, "min_confidence": 0.5}).fingerprint != scores.fingerprint
+        **params, "min_confidence": 0.5}, multisensor_home()).fingerprint != scores.fingerprint
     copy = tmp_path / "copy.pt"
     copy.write_bytes(Path(detector["weights"]).read_bytes() + b"\0")
     assert nodes.score_person_confidence(frames.load(), truth, {**detector, "weights": str(copy)},
-                                         params).fingerprint != scores.fingerprint
+                                         params, multisensor_home()).fingerprint != scores.fingerprint
 
 
 def test_real_data_without_weights_stops(tmp_path, home):
