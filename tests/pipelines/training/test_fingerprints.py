@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from synthetic_project import HOMES
 
-from project_parameters import load_parameters
-from vicokd.data.annotations import CLASSES
+from project_parameters import load_parameters, multisensor_home
 from vicokd.data.clips import ClipSources, join_splits
 from vicokd.models import ModelConfig
 from vicokd.training.recipes import Supervision
@@ -13,6 +12,7 @@ from vicokd.training.run_table import RunSpec
 from vicokd.training.runs import TrainingJob, job_fingerprint
 from vicokd.training.settings import TrainingSettings
 
+CLASSES = multisensor_home().classes
 ENCODERS = {"visual": {"pretrained": "v", "fingerprint": "e1"},
             "audio": {"pretrained": "a", "fingerprint": "e2"}}
 
