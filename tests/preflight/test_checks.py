@@ -7,13 +7,11 @@ import torch
 from transformers import ViTConfig, ViTModel
 
 from project_parameters import multisensor_home
-from vicokd.data.description import DatasetDescription
-from vicokd.data.ingest import IngestionParameters
 from vicokd.models import ModelConfig
 from vicokd.preflight import checks
 from vicokd.preflight.checks import (
     StoreSize,
-    check_run,
+    check_parameters,
     dataset_problems,
     detector_problems,
     device_problems,
@@ -23,8 +21,6 @@ from vicokd.preflight.checks import (
 )
 from vicokd.preflight.problems import PreflightError, Problem
 from vicokd.preflight.scope import Scope
-from vicokd.simulation.generate import SimulationParameters
-from vicokd.training.pretraining import PretrainingSettings
 from vicokd.training.settings import TrainingSettings
 
 MSH = multisensor_home()
@@ -182,16 +178,8 @@ def test_a_hub_name_passes_only_when_the_local_cache_holds_its_config_and_weight
 
 
 def _findings(parameters: dict, tmp_path):
-    return check_run(Scope(simulation=True, ingestion=True, masking=True, encoders=True,
-                           training=True),
-                     IngestionParameters.model_validate(parameters["ingestion"]),
-                     SimulationParameters.model_validate(parameters["simulation"]),
-                     PretrainingSettings.model_validate(parameters["pretraining"]),
-                     ModelConfig.model_validate(parameters["model"]),
-                     TrainingSettings.model_validate(parameters["training"]),
-                     parameters["masking"],
-                     DatasetDescription.model_validate(parameters["dataset"]),
-                     tmp_path / "stores", committed=False)
+    return check_parameters(Scope(simulation=True, ingestion=True, masking=True, encoders=True,
+                                  training=True), parameters, tmp_path / "stores", committed=False)
 
 
 def test_the_whole_flow_of_the_paper_environment_on_a_bare_cpu_machine(

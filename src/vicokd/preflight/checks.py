@@ -370,3 +370,21 @@ def check_run(
                                     masking if scope.masking else None)
         checked.append("device")
     return Findings(problems, notes, checked)
+
+
+def check_parameters(scope: Scope, parameters: Mapping[str, Any], stores: str | Path,
+                     committed: bool) -> Findings:
+    """:func:`check_run` with the run's ``parameters`` (Kedro's ``parameters`` mapping), each block
+    validated by the typed model its nodes use."""
+    return check_run(
+        scope,
+        IngestionParameters.model_validate(parameters["ingestion"]),
+        SimulationParameters.model_validate(parameters["simulation"]),
+        PretrainingSettings.model_validate(parameters["pretraining"]),
+        ModelConfig.model_validate(parameters["model"]),
+        TrainingSettings.model_validate(parameters["training"]),
+        parameters["masking"],
+        DatasetDescription.model_validate(parameters["dataset"]),
+        stores,
+        committed=committed,
+    )

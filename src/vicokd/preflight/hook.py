@@ -41,29 +41,12 @@ class PreflightCheck:
             return
         # imported here: settings.py imports this module for every kedro command, and the checks
         # need torch, PyAV and the models
-        from vicokd.data.description import DatasetDescription
-        from vicokd.data.ingest import IngestionParameters
-        from vicokd.models import ModelConfig
-        from vicokd.preflight.checks import check_run
-        from vicokd.simulation.generate import SimulationParameters
-        from vicokd.training.pretraining import PretrainingSettings
-        from vicokd.training.settings import TrainingSettings
+        from vicokd.preflight.checks import check_parameters
 
         began = time.perf_counter()
-        parameters = catalog.load("parameters")
         stores = getattr(catalog.get(FRAMES), "_describe", dict)().get("path") or "."
-        findings = check_run(
-            scope,
-            IngestionParameters.model_validate(parameters["ingestion"]),
-            SimulationParameters.model_validate(parameters["simulation"]),
-            PretrainingSettings.model_validate(parameters["pretraining"]),
-            ModelConfig.model_validate(parameters["model"]),
-            TrainingSettings.model_validate(parameters["training"]),
-            parameters["masking"],
-            DatasetDescription.model_validate(parameters["dataset"]),
-            Path(stores),
-            committed=catalog.exists(SEQUENCES),
-        )
+        findings = check_parameters(scope, catalog.load("parameters"), Path(stores),
+                                    committed=catalog.exists(SEQUENCES))
         for note in findings.notes:
             log.warning("Pre-flight: %s", note)
         if findings.problems:
