@@ -29,6 +29,7 @@ class ReportingSettings(Parameters):
     """What the tables score and how they are written."""
 
     split: Literal["val", "test"]  # the split the tables score
+    seeds: list[int] | None  # None: every seed on disk; else only these seeds' models are scored
     digits: NonNegativeInt  # decimals in the markdown tables
     intervals: IntervalSettings
     attention: AttentionSettings

@@ -47,8 +47,10 @@ def _run_table(runs: Mapping[str, Any]) -> dict[str, RunSpec]:
 
 
 def collect_predictions(runs: dict[str, Any], homes: list[str], seeds: list[int],
-                        **outputs: Partitions) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Every trained model's prediction table, and the inventory of what is on disk.
+                        reporting: ReportingSettings, **outputs: Partitions,
+                        ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Every trained model's prediction table (only those of ``reporting.seeds`` when it is set),
+    and the inventory of what is on disk.
 
     ``outputs``: each run's predictions (``predictions__<dataset>``) and history
     (``history__<dataset>``) at one supervision level, ``<home>/seed<k> -> loader`` (empty when that
@@ -76,6 +78,9 @@ def collect_predictions(runs: dict[str, Any], homes: list[str], seeds: list[int]
                 for h in (load() for load in history.values())}
     for source, table in loaded.items():
         summary.check_published_together(table, versions, source)
+    if reporting.seeds is not None:
+        loaded = {source: table for source, table in loaded.items()
+                  if int(table["seed"].iloc[0]) in reporting.seeds}
     expected = {(run.name, supervision): run.trained_homes(homes)
                 for run in run_table.values() for supervision in run.supervisions}
     return loaded, summary.inventory(expected, seeds, found)

@@ -58,7 +58,7 @@ def create_pipeline(runs: Mapping[str, RunSpec], attention_models: Mapping[str, 
     }
     computing = Pipeline([
         Node(nodes.collect_predictions, {"runs": "params:runs", "homes": "params:ingestion.homes",
-                                         "seeds": "params:seeds",
+                                         "seeds": "params:seeds", "reporting": "params:reporting",
                                          **_outputs(runs, "predictions", prefix="predictions__"),
                                          **_outputs(runs, "history", prefix="history__")},
              ["test_predictions", PENDING + "model_inventory"], name="collect_predictions"),
