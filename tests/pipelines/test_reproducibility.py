@@ -6,6 +6,7 @@ training trick and retrains exactly the models that learn from it."""
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,13 @@ def _kedro_runs(*commands: tuple[Project, list[str]]) -> list[str]:
     return outputs
 
 
+def _tracked_runs(project: Project) -> int:
+    """How many MLflow runs the project's tracking database holds (the Kedro runs' own and one per
+    model trained)."""
+    with sqlite3.connect(project.data / "mlflow.db") as database:
+        return database.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+
 def _model_versions(project: Project) -> dict[str, str]:
     """``<run>/<supervision>/<home>/seed<k> -> model_version`` of every trained model's history."""
     root = project.data / "07_model_output" / "histories"
@@ -98,6 +106,7 @@ def test_identical_reports_anywhere_and_reruns_that_redo_only_what_changed(tmp_p
     splits = pd.read_parquet(second.data / "03_primary" / "splits.parquet")
     features = _features_stamp(second)
     saliency = _current(first, "07_model_output/figure4_saliency")
+    tracked = _tracked_runs(first)
     _relabel(second)
     again, changed = _kedro_runs((first, []), (second, ["--pipelines", UP_TO_THE_MODELS]))
 
@@ -106,6 +115,12 @@ def test_identical_reports_anywhere_and_reruns_that_redo_only_what_changed(tmp_p
     assert _record(first, "06_models/person_detector.json")["reused"] is True
     assert all(encoder["reused"] for encoder in _record(first, "06_models/encoders.json").values())
     assert "afresh" not in again and "Resuming" not in again
+    # every model handed back from disk: no training job, no prediction, no MLflow run of a model
+    reused = re.findall(r"(\d+) of (\d+) models reused \(.*\), (\d+) to train", again)
+    assert reused and all(int(n) == int(of) and int(left) == 0 for n, of, left in reused)
+    assert sum(int(n) for n, _, _ in reused) == len(versions["here"])
+    assert not re.search(r"Training \S+ \S+: |MLflow run '", again)
+    assert _tracked_runs(first) == tracked + 1  # the Kedro run's own
     assert _model_versions(first) == versions["here"]
     assert _current(first, "07_model_output/figure4_saliency") == saliency  # no Grad-CAM again
     for name in TABLES:  # model versions included: the same models, republished as they were

@@ -15,6 +15,7 @@ from vicokd.training.run_names import (
     dataset_name,
     partition_key,
     partition_name,
+    published_name,
     run_folder,
     tracking_name,
 )
@@ -32,7 +33,8 @@ def loader() -> ProjectConfigLoader:
 def test_the_dataset_names_are_the_catalog_factory_patterns():
     entries = yaml.safe_load((CONF / "base" / "catalog_training.yml").read_text())
     patterns = {name for name in entries if "{" in name}
-    assert {dataset_name("{run}", kind, "{supervision}") for kind in OUTPUT_KINDS} == patterns
+    assert {name("{run}", kind, "{supervision}") for kind in OUTPUT_KINDS
+            for name in (dataset_name, published_name)} == patterns
 
 
 def test_every_output_of_every_run_resolves_to_its_own_folder(loader):
@@ -45,6 +47,11 @@ def test_every_output_of_every_run_resolves_to_its_own_folder(loader):
             for kind in OUTPUT_KINDS:
                 dataset = catalog.get(dataset_name(run.name, kind, supervision))
                 assert Path(dataset._path) == Path(FOLDERS[kind], run.name, supervision)
+                # read back by the run's training node: the same folder, files and file type
+                published = catalog.get(published_name(run.name, kind, supervision))
+                assert (type(published), published._path, published._filename_suffix,
+                        published._dataset_type) == (type(dataset), dataset._path,
+                                                     dataset._filename_suffix, dataset._dataset_type)
                 resolved += 1
     assert resolved == 3 * sum(len(run.supervisions) for run in runs.values()) > 3 * len(runs)
 

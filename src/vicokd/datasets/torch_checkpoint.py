@@ -59,13 +59,15 @@ def _problem(path: Path, error: Exception) -> str:
     return f"cannot be read ({type(error).__name__}: {first_line})"
 
 
-def read_torch_file(path: str | Path, role: Role) -> Any:
+def read_torch_file(path: str | Path, role: Role, mmap: bool = False) -> Any:
     """``torch.load(path, map_location="cpu", weights_only=True)``, with errors that help.
 
     Args:
         path: the ``.pt`` file.
         role: ``"resume"`` for a training run's ``last.pt`` (the fix: delete it), ``"model"`` for
             a trained model's weights (the fix: retrain or restore).
+        mmap: map the tensors' storage from the file instead of reading it (a reader of the
+            file's other entries only).
 
     Raises:
         CheckpointError: the file is missing, empty, truncated, not a PyTorch file or holds
@@ -75,7 +77,7 @@ def read_torch_file(path: str | Path, role: Role) -> Any:
     if not path.is_file():
         raise CheckpointError(f"Checkpoint {path} does not exist. {FIXES[role]}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except (RuntimeError, OSError, EOFError, ValueError, KeyError, pickle.UnpicklingError) as error:
         raise CheckpointError(f"Checkpoint {path} {_problem(path, error)}. {FIXES[role]}") from None
 

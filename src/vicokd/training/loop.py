@@ -95,6 +95,19 @@ def load_resumable(run_dir: Path, fingerprint: str) -> dict[str, Any] | None:
     return state
 
 
+def finished_id(run_dir: Path, fingerprint: str, epochs: int) -> str | None:
+    """The ``finished_id`` that ``run_dir``'s ``last.pt`` holds when it is a training of
+    ``fingerprint`` that ran all ``epochs`` (None: no file, other inputs or unfinished); its
+    tensors are memory-mapped, not read."""
+    path = run_dir / LAST
+    if not path.is_file():
+        return None
+    state = read_torch_file(path, "resume", mmap=True)
+    if state.get("fingerprint") != fingerprint or state.get("epoch", 0) < epochs:
+        return None
+    return state.get("finished_id")
+
+
 def fit(
     model: torch.nn.Module,
     objective: Objective,

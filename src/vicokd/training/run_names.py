@@ -3,7 +3,8 @@
 A model is one run at one supervision level, for one home and seed. The run's outputs at a level are
 the catalog datasets ``<run>_<kind>_<supervision>`` (the factories ``"{run}_model_{supervision}"``,
 ``"{run}_history_{supervision}"`` and ``"{run}_predictions_{supervision}"`` of
-``conf/base/catalog_training.yml``), each a folder with one partition ``<home>/seed<k>`` per model;
+``conf/base/catalog_training.yml``), each a folder with one partition ``<home>/seed<k>`` per model
+(read back by the run's own training node as ``<run>_published_<kind>_<supervision>``);
 the training loop keeps a model's resume state in ``<checkpoint_dir>/<run>/<supervision>/<home>/seed<k>``
 and MLflow names its run ``<run>/<supervision>/<home>/seed<k>``.
 """
@@ -19,6 +20,12 @@ def dataset_name(run: str, kind: str, supervision: str) -> str:
     """Catalog name of a run's ``model``, ``history`` or ``predictions`` at one supervision level
     (``vicokd_model_V_S``)."""
     return f"{run}_{kind}_{supervision}"
+
+
+def published_name(run: str, kind: str, supervision: str) -> str:
+    """Catalog name of the same folder as :func:`dataset_name`, read by the run's own training
+    node to reuse what it published (``vicokd_published_model_V_S``)."""
+    return dataset_name(run, f"published_{kind}", supervision)
 
 
 def partition_key(home: str, seed: int) -> str:

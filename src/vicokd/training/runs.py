@@ -1,8 +1,10 @@
 """Training the models of one run of the table: one :class:`TrainingJob` per home and seed.
 
 Library code for the training template pipeline (which only passes the catalog's data in):
-:func:`train_run` builds the clip sources, withholds the training frame labels under sequence-level
-supervision, rebuilds the frozen teacher, runs the loop and scores the best epoch.
+:func:`train_run` hands back from disk every model already trained and published with the same
+inputs (:class:`Published`); for the others it builds the clip sources, withholds the training frame
+labels under sequence-level supervision, rebuilds the frozen teacher, runs the loop and scores the
+best epoch.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import torch
+from kedro.io import DatasetError
 
 from vicokd.data.augment import SpecAugment
 from vicokd.data.clips import ClipSources
@@ -26,7 +29,7 @@ from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.distributed import launch
 from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
 from vicokd.training.fingerprints import Fingerprint, run_fingerprint
-from vicokd.training.loop import fit
+from vicokd.training.loop import finished_id, fit
 from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision
 from vicokd.training.run_names import partition_key, partition_name, run_folder, tracking_name
@@ -92,6 +95,55 @@ class TrainingJob:
     def reads_audio(self) -> bool:
         """Whether the clips carry audio (the model hears it, or its teacher does)."""
         return self.supervision.audio or self.run.distils
+
+
+#: One run's outputs of one kind at one supervision level: ``<home>/seed<k> -> loader``.
+Partitions = Mapping[str, Callable[[], Any]]
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a run at one supervision level published last (the catalog's partitions of its
+    checkpoints, histories and predictions), read back to reuse the models trained since."""
+
+    checkpoints: Partitions
+    histories: Partitions
+    predictions: Partitions
+
+    def carry(self, key: str, version: str) -> bool:
+        """Whether model ``key``'s checkpoint, history and predictions are all on disk, readable
+        and stamped ``version`` (one unreadable: a warning names it, and the model is published
+        again)."""
+        loaders = [outputs.get(key) for outputs in (self.predictions, self.histories,
+                                                    self.checkpoints)]
+        if any(load is None for load in loaders):
+            return False
+        try:
+            predictions, history, checkpoint = (load() for load in loaders)
+        except DatasetError as error:
+            log.warning("Publishing %s again: %s", key, error)
+            return False
+        return (set(predictions["model_version"]) == set(history["model_version"]) == {version}
+                and checkpoint["metadata"].get("model_version") == version)
+
+
+def model_version(fingerprint: str, finished: str) -> str:
+    """The version stamped on a model's checkpoint, history and predictions: its fingerprint and
+    the ``finished_id`` minted when its training finished (kept in ``last.pt``, so a reused
+    model keeps its version)."""
+    return f"{fingerprint}-{finished}"
+
+
+def reusable(sources: ClipSources, job: TrainingJob, published: Published) -> bool:
+    """Whether ``job``'s model is on disk as it would be trained now: its run folder holds a
+    finished training of the same fingerprint (``training.resume`` on), and ``published`` carries
+    that training's ``model_version`` in all three outputs."""
+    if not job.settings.resume:
+        return False
+    fingerprint = job_fingerprint(sources, job)
+    finished = finished_id(job.run_dir, fingerprint, job.settings.epochs)
+    return finished is not None and published.carry(partition_key(job.home, job.seed),
+                                                    model_version(fingerprint, finished))
 
 
 @dataclass(frozen=True)
@@ -164,8 +216,7 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
     if not leader:
         return None
     model.load_state_dict(result.state_dict)
-    # minted when the model finished training, kept in last.pt: a reused model keeps its version
-    version = {"model_version": f"{fingerprint}-{result.finished_id}"}  # stamps all three outputs
+    version = {"model_version": model_version(fingerprint, result.finished_id)}
     predictions = pd.concat(
         [predictions_table(predict(model, clips[split], with_audio, job.settings.eval_batch_size,
                                    job.settings.autocast), {**job.identity, **version}, split,
@@ -210,9 +261,11 @@ def train_run(
     encoders: Mapping[str, Any],
     teacher_checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]] | None = None,
     baseline_checkpoints: Mapping[str, Callable[[], Mapping[str, Any]]] | None = None,
+    published: Published | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Train ``run`` at ``supervision`` for every seed and every home of ``homes`` it is trained in
-    (``run.homes``).
+    (``run.homes``), except the models ``published`` already holds as they would be trained now
+    (:func:`reusable`): those start no job, open no MLflow run and are left on disk as they are.
 
     Args:
         settings: the ``training`` block; the run's own overrides are applied here.
@@ -223,33 +276,41 @@ def train_run(
         baseline_checkpoints: the plain student's checkpoints at this supervision; before
             distilling, a warning names both figures when the teacher's validation sequence-level
             mAP is not above the plain student's (same home and seed).
+        published: the run's outputs at ``supervision`` as they are on disk (None: reuse none).
 
     Returns:
-        ``{partition_key: checkpoint}``, ``{partition_key: history}``, ``{partition_key: predictions}``;
-        empty in the processes other than 0 of a multi-process run, so that only process 0 writes
-        the catalog's outputs.
+        ``{partition_key: checkpoint}``, ``{partition_key: history}``, ``{partition_key: predictions}``
+        of the models trained (a reused model is left out: its files stay as they are); empty in the
+        processes other than 0 of a multi-process run, so that only process 0 writes the catalog's
+        outputs.
     """
     if run.distils and teacher_checkpoints is None:
         raise ValueError(f"Run {run.name!r} distils from {run.teacher!r} but got no teacher checkpoints")
     settings = fitted_to_cores(settings.with_overrides(run.training))
-    jobs = []
-    for home in run.trained_homes(homes):
-        for seed in seeds:
-            key = partition_key(home, seed)
-            teacher = _teacher_checkpoint(teacher_checkpoints, run, key) if run.distils else None
-            if teacher is not None and baseline_checkpoints is not None and key in baseline_checkpoints:
-                check_teacher_margin(teacher, baseline_checkpoints[key](), run.name)
-            jobs.append(TrainingJob(run, supervision, settings, model, home, seed, encoders, teacher,
-                                    active_parent()))
-    log.info("Training %s %s: %s", run.name, supervision.name,
-             ", ".join(partition_key(job.home, job.seed) for job in jobs))
+    planned = [TrainingJob(run, supervision, settings, model, home, seed, encoders,
+                           _teacher_checkpoint(teacher_checkpoints, run, partition_key(home, seed))
+                           if run.distils else None, active_parent())
+               for home in run.trained_homes(homes) for seed in seeds]
+    jobs = [job for job in planned if published is None or not reusable(sources, job, published)]
+    reused = len(planned) - len(jobs)
+    log.info("%s %s: %d of %d models reused (finished and published with the same inputs), "
+             "%d to train", run.name, supervision.name, reused, len(planned), len(jobs))
+    for job in jobs:
+        key = partition_key(job.home, job.seed)
+        if job.teacher is not None and baseline_checkpoints is not None and key in baseline_checkpoints:
+            check_teacher_margin(job.teacher, baseline_checkpoints[key](), run.name)
+    if jobs:
+        log.info("Training %s %s: %s", run.name, supervision.name,
+                 ", ".join(partition_key(job.home, job.seed) for job in jobs))
     if settings.parallel_jobs > 1 and len(jobs) > 1:
         results = worker_pool(settings.parallel_jobs, settings.num_threads).map(
             train_model, [sources] * len(jobs), jobs)
     else:
         results = (train_model(sources, job) for job in jobs)
     outputs: tuple[dict, dict, dict] = ({}, {}, {})
-    with stage(TRAINING_STAGE, len(jobs), "model", settings.progress, log_items=True) as progress:
+    with stage(TRAINING_STAGE, len(planned), "model", settings.progress, log_items=True) as progress:
+        if reused:
+            progress.advance(f"{run.name} {supervision.name}: {reused} reused", count=reused)
         for job, trained in zip(jobs, results):
             progress.advance(job.name)
             if trained is None:

@@ -9,25 +9,57 @@ import pandas as pd
 import pytest
 from synthetic_project import HOMES, Project, as_ingested
 
+from vicokd.training import runs as training_runs
+
 
 def copy_of(project: Project, target) -> Project:
     shutil.copytree(project.path, target, symlinks=True)
     return Project(target)
 
 
+def not_called(*args, **kwargs):
+    raise AssertionError(f"a training job started: {args[1:]}")
+
+
 def checkpoint(project: Project, name: str, key: str = "Home1/seed0") -> dict:
     return project.load(name)[key]()
 
 
-def test_a_finished_run_is_reused_and_changed_labels_retrain_it(trained_project, inputs, tmp_path, caplog):
+def published_files(project: Project, run: str, supervision: str) -> dict[Path, bytes]:
+    """The bytes of every checkpoint, history and prediction file ``run`` published at
+    ``supervision``."""
+    folders = (f"06_models/{run}/{supervision}", f"07_model_output/histories/{run}/{supervision}",
+               f"07_model_output/predictions/{run}/{supervision}")
+    return {path: path.read_bytes() for folder in folders
+            for path in sorted((project.data / folder).rglob("*.*"))}
+
+
+def test_a_finished_run_is_reused_and_changed_labels_retrain_it(trained_project, inputs, tmp_path,
+                                                                caplog, monkeypatch):
     project = copy_of(trained_project, tmp_path / "project")
     before = checkpoint(project, "teacher_model_AV_F")["metadata"]
-    with caplog.at_level(logging.INFO, logger="vicokd.training.loop"):
+    files = published_files(project, "teacher", "AV_F")
+    with monkeypatch.context() as patched, caplog.at_level(logging.INFO, logger="vicokd.training"):
+        patched.setattr(training_runs, "train_model", not_called)  # no job starts
         project.run(["teacher"], namespaces=["teacher"])
-    assert any("is complete (1 epochs): reused" in message for message in caplog.messages)
-    assert not any("Resuming" in message for message in caplog.messages)
+    assert "teacher AV_F: 2 of 2 models reused (finished and published with the same inputs), " \
+           "0 to train" in caplog.messages
+    assert published_files(project, "teacher", "AV_F") == files  # left as they were
+
+    # one published file of another training (a restored history): that model alone runs its job,
+    # which finds its run folder finished and publishes all three files again, in its version
+    history = project.load("teacher_history_AV_F")["Home1/seed0"]()
+    project.save({"teacher_history_AV_F": {"Home1/seed0": history.assign(model_version="older")}})
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="vicokd.training"):
+        project.run(["teacher"], namespaces=["teacher"])
+    assert "teacher AV_F: 1 of 2 models reused (finished and published with the same inputs), " \
+           "1 to train" in caplog.messages
+    assert any("Home1/seed0 is complete (1 epochs): reused" in m for m in caplog.messages)
+    republished = project.load("teacher_history_AV_F")["Home1/seed0"]()
+    assert set(republished["model_version"]) == {before["model_version"]}
     reused = checkpoint(project, "teacher_model_AV_F")["metadata"]
-    assert reused["fingerprint"] == before["fingerprint"]
+    assert reused["model_version"] == before["model_version"]
 
     # corrected annotations: one training sequence gets another frame label, re-ingested
     splits = inputs["splits"].set_index("sequence_id")["split"]

@@ -13,7 +13,7 @@ from vicokd.datasets.ingestion_stamp import check_same_ingestion
 from vicokd.models import ModelConfig
 from vicokd.training.recipes import Supervision
 from vicokd.training.run_table import RunSpec
-from vicokd.training.runs import train_run
+from vicokd.training.runs import Partitions, Published, train_run
 from vicokd.training.settings import TrainingSettings
 
 
@@ -37,6 +37,9 @@ def train_models(
     dataset: DatasetDescription,
     teacher_models: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
     baseline_models: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
+    published_model: Partitions | None = None,
+    published_history: Partitions | None = None,
+    published_predictions: Partitions | None = None,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Train ``run`` at ``supervision`` for every home and seed: checkpoints, histories and val/test
     predictions keyed ``<home>/seed<k>``. A frozen encoder's input is its cached features, a
@@ -44,7 +47,9 @@ def train_models(
     augments what a teacher hears); ``encoders`` is the record of the encoders they start
     from; ``dataset.classes`` name the class axis (the model's outputs, the prediction columns).
     ``teacher_models`` are the teacher run's checkpoints and ``baseline_models`` the plain
-    student's (runs that distil: the teacher is checked against it first)."""
+    student's (runs that distil: the teacher is checked against it first). ``published_*`` are
+    the run's own outputs as they are on disk: a model they hold as it would be trained now is
+    reused (left out of the outputs, its files untouched)."""
     visual = frames if model.visual_encoder.trainable else visual_features
     hears_augmented = supervision.audio and training.spec_augment.enabled
     audio = log_mels if model.audio_encoder.trainable or hears_augmented else audio_features
@@ -53,5 +58,9 @@ def train_models(
     dataset.check_frame_labels(frame_labels)
     sources = ClipSources(join_splits(sequences, splits), visual, audio, visibility_masks,
                           person_confidence, frame_labels, tuple(dataset.classes))
+    published = None
+    if published_model is not None and published_history is not None \
+            and published_predictions is not None:
+        published = Published(published_model, published_history, published_predictions)
     return train_run(sources, run, supervision, training, model, homes, seeds, encoders,
-                     teacher_models, baseline_models)
+                     teacher_models, baseline_models, published)

@@ -3,8 +3,10 @@
 A run's instance has one node per supervision level (``train_V_F``, ``train_V_S``, ``train_AV_F``),
 namespaced by the run's name, so ``kedro run --namespaces vicokd`` trains one run and kedro-viz shows
 each run as a group. Its outputs ``<run>_model_<supervision>``, ``<run>_history_<supervision>`` and
-``<run>_predictions_<supervision>`` come from the catalog's factories; a run that distils reads its
-teacher run's ``<teacher>_model_<supervision>``. Nodes are tagged with the run's name and group,
+``<run>_predictions_<supervision>`` come from the catalog's factories, and the node reads them back
+as they are on disk (``<run>_published_<kind>_<supervision>``, the same folders) to reuse the models
+already trained with the same inputs; a run that distils reads its teacher run's
+``<teacher>_model_<supervision>``. Nodes are tagged with the run's name and group,
 ``teacher`` or ``distill``, and the supervision level (``kedro run --tags V_S``).
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from kedro.pipeline import Node, Pipeline
 
 from vicokd.pipelines.training.nodes import train_models
-from vicokd.training.run_names import OUTPUT_KINDS, dataset_name
+from vicokd.training.run_names import OUTPUT_KINDS, dataset_name, published_name
 from vicokd.training.run_table import RunSpec
 
 #: Catalog datasets every run reads.
@@ -43,12 +45,15 @@ def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec], baseline: str) -> Pi
             return {}
         return {"baseline_models": dataset_name(baseline, "model", supervision)}
 
+    def published(supervision: str) -> dict[str, str]:
+        return {f"published_{kind}": f"published_{kind}_{supervision}" for kind in OUTPUT_KINDS}
+
     stage = "teacher" if run.group == "teacher" else "distill"
     nodes = [
         Node(
             train_models,
             inputs={**{name: name for name in DATA_INPUTS}, **teacher, **baseline_input(supervision),
-                    **SHARED_PARAMETERS,
+                    **published(supervision), **SHARED_PARAMETERS,
                     "run": "params:run", "supervision": f"params:supervision_{supervision}"},
             outputs=[f"{kind}_{supervision}" for kind in OUTPUT_KINDS],
             name=f"train_{supervision}",
@@ -59,8 +64,10 @@ def run_pipeline(run: RunSpec, runs: Mapping[str, RunSpec], baseline: str) -> Pi
     return Pipeline(
         nodes,
         namespace=run.name,
-        inputs={*DATA_INPUTS, *teacher.values(),
-                *(v for s in run.supervisions for v in baseline_input(s).values())},
+        inputs={**{name: name for name in (*DATA_INPUTS, *teacher.values())},
+                **{v: v for s in run.supervisions for v in baseline_input(s).values()},
+                **{f"published_{kind}_{s}": published_name(run.name, kind, s)
+                   for kind in OUTPUT_KINDS for s in run.supervisions}},
         outputs={f"{kind}_{supervision}": dataset_name(run.name, kind, supervision)
                  for kind in OUTPUT_KINDS for supervision in run.supervisions},
         parameters={
