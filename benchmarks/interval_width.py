@@ -41,7 +41,7 @@ def load(root: Path) -> dict[str, pd.DataFrame]:
 
 def median_half_width(tables: dict[str, pd.DataFrame], replicates: int, seed: int = 0) -> float:
     """Median half-width of Δ(method − baseline) over the (method, supervision, home) rows."""
-    found = intervals.bootstrap(tables, ["sequence"], replicates, 0.95, seed)
+    found, _ = intervals.bootstrap(tables, ["sequence"], replicates, 0.95, seed)
     backbone = next(iter(tables.values()))["backbone"].iloc[0]
     widths = []
     for supervision, method in itertools.product(SUPERVISIONS, METHODS):

@@ -77,7 +77,7 @@ def _features_stamp(project: Project) -> tuple[str, str]:
 
 def _relabel(project: Project) -> None:
     home, url, old, new = RELABELLED
-    path = project.data / "01_raw" / "multisensor_home" / home / "all_labels.json"
+    path = project.data / "01_raw" / "simulated" / home / "all_labels.json"
     records = json.loads(path.read_text())
     (record,) = [r for r in records if r["video_url_1"] == url]
     (trick,) = [t for t in record["tricks"] if t["labels"] == [old]]

@@ -43,7 +43,8 @@ def _table(run: str, seed: int, scores: np.ndarray, targets: np.ndarray, frames:
         for level, count in (("sequence", 1), ("frame", frames)):
             for f in range(count):
                 row = {"backbone": "multitsf", "run": run, "supervision": supervision, "home": HOME,
-                       "seed": seed, "level": level, "split": "test", "sequence_id": f"{HOME}/01/{q:02d}",
+                       "seed": seed, "model_version": f"{run}-{supervision}-{seed}", "level": level,
+                       "split": "test", "sequence_id": f"{HOME}/01/{q:02d}",
                        "frame_index": f if level == "frame" else -1}
                 row.update({f"score.{c}": 0.0 for c in CLASSES})
                 row.update({f"target.{c}": 0 for c in CLASSES})
@@ -55,7 +56,7 @@ def _table(run: str, seed: int, scores: np.ndarray, targets: np.ndarray, frames:
 
 
 def _bootstrap(tables_: dict, replicates: int = 2000) -> intervals.Replicates:
-    return intervals.bootstrap(tables_, tables.TABLE_LEVELS, replicates, 0.95, seed=7)
+    return intervals.bootstrap(tables_, tables.TABLE_LEVELS, replicates, 0.95, seed=7)[0]
 
 
 def _arrays(table: pd.DataFrame, level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -164,3 +165,24 @@ def test_a_table_without_every_test_sequence_is_named():
     short = short[short["sequence_id"] != f"{HOME}/01/09"]
     with pytest.raises(ValueError, match=r"b_table: b V_F Home1 seed 0 .* 1 of the 10 test sequences"):
         _bootstrap({"a_table": _table("a", 0, PERFECT, TARGETS), "b_table": short}, replicates=10)
+
+
+def test_draws_read_back_give_the_same_intervals_and_a_changed_bootstrap_draws_again(monkeypatch):
+    predictions = {f"{run}/{s}": _table(run, s, scores, TARGETS)
+                   for s in (0, 1) for run, scores in (("a", PERFECT), ("b", INVERTED))}
+    first, saved = intervals.bootstrap(predictions, tables.TABLE_LEVELS, 100, 0.95, seed=7)
+    assert saved.keys() == predictions.keys()
+    published = {name: (lambda table=table: table) for name, table in saved.items()}
+    drawn = []
+    real = intervals.model_draws
+    monkeypatch.setattr(intervals, "model_draws", lambda name, *args: drawn.append(name) or real(name, *args))
+
+    again, saved_again = intervals.bootstrap(predictions, tables.TABLE_LEVELS, 100, 0.95, 7,
+                                             published=published)
+    assert drawn == [] and saved_again == {}
+    a, b = Model("multitsf", "a", "V_F"), Model("multitsf", "b", "V_F")
+    for level in tables.TABLE_LEVELS:
+        assert again.difference(a, b, HOME, level) == first.difference(a, b, HOME, level)
+        assert again.mean(a, HOME, level) == first.mean(a, HOME, level)
+    intervals.bootstrap(predictions, tables.TABLE_LEVELS, 100, 0.95, 8, published=published)
+    assert sorted(drawn) == sorted(predictions)  # another generator seed: every model drawn again

@@ -79,7 +79,7 @@ def test_outputs_must_share_a_version(make_predictions):
 
 def test_best_student_against_the_teacher_per_home(predictions):
     metrics = tables.evaluate_predictions(predictions)
-    replicates = intervals.bootstrap(predictions, tables.TABLE_LEVELS, 200, 0.95, seed=0)
+    replicates, _ = intervals.bootstrap(predictions, tables.TABLE_LEVELS, 200, 0.95, seed=0)
     teacher = Model("multitsf", "teacher", "AV_F")
     lines = summary.best_students(metrics, replicates, teacher, digits=1)
     assert [line.split(":")[0] for line in lines] == ["Home1", "Home2"]

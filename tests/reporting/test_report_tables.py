@@ -63,7 +63,7 @@ def _map(metrics, method, supervision, home, level="frame"):
 
 
 def _replicates(predictions):
-    return intervals.bootstrap(predictions, tables.TABLE_LEVELS, 200, 0.95, seed=0)
+    return intervals.bootstrap(predictions, tables.TABLE_LEVELS, 200, 0.95, seed=0)[0]
 
 
 def test_methods_table_rows_values_and_delta_to_student(predictions):

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from project_parameters import multisensor_home
+from vicokd.reporting import segment_map
 from vicokd.reporting.segment_map import held_scores, segment_map_metrics, segment_map_table
 
 MSH = multisensor_home()
@@ -48,7 +49,7 @@ def _model(seed: int, test_scores: list[float]) -> pd.DataFrame:
 
 #: test1 (10 frames = 4 s): the first class annotated over 0-3 s and 3.2-4 s, the second 1-2 s.
 SEQUENCES = pd.DataFrame({
-    "sequence_id": ["val1", "test1"], "n_frames": [10, 10],
+    "sequence_id": ["val1", "test1"], "home": "Home1", "n_frames": [10, 10],
     "tricks": [json.dumps([{"start": 0.0, "end": 2.0, "labels": [FIRST]}]),
                json.dumps([{"start": 0.0, "end": 3.0, "labels": [FIRST]},
                            {"start": 3.2, "end": 4.0, "labels": [FIRST]},
@@ -61,18 +62,18 @@ def test_segments_from_validation_thresholds_are_scored_at_each_tiou():
     # class, 0-1.8 s (frame 4's interval ends at 4.5 / 2.5 s), tIoU 1.8 / 3 = 0.6 with the first
     # annotated segment, 0 with the second: AP 1/2 at tIoU 0.3 and 0.5 (precision 1 up to recall
     # 1/2), 0 at 0.7. The second class is never found: AP 0. mAP = the mean of the two classes.
-    metrics = segment_map_metrics({"m": _model(0, [0.9, 0.1])}, SEQUENCES, "test", [0.5, 0.95],
-                                  [0.3, 0.5, 0.7], MSH.sample_fps)
-    assert metrics["tiou"].tolist() == [0.3, 0.5, 0.7, "mean"]
+    metrics, _ = segment_map_metrics({"m": _model(0, [0.9, 0.1])}, SEQUENCES, "test", [0.5, 0.95],
+                                     [0.3, 0.5, 0.7], MSH.sample_fps)
+    assert metrics["tiou"].tolist() == ["0.3", "0.5", "0.7", "mean"]
     np.testing.assert_allclose(metrics["map"], [25.0, 25.0, 0.0, 50.0 / 3])
     assert (metrics[["run", "seed", "model_version"]].iloc[0].tolist() == ["vicokd", 0, "v1"])
 
 
 def test_the_table_averages_over_seeds_with_one_column_per_tiou():
     # seed 1 finds nothing on test (every frame below 0.5): 0 everywhere
-    metrics = segment_map_metrics({"a": _model(0, [0.9, 0.1]), "b": _model(1, [0.1, 0.1])},
-                                  SEQUENCES, "test", [0.5, 0.95], [0.3, 0.5, 0.7],
-                                  MSH.sample_fps)
+    metrics, _ = segment_map_metrics({"a": _model(0, [0.9, 0.1]), "b": _model(1, [0.1, 0.1])},
+                                     SEQUENCES, "test", [0.5, 0.95], [0.3, 0.5, 0.7],
+                                     MSH.sample_fps)
     table = segment_map_table(metrics)
     assert table.columns.tolist() == ["backbone", "run", "supervision", "home", "mAP@0.3",
                                       "mAP@0.5", "mAP@0.7", "mAP mean"]
@@ -84,3 +85,38 @@ def test_a_model_without_validation_frames_is_named():
     with pytest.raises(ValueError, match=r"Prediction table m2: .*no validation frame"):
         segment_map_metrics({"m2": model[model["split"] != "val"]}, SEQUENCES, "test", [0.5], [0.5],
                             MSH.sample_fps)
+
+
+def test_a_model_is_read_back_until_the_model_its_annotations_or_the_settings_change(monkeypatch):
+    models = {"a": _model(0, [0.9, 0.1]), "b": _model(1, [0.1, 0.1])}
+    settings = ("test", [0.5, 0.95], [0.3, 0.5, 0.7], MSH.sample_fps)
+    first, saved = segment_map_metrics(models, SEQUENCES, *settings)
+    assert saved.keys() == {"a", "b"} and all(t["memo_key"].nunique() == 1 for t in saved.values())
+    published = {name: (lambda table=table: table) for name, table in saved.items()}
+
+    computed = []
+    real = segment_map.model_segment_map
+    monkeypatch.setattr(segment_map, "model_segment_map",
+                        lambda table, *args: computed.append(table["seed"].iloc[0]) or real(table, *args))
+    again, saved_again = segment_map_metrics(models, SEQUENCES, *settings, published)
+    assert computed == [] and saved_again == {}
+    pd.testing.assert_frame_equal(again, first)
+
+    retrained = {**models, "b": models["b"].assign(model_version="v2")}
+    segment_map_metrics(retrained, SEQUENCES, *settings, published)
+    assert computed == [1]  # only the model whose version changed
+    relabelled = SEQUENCES.assign(tricks=[SEQUENCES["tricks"][0], SEQUENCES["tricks"][0]])
+    segment_map_metrics(models, relabelled, *settings, published)
+    assert computed == [1, 0, 1]  # the home's annotations changed: every model of it
+    segment_map_metrics(models, SEQUENCES, "test", [0.5, 0.95], [0.5], MSH.sample_fps, published)
+    assert computed == [1, 0, 1, 0, 1]
+
+
+def test_an_unreadable_kept_result_is_computed_again(tmp_path, caplog):
+    models = {"a": _model(0, [0.9, 0.1])}
+    empty = tmp_path / "a.parquet"
+    empty.write_bytes(b"")  # as a run stopped while writing leaves it
+    metrics, saved = segment_map_metrics(models, SEQUENCES, "test", [0.5, 0.95], [0.3, 0.5, 0.7],
+                                         MSH.sample_fps, {"a": lambda: pd.read_parquet(empty)})
+    assert saved.keys() == {"a"} and "cannot be read" in caplog.text and "a" in caplog.text
+    np.testing.assert_allclose(metrics["map"], [25.0, 25.0, 0.0, 50.0 / 3])

@@ -62,8 +62,10 @@ def _in_worker(
     ``<progress>/<pid>`` until it returns."""
     marker = Path(progress) / str(os.getpid())
 
-    def announce(file: str | None) -> None:
-        marker.write_text(f"{index}\n{file or ''}")
+    def announce(file: str | None) -> None:  # written whole or not at all: a worker may die at any time
+        partial = marker.with_suffix(".partial")
+        partial.write_text(f"{index}\n{file or ''}")
+        os.replace(partial, marker)
 
     announce(None)
     try:
@@ -77,8 +79,9 @@ def _held(progress: Path) -> dict[int, str | None]:
     removed)."""
     held = {}
     for marker in progress.iterdir():
-        index, _, file = marker.read_text().partition("\n")
-        held[int(index)] = file or None
+        if marker.suffix != ".partial":  # a note still being written when its worker died says nothing
+            index, _, file = marker.read_text().partition("\n")
+            held[int(index)] = file or None
         marker.unlink(missing_ok=True)
     return held
 

@@ -46,21 +46,46 @@ def interpolated_average_precision(precision: np.ndarray, recall: np.ndarray) ->
 def segment_average_precision(predicted: pd.DataFrame, truth: pd.DataFrame, tiou: float) -> float:
     """AP (fraction) of one class's ``predicted`` segments (``recording, start, end, score``)
     against its ``truth`` (``recording, start, end``; at least one row) at one tIoU threshold."""
-    if truth.empty:
+    return _average_precision(_Segments.of(predicted), _Segments.of(truth), tiou)
+
+
+class _Segments:
+    """One class's segments as arrays: ``recordings`` ``(K,)``, ``bounds`` ``(K, 2)`` (start, end)
+    and ``scores`` ``(K,)`` (None for true segments)."""
+
+    def __init__(self, recordings: np.ndarray, bounds: np.ndarray, scores: np.ndarray | None):
+        self.recordings, self.bounds, self.scores = recordings, bounds, scores
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> _Segments:
+        scores = table["score"].to_numpy(np.float64) if "score" in table.columns else None
+        return cls(table["recording"].to_numpy(), table[["start", "end"]].to_numpy(np.float64), scores)
+
+    def __len__(self) -> int:
+        return len(self.recordings)
+
+    def by_class(self, classes: np.ndarray, name: str) -> _Segments:
+        keep = classes == name
+        return _Segments(self.recordings[keep], self.bounds[keep],
+                         None if self.scores is None else self.scores[keep])
+
+
+def _average_precision(predicted: _Segments, truth: _Segments, tiou: float) -> float:
+    """:func:`segment_average_precision` on arrays."""
+    if not len(truth):
         raise ValueError("segment AP needs at least one true segment")
-    if predicted.empty:
+    if not len(predicted):
         return 0.0
-    order = np.argsort(-predicted["score"].to_numpy(np.float64), kind="stable")
-    ranked = predicted.iloc[order]
-    true_by_recording = {name: rows[["start", "end"]].to_numpy(np.float64)
-                         for name, rows in truth.groupby("recording", sort=False)}
+    order = np.argsort(-predicted.scores, kind="stable")
+    true_by_recording = {name: truth.bounds[truth.recordings == name]
+                         for name in dict.fromkeys(truth.recordings)}
     matched = {name: np.zeros(len(rows), bool) for name, rows in true_by_recording.items()}
-    hits = np.zeros(len(ranked), bool)
-    for i, (recording, start, end) in enumerate(ranked[["recording", "start", "end"]].itertuples(
-            index=False)):
+    hits = np.zeros(len(order), bool)
+    for i, (recording, segment) in enumerate(zip(predicted.recordings[order],
+                                                 predicted.bounds[order])):
         if recording not in true_by_recording:
             continue
-        overlaps = temporal_iou((start, end), true_by_recording[recording])
+        overlaps = temporal_iou(segment, true_by_recording[recording])
         for j in np.argsort(-overlaps, kind="stable"):
             if overlaps[j] < tiou:
                 break
@@ -93,11 +118,14 @@ def segment_detection_map(predicted: pd.DataFrame, truth: pd.DataFrame,
     if truth.empty:
         raise ValueError("segment_detection_map: no true segment at all")
     classes = list(dict.fromkeys(truth["class"]))
+    found, true = _Segments.of(predicted), _Segments.of(truth)
+    found_classes, true_classes = predicted["class"].to_numpy(), truth["class"].to_numpy()
+    by_class = {name: (found.by_class(found_classes, name), true.by_class(true_classes, name))
+                for name in classes}
     rows = []
     for tiou in tious:
-        aps = {f"{AP_PREFIX}{name}": 100.0 * segment_average_precision(
-            predicted[predicted["class"] == name], truth[truth["class"] == name], tiou)
-            for name in classes}
+        aps = {f"{AP_PREFIX}{name}": 100.0 * _average_precision(*by_class[name], tiou)
+               for name in classes}
         rows.append({"tiou": float(tiou), "map": float(np.mean(list(aps.values()))), **aps})
     table = pd.DataFrame(rows)
     mean = table.drop(columns="tiou").mean().to_dict()

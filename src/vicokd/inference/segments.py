@@ -57,18 +57,24 @@ def _runs(active: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1))
 
 
-def frame_segments(scores: np.ndarray, thresholds: Sequence[float], classes: Sequence[str],
-                   fps: float) -> pd.DataFrame:
-    """The segments (module docstring) of ``scores`` ``(n, C)``: columns ``class, start, end,
+def segment_records(scores: np.ndarray, thresholds: Sequence[float], classes: Sequence[str],
+                    fps: float) -> list[dict[str, Any]]:
+    """The segments (module docstring) of ``scores`` ``(n, C)`` as records ``class, start, end,
     score`` (seconds), sorted by start then class."""
-    rows = []
+    records = []
     for c, name in enumerate(classes):
         for first, last in _runs(scores[:, c] >= thresholds[c]):
-            rows.append({"class": name, "start": max(0.0, (first - 0.5) / fps),
-                         "end": (last + 0.5) / fps,
-                         "score": float(scores[first:last + 1, c].mean())})
-    table = pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS))
-    return table.sort_values(["start", "class"], kind="stable").reset_index(drop=True)
+            records.append({"class": name, "start": max(0.0, (first - 0.5) / fps),
+                            "end": (last + 0.5) / fps,
+                            "score": float(scores[first:last + 1, c].mean())})
+    return sorted(records, key=lambda record: (record["start"], record["class"]))
+
+
+def frame_segments(scores: np.ndarray, thresholds: Sequence[float], classes: Sequence[str],
+                   fps: float) -> pd.DataFrame:
+    """:func:`segment_records` as a table: columns ``class, start, end, score``."""
+    return pd.DataFrame(segment_records(scores, thresholds, classes, fps),
+                        columns=list(SEGMENT_COLUMNS))
 
 
 def annotation_segments(tricks: Iterable[Mapping[str, Any]]) -> pd.DataFrame:

@@ -13,13 +13,15 @@ they are (every sequence, every seed once). ``docs/reporting.md`` describes the 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
+
+from vicokd.reporting import memo
 
 #: Streams of the random generator of one home: the sequence draws and the seed draws.
 _SEQUENCES, _SEEDS = 0, 1
@@ -203,18 +205,25 @@ class Replicates:
 
 
 def bootstrap(predictions: Mapping[str, pd.DataFrame], levels: Iterable[str], replicates: int,
-              confidence: float, seed: int, split: str = "test") -> Replicates:
+              confidence: float, seed: int, split: str = "test",
+              published: Mapping[str, Callable[[], pd.DataFrame]] | None = None,
+              ) -> tuple[Replicates, dict[str, pd.DataFrame]]:
     """Replicate mAPs of every model of ``predictions`` (name → prediction table, the name used in
     errors; tables as :func:`vicokd.reporting.tables.evaluate_predictions` reads them) on
-    ``split`` at each of ``levels``.
+    ``split`` at each of ``levels``; a model's draws are read back from ``published`` (name →
+    loader of :func:`model_draws`' table, :mod:`vicokd.reporting.memo`) when neither the model nor
+    the bootstrap's settings and its home's sequences changed.
+
+    Returns:
+        The replicates and the draw tables computed here (name → table with its memo key).
 
     Raises:
         ValueError: a table does not cover every ``split`` sequence of its home that other tables
             have (paired resampling needs one set of sequences per home).
     """
     levels = list(levels)
-    chosen = {name: table[(table["split"] == split) & table["level"].isin(levels)]
-              for name, table in predictions.items()}
+    chosen = {name: rows for name, table in predictions.items()
+              if not (rows := table[(table["split"] == split) & table["level"].isin(levels)]).empty}
     home_sequences: dict[str, set[str]] = {}
     for table in chosen.values():
         for home, rows in table.groupby("home"):
@@ -224,17 +233,43 @@ def bootstrap(predictions: Mapping[str, pd.DataFrame], levels: Iterable[str], re
     weights = {home: np.vstack([np.ones(len(ids), dtype=np.int64),
                                 sequence_counts(seed, home, len(ids), replicates)])
                for home, ids in index.items()}
-    models: dict[tuple[Model, str, str], SeedDraws] = {}
+
+    def key_of(table: pd.DataFrame) -> str:
+        home = table["home"].iloc[0]
+        return memo.memo_key(table, split=split, levels=levels, replicates=replicates, seed=seed,
+                             sequences=sorted(index.get(home, ())))
+
+    def draws_of(name: str, table: pd.DataFrame) -> pd.DataFrame:
+        return model_draws(name, table, index, weights, split)
+
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads cost more than they give
-        for name, table in chosen.items():
-            for key, rows in table.groupby(["backbone", "run", "supervision", "home", "seed", "level"],
-                                           sort=False):
-                backbone, run, supervision, home, model_seed, level = key
-                values = _replicate_rows(name, key, rows, index[home], weights[home], split)
-                found = models.setdefault((Model(backbone, run, supervision), home, level), SeedDraws())
-                found.points[int(model_seed)] = float(values[0])
-                found.draws[int(model_seed)] = values[1:]
-    return Replicates(models, {home: len(ids) for home, ids in index.items()}, replicates, confidence, seed)
+        draw_tables, computed = memo.reuse_or_compute(chosen, published or {}, key_of, draws_of,
+                                                      "bootstrap replicates")
+    models: dict[tuple[Model, str, str], SeedDraws] = {}
+    for table in draw_tables.values():
+        for row in table.itertuples(index=False):
+            found = models.setdefault((Model(row.backbone, row.run, row.supervision), row.home, row.level),
+                                      SeedDraws())
+            found.points[int(row.seed)] = float(row.point)
+            found.draws[int(row.seed)] = np.asarray(row.draws, np.float64)
+    sequences = {home: len(ids) for home, ids in index.items()}
+    return Replicates(models, sequences, replicates, confidence, seed), computed
+
+
+#: Identity columns of a draw table row.
+_DRAW_KEYS = ["backbone", "run", "supervision", "home", "seed", "level"]
+
+
+def model_draws(name: str, table: pd.DataFrame, index: Mapping[str, Mapping[str, int]],
+                weights: Mapping[str, np.ndarray], split: str) -> pd.DataFrame:
+    """One model's mAP on the data (``point``) and on every replicate (``draws``, ``(R,)``), one
+    row per :data:`_DRAW_KEYS` (level); ``index``: home → sequence id → position in ``weights``
+    (home → ``(1 + R, n)`` sequence counts, the data's row first)."""
+    rows = []
+    for key, model_rows in table.groupby(_DRAW_KEYS, sort=False):
+        values = _replicate_rows(name, key, model_rows, index[key[3]], weights[key[3]], split)
+        rows.append(dict(zip(_DRAW_KEYS, key), point=float(values[0]), draws=values[1:]))
+    return pd.DataFrame(rows, columns=[*_DRAW_KEYS, "point", "draws"])
 
 
 def _replicate_rows(name: str, key: tuple, rows: pd.DataFrame, index: Mapping[str, int],

@@ -12,13 +12,14 @@ same measure from a sliding window over every frame (docs/inference.md); this on
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from vicokd.inference.detection import segment_detection_map
-from vicokd.inference.segments import annotation_segments, choose_thresholds, frame_segments
+from vicokd.inference.segments import SEGMENT_COLUMNS, choose_thresholds, segment_records
+from vicokd.reporting import memo
 from vicokd.reporting.tables import (
     KEY_COLUMNS,
     RUN_COLUMNS,
@@ -27,6 +28,7 @@ from vicokd.reporting.tables import (
     _sorted_rows,
     prediction_classes,
 )
+from vicokd.training.fingerprints import Fingerprint
 
 
 def held_scores(frame_indices: np.ndarray, scores: np.ndarray, n_frames: int) -> np.ndarray:
@@ -43,12 +45,22 @@ def _frame_rows(table: pd.DataFrame, split: str) -> pd.DataFrame:
     return table[(table["level"] == "frame") & (table["split"] == split)]
 
 
-def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, split: str,
-                      candidates: Sequence[float], tious: Sequence[float],
+def annotated_segments(sequences: pd.DataFrame) -> pd.DataFrame:
+    """Every annotated segment of ``sequences`` (``tricks`` as JSON): ``class, start, end``
+    (seconds) and ``recording`` (the sequence id)."""
+    records = [{"recording": sequence_id, "class": label, "start": float(trick["start"]),
+                "end": float(trick["end"])}
+               for sequence_id, tricks in zip(sequences["sequence_id"], sequences["tricks"])
+               for trick in json.loads(tricks) for label in trick["labels"]]
+    return pd.DataFrame(records, columns=["recording", "class", "start", "end"])
+
+
+def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, truth: pd.DataFrame,
+                      split: str, candidates: Sequence[float], tious: Sequence[float],
                       sample_fps: float) -> pd.DataFrame:
     """Segment-level detection mAP of one model's ``predictions`` on ``split``, thresholds chosen
-    on its ``val`` frames; ``sequences``: the ``sequences`` table (``n_frames``, ``tricks`` as
-    JSON); frames are ``sample_fps`` apart (``dataset.sample_fps``).
+    on its ``val`` frames; ``sequences``: the ``sequences`` table (``n_frames``); ``truth``:
+    :func:`annotated_segments`; frames are ``sample_fps`` apart (``dataset.sample_fps``).
 
     Returns :func:`segment_detection_map`'s rows (``tiou``, ``map``, ``ap.<class>``)."""
     classes = prediction_classes(predictions)
@@ -62,38 +74,59 @@ def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, split:
                                          validation[target_columns].to_numpy(np.float64),
                                          candidates)
     lengths = sequences.set_index("sequence_id")["n_frames"]
-    tricks = sequences.set_index("sequence_id")["tricks"]
-    found, truth = [], []
-    for sequence_id, rows in _frame_rows(predictions, split).groupby("sequence_id", sort=True):
-        scores = held_scores(rows["frame_index"].to_numpy(), rows[score_columns].to_numpy(),
-                             int(lengths[sequence_id]))
-        found.append(frame_segments(scores, thresholds, classes, sample_fps)
-                     .assign(recording=sequence_id))
-        truth.append(annotation_segments(json.loads(tricks[sequence_id]))
-                     .assign(recording=sequence_id))
-    return segment_detection_map(pd.concat(found, ignore_index=True),
-                                 pd.concat(truth, ignore_index=True), tious)
+    rows = _frame_rows(predictions, split).sort_values("sequence_id", kind="stable")
+    sequence_ids = rows["sequence_id"].to_numpy()
+    frame_indices, scores = rows["frame_index"].to_numpy(), rows[score_columns].to_numpy()
+    recordings, starts = np.unique(sequence_ids, return_index=True)
+    found = [{"recording": sequence_id, **segment}
+             for sequence_id, indices, held in zip(recordings, np.split(frame_indices, starts[1:]),
+                                                   np.split(scores, starts[1:]))
+             for segment in segment_records(held_scores(indices, held, int(lengths[sequence_id])),
+                                            thresholds, classes, sample_fps)]
+    return segment_detection_map(pd.DataFrame(found, columns=["recording", *SEGMENT_COLUMNS]),
+                                 truth[truth["recording"].isin(recordings)], tious)
 
 
 def segment_map_metrics(predictions: Mapping[str, pd.DataFrame], sequences: pd.DataFrame,
                         split: str, candidates: Sequence[float], tious: Sequence[float],
-                        sample_fps: float) -> pd.DataFrame:
+                        sample_fps: float,
+                        published: Mapping[str, Callable[[], pd.DataFrame]] | None = None,
+                        ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """:func:`model_segment_map` of every model (name -> prediction table): its identity columns,
-    then ``tiou`` and ``map`` (percent), one row per tIoU and one ``mean``."""
-    rows = []
-    for name, table in predictions.items():
+    then ``tiou`` (text: ``"0.5"``, ``"mean"``) and ``map`` (percent), one row per tIoU and one
+    ``mean``. A model's rows are read
+    back from ``published`` (name -> loader) when the model, its home's sequences (frames,
+    annotations) and the settings are unchanged (:mod:`vicokd.reporting.memo`).
+
+    Returns:
+        The metrics of every model and the per-model tables computed here (with their memo key).
+    """
+    truth = annotated_segments(sequences)
+    homes = {home: Fingerprint({"sequences": rows[["sequence_id", "n_frames", "tricks"]]
+                                .sort_values("sequence_id").to_numpy().tolist()})
+             for home, rows in sequences.groupby("home")}
+
+    def key_of(table: pd.DataFrame) -> str:
+        return memo.memo_key(table, split=split, candidates=list(candidates), tious=list(tious),
+                             sample_fps=sample_fps, home=homes.get(table["home"].iloc[0]))
+
+    def compute(name: str, table: pd.DataFrame) -> pd.DataFrame:
         identity = table.iloc[0][[*KEY_COLUMNS, *RUN_COLUMNS]].to_dict()
         try:
-            result = model_segment_map(table, sequences, split, candidates, tious, sample_fps)
+            result = model_segment_map(table, sequences, truth, split, candidates, tious, sample_fps)
         except (KeyError, ValueError) as error:
             raise ValueError(f"Prediction table {name}: {error}") from error
-        rows.append(result[["tiou", "map"]].assign(**identity))
-    metrics = pd.concat(rows, ignore_index=True)
-    return metrics[[*KEY_COLUMNS, *RUN_COLUMNS, "tiou", "map"]]
+        tiou = [threshold if threshold == "mean" else f"{threshold:g}" for threshold in result["tiou"]]
+        return (result[["map"]].assign(tiou=tiou, **identity)
+                [[*KEY_COLUMNS, *RUN_COLUMNS, "tiou", "map"]])
+
+    results, computed = memo.reuse_or_compute(predictions, published or {}, key_of, compute,
+                                              "segment mAP")
+    return pd.concat(results.values(), ignore_index=True), computed
 
 
-def _column(tiou: float | str) -> str:
-    return "mAP mean" if tiou == "mean" else f"mAP@{tiou:g}"
+def _column(tiou: str) -> str:
+    return "mAP mean" if tiou == "mean" else f"mAP@{tiou}"
 
 
 def segment_map_table(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -34,7 +34,7 @@ def sources_of(inputs, sequences=None, frame_labels=None) -> ClipSources:
     return ClipSources(join_splits(sequences if sequences is not None else inputs["sequences"],
                                    inputs["splits"]),
                        inputs["frames"], inputs["log_mels"], inputs["visibility_masks"],
-                       inputs["person_confidence"], frame_labels or inputs["frame_labels"])
+                       inputs["person_confidence"], frame_labels or inputs["frame_labels"], CLASSES)
 
 
 def relabelled(inputs):

@@ -91,13 +91,17 @@ def evaluate_models(predictions: dict[str, pd.DataFrame], reporting: ReportingSe
     return tables.evaluate_predictions(predictions, split=reporting.split)
 
 
-def bootstrap_models(predictions: dict[str, pd.DataFrame], reporting: ReportingSettings,
-                     seed: int) -> Replicates:
+def bootstrap_models(predictions: dict[str, pd.DataFrame], reporting: ReportingSettings, seed: int,
+                     published: Partitions) -> tuple[Replicates, dict[str, pd.DataFrame]]:
     """Bootstrap replicates of every model's mAP on ``reporting.split`` at the tables' levels, the
-    generator seeded from ``seed`` (the data's seed)."""
+    generator seeded from ``seed`` (the data's seed); each model's draws are read back from
+    ``published`` when the model and the bootstrap are unchanged (:mod:`vicokd.reporting.memo`).
+
+    Returns:
+        The replicates and the draw tables computed in this run (to keep for the next one)."""
     settings = reporting.intervals
     return intervals.bootstrap(predictions, tables.TABLE_LEVELS, settings.replicates,
-                               settings.confidence, seed, split=reporting.split)
+                               settings.confidence, seed, split=reporting.split, published=published)
 
 
 def summarise_training(**histories: Partitions) -> pd.DataFrame:
@@ -188,19 +192,22 @@ def build_per_class_table(model_metrics: pd.DataFrame, reporting: ReportingSetti
 
 def build_segment_map_table(test_predictions: dict[str, pd.DataFrame], sequences: pd.DataFrame,
                             candidates: list[float], tious: list[float],
-                            reporting: ReportingSettings,
-                            dataset: DatasetDescription) -> tuple[str, pd.DataFrame]:
+                            reporting: ReportingSettings, dataset: DatasetDescription,
+                            published: Partitions) -> tuple[str, pd.DataFrame, dict[str, pd.DataFrame]]:
     """Segment-level detection mAP (markdown, csv) of every model at each tIoU, mean over seeds:
     segments of the frames training scored, with thresholds chosen on validation
-    (:mod:`vicokd.reporting.segment_map`)."""
-    metrics = segment_map.segment_map_metrics(test_predictions, sequences, reporting.split,
-                                              candidates, tious, dataset.sample_fps)
+    (:mod:`vicokd.reporting.segment_map`); each model's is read back from ``published`` when the
+    model, its home's annotations and the settings are unchanged (:mod:`vicokd.reporting.memo`).
+    The third output: the per-model tables computed in this run (to keep for the next one)."""
+    metrics, computed = segment_map.segment_map_metrics(
+        test_predictions, sequences, reporting.split, candidates, tious, dataset.sample_fps, published)
     note = (f"ActivityNet-style detection mAP (%) on the {reporting.split} split, mean over seeds, "
             "at each temporal IoU: the T frames training scored per sequence, each holding for its "
             f"nearest {dataset.sample_fps:g}-FPS frames, cut into segments with per-class thresholds chosen on the "
             "validation frames (the best F1 of inference.threshold_candidates).")
-    return _render(segment_map.segment_map_table(metrics), tables.run_labels(metrics),
-                   "Segment-level detection mAP", note, reporting)
+    markdown, table = _render(segment_map.segment_map_table(metrics), tables.run_labels(metrics),
+                              "Segment-level detection mAP", note, reporting)
+    return markdown, table, computed
 
 
 def build_dataset_statistics(sequences: pd.DataFrame, splits: pd.DataFrame) -> tuple[str, pd.DataFrame]:
