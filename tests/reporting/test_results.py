@@ -93,12 +93,12 @@ def test_two_runs_side_by_side_count_decided_verdicts_agreements_and_reversals(t
     assert table["seeds 3, 4, 5"].tolist() == ["agrees", "disagrees", "agrees", "undecided"]
     readme = tmp_path / "README.md"
     readme.write_text(README.format(block=f"{results.START}\n{results.END}"))
-    results.main(["--reports", str(first), "--compare", str(second), "--readme", str(readme),
+    results.main(["--reports", str(first), "--compare", str(first), str(second), "--readme", str(readme),
                   "--results", str(tmp_path / "results.md"), "--labels", "seeds 0-2", "seeds 3-5"])
     text = (tmp_path / "results.md").read_text()
     assert "## Two runs: seeds 0-2 and seeds 3-5" in text and "commit `fedcba987654`" in text
     assert "| C > D | Home1 | V_F | +3.0 [+1.0, +5.0] | agrees | −3.0 [−5.0, −1.0] | disagrees | reversed |" in text
-    assert "## Claims of the second run (seeds 3-5)" in text
+    assert "## Claims of seeds 0-2" in text and "## Claims of seeds 3-5" in text
 
 
 def test_bad_markers_or_missing_reports_write_nothing(tmp_path):

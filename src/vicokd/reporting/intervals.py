@@ -234,10 +234,9 @@ def bootstrap(predictions: Mapping[str, pd.DataFrame], levels: Iterable[str], re
                                 sequence_counts(seed, home, len(ids), replicates)])
                for home, ids in index.items()}
 
-    def key_of(table: pd.DataFrame) -> str:
-        home = table["home"].iloc[0]
+    def key_of(table: pd.DataFrame) -> str | None:
         return memo.memo_key(table, split=split, levels=levels, replicates=replicates, seed=seed,
-                             sequences=sorted(index.get(home, ())))
+                             sequences={home: sorted(index[home]) for home in sorted(set(table["home"]))})
 
     def draws_of(name: str, table: pd.DataFrame) -> pd.DataFrame:
         return model_draws(name, table, index, weights, split)

@@ -22,15 +22,18 @@ logger = logging.getLogger(__name__)
 MEMO_KEY = "memo_key"
 
 
-def memo_key(table: pd.DataFrame, **depends_on: Any) -> str:
-    """The key of a result of the model whose prediction table is ``table``: its ``model_version``
-    and a digest of ``depends_on`` (settings, the data read besides the predictions)."""
-    return f"{table['model_version'].iloc[0]}-{Fingerprint(depends_on)}"
+def memo_key(table: pd.DataFrame, **depends_on: Any) -> str | None:
+    """The key of a result of the model(s) whose prediction table is ``table``: their
+    ``model_version`` and a digest of ``depends_on`` (settings, the data read besides the
+    predictions); None for a table without versions (its result is computed and not kept)."""
+    if "model_version" not in table.columns:
+        return None
+    return f"{'+'.join(sorted(set(table['model_version'])))}-{Fingerprint(depends_on)}"
 
 
 def reuse_or_compute(
     tables: Mapping[str, pd.DataFrame], published: Mapping[str, Callable[[], pd.DataFrame]],
-    key_of: Callable[[pd.DataFrame], str], compute: Callable[[str, pd.DataFrame], pd.DataFrame],
+    key_of: Callable[[pd.DataFrame], str | None], compute: Callable[[str, pd.DataFrame], pd.DataFrame],
     what: str,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Every model's result, reused from ``published`` (name → loader of a saved partition) when
@@ -40,17 +43,19 @@ def reuse_or_compute(
         ``name -> result`` for every model of ``tables`` (in their order) and the computed ones
         only, each with its :data:`MEMO_KEY` (what to save).
     """
-    results, computed = {}, {}
+    results, computed, reused = {}, {}, 0
     for name, table in tables.items():
         key = key_of(table)
-        saved = _read(published, name, what)
+        saved = _read(published, name, what) if key is not None else None
         if saved is not None and not saved.empty and (saved[MEMO_KEY] == key).all():
             results[name] = saved.drop(columns=MEMO_KEY)
+            reused += 1
             continue
         results[name] = compute(name, table)
-        computed[name] = results[name].assign(**{MEMO_KEY: key})
+        if key is not None:
+            computed[name] = results[name].assign(**{MEMO_KEY: key})
     logger.info("%s: %d of %d models reused (same model and settings), %d computed", what,
-                len(results) - len(computed), len(results), len(computed))
+                reused, len(results), len(results) - reused)
     return results, computed
 
 

@@ -1,14 +1,16 @@
 """Results text written from a run's report files, so that no figure is copied by hand.
 
     python -m vicokd.reporting.results                       # README block + docs/results.md
-    python -m vicokd.reporting.results --compare other/08_reporting --labels "seeds 0-2" "seeds 3-5"
+    python -m vicokd.reporting.results --compare seeds_0-3/08_reporting seeds_4-7/08_reporting \
+        --labels "seeds 0-3" "seeds 4-7"                      # and two seed sets side by side
 
 Reads ``<reports>/claims.csv``, ``table1_methods.csv``, the markdown Tables 1, 3 and 4,
 ``report_record.json`` (commit, date, machine, settings) and, when present,
 ``split_class_counts.csv``; writes the README's block between :data:`START` and :data:`END` (the
 verdict counts, the median Δ half-width, a link; nothing else of the README changes) and
 ``docs/results.md`` (the tables with intervals, the claims, what the intervals support and, with
-``--compare``, two claims tables side by side: decided verdicts, agreements, reversals).
+``--compare``, two other runs' claims tables side by side: decided verdicts, agreements,
+reversals).
 """
 from __future__ import annotations
 
@@ -161,22 +163,24 @@ def comparison(first: Reports, second: Reports) -> tuple[str, pd.DataFrame]:
     return sentence, table[[*ordered, "between the runs"]]
 
 
-def results_page(reports: Reports, other: Reports | None = None) -> str:
+def results_page(reports: Reports, pair: tuple[Reports, Reports] | None = None) -> str:
     """``docs/results.md``: where it comes from, what the intervals support, the claims and Tables 1,
-    3 and 4 with their intervals; with ``other``, both claims tables side by side."""
+    3 and 4 with their intervals; with ``pair`` (two runs on the same data, e.g. two seed sets),
+    their claims tables side by side and in full."""
     source = (f"Written by `python -m vicokd.reporting.results` from `{reports.folder}` "
               f"({reports.stamp()}); regenerate it rather than editing it.")
     lines = ["# Results", "", source, "", f"Settings: {reports.settings()}.", "",
              "## What the intervals support", "", *support_text(reports), ""]
-    if other is not None:
-        sentence, table = comparison(reports, other)
-        origin = (f"The second run: `{other.folder}`, {other.stamp()}; settings: {other.settings()}.")
-        lines += [f"## Two runs: {reports.label} and {other.label}", "", origin, "", sentence, "",
+    if pair is not None:
+        first, second = pair
+        sentence, table = comparison(first, second)
+        origin = "; ".join(f"{r.label}: `{r.folder}`, {r.stamp()}, settings: {r.settings()}" for r in pair)
+        lines += [f"## Two runs: {first.label} and {second.label}", "", f"{origin}.", "", sentence, "",
                   tables.to_markdown(table, "", digits=1).strip(), ""]
     for name in ("claims.md", "table1_methods.md", "table3_teacher.md", "table4_ablations.md"):
         lines += [reports.markdown(name), ""]
-    if other is not None:
-        lines += [f"## Claims of the second run ({other.label})", "",
+    for other in pair or ():
+        lines += [f"## Claims of {other.label}", "",
                   other.markdown("claims.md").split("\n", 1)[1].strip(), ""]
     return "\n".join(lines)
 
@@ -185,16 +189,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=Path, default=Path("data/08_reporting"),
                         help="the run's report folder (default: data/08_reporting)")
-    parser.add_argument("--compare", type=Path, help="a second run's report folder, set side by side")
+    parser.add_argument("--compare", type=Path, nargs=2, metavar=("FIRST", "SECOND"),
+                        help="two runs' report folders on the same data (e.g. two seed sets), set "
+                             "side by side")
     parser.add_argument("--labels", nargs=2, metavar=("FIRST", "SECOND"),
-                        help="names of the two runs (default: their seeds)")
+                        help="names of the two compared runs (default: their seeds)")
     parser.add_argument("--readme", type=Path, default=Path("README.md"))
     parser.add_argument("--results", type=Path, default=Path("docs/results.md"))
     args = parser.parse_args(argv)
     labels = args.labels or (None, None)
-    reports = Reports(args.reports, labels[0])
-    other = Reports(args.compare, labels[1]) if args.compare else None
-    page = results_page(reports, other)
+    reports = Reports(args.reports)
+    pair = (Reports(args.compare[0], labels[0]), Reports(args.compare[1], labels[1])) if args.compare else None
+    page = results_page(reports, pair)
     block = readme_block(reports, results_link=args.results.as_posix())
     write_readme_block(args.readme, block)  # checks the markers before anything is written
     args.results.write_text(page)

@@ -106,9 +106,9 @@ def segment_map_metrics(predictions: Mapping[str, pd.DataFrame], sequences: pd.D
                                 .sort_values("sequence_id").to_numpy().tolist()})
              for home, rows in sequences.groupby("home")}
 
-    def key_of(table: pd.DataFrame) -> str:
+    def key_of(table: pd.DataFrame) -> str | None:
         return memo.memo_key(table, split=split, candidates=list(candidates), tious=list(tious),
-                             sample_fps=sample_fps, home=homes.get(table["home"].iloc[0]))
+                             sample_fps=sample_fps, homes=[homes.get(h) for h in sorted(set(table["home"]))])
 
     def compute(name: str, table: pd.DataFrame) -> pd.DataFrame:
         identity = table.iloc[0][[*KEY_COLUMNS, *RUN_COLUMNS]].to_dict()

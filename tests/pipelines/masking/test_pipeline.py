@@ -28,7 +28,8 @@ def masking_params(tmp_path: Path, **overrides) -> dict:
     """The test environment's ``masking`` parameters, writing under ``tmp_path``."""
     masking = OmegaConfigLoader(str(CONF), env="test", **CONFIG_LOADER_ARGS)["parameters"]["masking"]
     masking["detector"].update(dataset_dir=str(tmp_path / "yolo"), runs_dir=str(tmp_path / "runs"),
-                               weights_path=str(tmp_path / "models" / "person.pt"))
+                               weights_path=str(tmp_path / "models" / "person.pt"),
+                               frame_step={"train": 1, "val": 1})  # every frame: counts by hand below
     return {**masking, **overrides}
 
 
