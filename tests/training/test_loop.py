@@ -1,3 +1,4 @@
+import json
 import math
 
 import pytest
@@ -12,7 +13,8 @@ from training_helpers import (
     make_supervision,
 )
 
-from vicokd.training.loop import BEST, LAST, NonFiniteLossError, fit
+from vicokd.training import loop
+from vicokd.training.loop import BEST, FINISHED, LAST, NonFiniteLossError, finished_id, fit
 from vicokd.training.objectives import Objective, weighted_total
 from vicokd.training.settings import TrainingSettings
 
@@ -100,6 +102,31 @@ def test_a_finished_run_is_reused_with_the_id_minted_when_it_finished(tmp_path, 
     assert again.finished_id == first.finished_id and again.best_epoch == first.best_epoch
     _, other = train(tmp_path / "other", clips, tiny_model)  # the same training elsewhere
     assert other.finished_id != first.finished_id
+
+
+def test_whether_a_run_finished_is_read_without_the_training_state(tmp_path, clips, tiny_model,
+                                                                    monkeypatch):
+    _, first = train(tmp_path, clips, tiny_model)
+    run_dir = tmp_path / "run"
+    assert json.loads((run_dir / FINISHED).read_text()) == {
+        "fingerprint": "f1", "epoch": 3, "finished_id": first.finished_id}
+    monkeypatch.setattr(loop, "read_torch_file", not_read)
+    assert finished_id(run_dir, "f1", 3) == first.finished_id
+    assert finished_id(run_dir, "f2", 3) is None and finished_id(run_dir, "f1", 4) is None
+    monkeypatch.undo()
+
+    def stop(epoch):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # another training in the folder: its first epoch ...
+        fit(tiny_model(), Objective(SUPERVISION, RECIPE), clips, scripted([10.0], [5.0]),
+            SETTINGS, run_dir, seed=0, fingerprint="f2", on_epoch_end=stop)
+    assert not (run_dir / FINISHED).exists()  # ... leaves no summary of the run it replaced
+    assert finished_id(run_dir, "f1", 3) is None and finished_id(run_dir, "f2", 1) is None
+
+
+def not_read(*args, **kwargs):
+    raise AssertionError("the training state was read")
 
 
 def test_an_interrupted_run_gets_its_id_when_it_finishes(tmp_path, clips, tiny_model):

@@ -15,6 +15,7 @@ process 0 evaluates and decides (its history row, hence the best epoch, is broad
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import math
 import time
@@ -29,7 +30,7 @@ import torch
 from lightning_fabric import Fabric
 from torch.utils.data import Dataset
 
-from vicokd.datasets.staging import timestamped_id
+from vicokd.datasets.staging import staged, timestamped_id
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
 from vicokd.processes import fit_to_cores
 from vicokd.training.batches import WaitClock, epoch_loader
@@ -45,6 +46,9 @@ T = TypeVar("T")
 
 LAST = "last.pt"
 BEST = "best.pt"
+#: Beside a finished ``last.pt``: its fingerprint, epoch and ``finished_id``, so that deciding
+#: whether a model is reusable reads a few bytes rather than the whole training state.
+FINISHED = "finished.json"
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -96,13 +100,17 @@ def load_resumable(run_dir: Path, fingerprint: str) -> dict[str, Any] | None:
 
 
 def finished_id(run_dir: Path, fingerprint: str, epochs: int) -> str | None:
-    """The ``finished_id`` that ``run_dir``'s ``last.pt`` holds when it is a training of
-    ``fingerprint`` that ran all ``epochs`` (None: no file, other inputs or unfinished); its
-    tensors are memory-mapped, not read."""
+    """The ``finished_id`` of ``run_dir``'s ``last.pt`` when it is a training of ``fingerprint``
+    that ran all ``epochs`` (None: no file, other inputs or unfinished), read from
+    :data:`FINISHED` (from ``last.pt`` itself, memory-mapped, in a folder written before it)."""
     path = run_dir / LAST
     if not path.is_file():
         return None
-    state = read_torch_file(path, "resume", mmap=True)
+    summary = run_dir / FINISHED
+    if summary.is_file():
+        state = json.loads(summary.read_text())
+    else:
+        state = read_torch_file(path, "resume", mmap=True)
     if state.get("fingerprint") != fingerprint or state.get("epoch", 0) < epochs:
         return None
     return state.get("finished_id")
@@ -421,6 +429,7 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
     if not save:
         return None
     run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / FINISHED).unlink(missing_ok=True)  # never beside a last.pt it does not describe
     write_torch_file(best["state_dict"], run_dir / BEST)
     write_torch_file(
         {
@@ -437,6 +446,10 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
         },
         run_dir / LAST,
     )
+    if finished_id is not None:
+        with staged(run_dir / FINISHED) as staging:
+            staging.write_text(json.dumps({"fingerprint": str(fingerprint), "epoch": epoch,
+                                           "finished_id": finished_id}))
     return finished_id
 
 

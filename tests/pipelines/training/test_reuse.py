@@ -79,7 +79,6 @@ def test_a_finished_run_is_reused_and_changed_labels_retrain_it(trained_project,
 
 def test_a_one_home_one_method_run_keeps_every_other_result(trained_project, tmp_path):
     project = copy_of(trained_project, tmp_path / "project")
-    project.run(["reporting"])
     other = {name: checkpoint(project, name, "Home2/seed0")["metadata"]["model_version"]
              for name in ("vicokd_model_V_S", "vicokd_model_V_F", "cokd_model_V_S")}
     before_home1 = checkpoint(project, "vicokd_model_V_S")["metadata"]["model_version"]
