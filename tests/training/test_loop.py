@@ -114,6 +114,8 @@ def test_whether_a_run_finished_is_read_without_the_training_state(tmp_path, cli
     assert finished_id(run_dir, "f1", 3) == first.finished_id
     assert finished_id(run_dir, "f2", 3) is None and finished_id(run_dir, "f1", 4) is None
     monkeypatch.undo()
+    (run_dir / FINISHED).unlink()  # as a folder written before the summary existed: read once
+    assert finished_id(run_dir, "f1", 3) == first.finished_id and (run_dir / FINISHED).is_file()
 
     def stop(epoch):
         raise KeyboardInterrupt

@@ -109,8 +109,10 @@ def finished_id(run_dir: Path, fingerprint: str, epochs: int) -> str | None:
     summary = run_dir / FINISHED
     if summary.is_file():
         state = json.loads(summary.read_text())
-    else:
+    else:  # a folder written before finished.json existed: read last.pt once, note it for next time
         state = read_torch_file(path, "resume", mmap=True)
+        if state.get("finished_id") is not None:
+            _write_finished(run_dir, state["fingerprint"], state["epoch"], state["finished_id"])
     if state.get("fingerprint") != fingerprint or state.get("epoch", 0) < epochs:
         return None
     return state.get("finished_id")
@@ -447,10 +449,15 @@ def _record_epoch(row: Mapping[str, float], history: list[dict[str, float]], bes
         run_dir / LAST,
     )
     if finished_id is not None:
-        with staged(run_dir / FINISHED) as staging:
-            staging.write_text(json.dumps({"fingerprint": str(fingerprint), "epoch": epoch,
-                                           "finished_id": finished_id}))
+        _write_finished(run_dir, fingerprint, epoch, finished_id)
     return finished_id
+
+
+def _write_finished(run_dir: Path, fingerprint: str, epoch: int, finished_id: str) -> None:
+    """:data:`FINISHED` for the finished ``last.pt`` of ``run_dir``."""
+    with staged(run_dir / FINISHED) as staging:
+        staging.write_text(json.dumps({"fingerprint": str(fingerprint), "epoch": int(epoch),
+                                       "finished_id": finished_id}))
 
 
 def model_name(run_dir: Path, checkpoint_dir: str | Path) -> str:
