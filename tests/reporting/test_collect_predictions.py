@@ -2,7 +2,7 @@
 import pandas as pd
 
 from project_parameters import load_parameters
-from vicokd.pipelines.reporting.nodes import collect_predictions
+from vicokd.pipelines.reporting.nodes import _figure4_models, collect_predictions
 from vicokd.reporting.settings import ReportingSettings
 from vicokd.training.run_names import dataset_name
 from vicokd.training.run_table import RunSpec
@@ -39,3 +39,21 @@ def test_every_seed_on_disk_is_scored_unless_reporting_names_some():
     assert _scored_seeds(None) == [0, 1, 2]
     assert _scored_seeds([0, 2]) == [0, 2]
     assert _scored_seeds([5]) == []
+
+
+def test_figure4_draws_the_first_reported_seed_of_each_home():
+    def checkpoint(run: str, home: str, seed: int) -> dict:
+        return {"metadata": {"run": run, "supervision": "V_F", "home": home, "seed": seed,
+                             "label": run, "model_version": f"{run}-{home}-{seed}"}}
+
+    models = {f"{run}_model_V_F": {f"{home}/seed{seed}": (lambda c=checkpoint(run, home, seed): c)
+                                   for home in ("Home1", "Home2") for seed in (0, 1, 2)}
+              for run in ("student", "vicokd")}
+    # reporting.seeds = [1, 2]: seed 0 is on disk but not reported (its checkpoints are not checked)
+    metrics = pd.DataFrame([{"run": run, "supervision": "V_F", "home": home, "seed": seed,
+                             "model_version": f"{run}-{home}-{seed}"}
+                            for run in ("student", "vicokd") for home in ("Home1", "Home2")
+                            for seed in (1, 2)])
+    shown = _figure4_models(models, metrics)
+    assert {home: {c["metadata"]["seed"] for c in by_label.values()} for home, by_label in shown.items()} == {
+        "Home1": {1}, "Home2": {1}}

@@ -262,10 +262,11 @@ def _attention_sequence(sequences: pd.DataFrame, splits: pd.DataFrame, home: str
     return str(candidates["sequence_id"].iloc[int(np.argmax(counts))])
 
 
-def _first_shared_partitions(models: Mapping[str, Partitions]) -> dict[str, str]:
-    """Per home, the first ``<home>/seed<k>`` every model of ``models`` has on disk (a home where
-    one of them is missing is left out: the inventory names what is missing)."""
-    shared = set.intersection(*(set(partitions) for partitions in models.values())) if models else set()
+def _first_shared_partitions(models: Mapping[str, Partitions], reported: set[str]) -> dict[str, str]:
+    """Per home, the first ``<home>/seed<k>`` of ``reported`` (the models the report covers, e.g.
+    ``reporting.seeds``) every model of ``models`` has on disk (a home where one of them is missing
+    is left out: the inventory names what is missing)."""
+    shared = set.intersection(reported, *(set(partitions) for partitions in models.values()))
     first: dict[str, str] = {}
     for key in sorted(shared):
         first.setdefault(key.split("/")[0], key)
@@ -380,12 +381,13 @@ def _body(markdown: str) -> str:
 
 def _figure4_models(models: Mapping[str, Partitions],
                     model_metrics: pd.DataFrame) -> dict[str, dict[str, Mapping[str, Any]]]:
-    """Per home, the checkpoints of Figure 4's models at their first shared ``<home>/seed<k>``,
-    ``"<label> <supervision>" -> checkpoint`` (in ``models``' order), each checked to be the
+    """Per home, the checkpoints of Figure 4's models at their first shared ``<home>/seed<k>`` among
+    the models ``model_metrics`` reports, ``"<label> <supervision>" -> checkpoint`` (in ``models``' order), each checked to be the
     version whose predictions ``model_metrics`` reports."""
     versions = published_versions(model_metrics)
+    reported = {f"{home}/seed{seed}" for _, _, home, seed in versions}
     shown = {}
-    for home, key in _first_shared_partitions(models).items():
+    for home, key in _first_shared_partitions(models, reported).items():
         checkpoints = [load_published(partitions[key], versions) for partitions in models.values()]
         shown[home] = {f"{c['metadata']['label']} {c['metadata']['supervision']}": c
                        for c in checkpoints}
