@@ -84,6 +84,7 @@ def test_attention_figure_shows_views_by_models_with_chosen_rows():
     keys = [tick.get_text() for tick in heat.get_xticklabels()]
     assert keys and all(int(key) in numbers for key in keys)  # whole frame numbers, no 2.5
     assert list(heat.get_xticks()) == [numbers.index(int(key)) for key in keys]
+    assert keys == [str(n) for n in numbers]  # T = 8: every key frame named
     caption, = (text.get_text() for text in figure.texts if "Look for" in text.get_text())
     assert "a flat row at 1/8 = 0.12 ignores" in caption
 

@@ -129,7 +129,8 @@ def attention_figure(
     numbers = [int(n) for n in (frame_numbers if frame_numbers is not None else range(steps))]
     if len(numbers) != steps:
         raise ValueError(f"frame_numbers has {len(numbers)} entries for {steps} frames.")
-    key_ticks = sorted(set(np.linspace(0, steps - 1, min(steps, 6)).round().astype(int).tolist()))
+    # every key frame named up to T = 12 (the default), so the column a row peaks on can be read
+    key_ticks = sorted(set(np.linspace(0, steps - 1, min(steps, 12)).round().astype(int).tolist()))
     labels = list(attention)
     figure, axes = plt.subplots(
         views, 1 + len(labels), figsize=(3.2 * (1 + len(labels)) + 1, 1.9 * views + 1.4),
