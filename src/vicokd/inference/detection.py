@@ -50,8 +50,8 @@ def segment_average_precision(predicted: pd.DataFrame, truth: pd.DataFrame, tiou
 
 
 class _Segments:
-    """One class's segments as arrays: ``recordings`` ``(K,)``, ``bounds`` ``(K, 2)`` (start, end)
-    and ``scores`` ``(K,)`` (None for true segments)."""
+    """Segments as arrays, read once from a table and split by class: ``recordings`` ``(K,)``,
+    ``bounds`` ``(K, 2)`` (start, end) and ``scores`` ``(K,)`` (None for true segments)."""
 
     def __init__(self, recordings: np.ndarray, bounds: np.ndarray, scores: np.ndarray | None):
         self.recordings, self.bounds, self.scores = recordings, bounds, scores

@@ -77,8 +77,12 @@ def frame_segments(scores: np.ndarray, thresholds: Sequence[float], classes: Seq
                         columns=list(SEGMENT_COLUMNS))
 
 
-def annotation_segments(tricks: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """The annotated segments, one row per trick and label: ``class, start, end`` (seconds)."""
-    rows = [{"class": label, "start": float(trick["start"]), "end": float(trick["end"])}
+def annotation_records(tricks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The annotated segments as records, one per trick and label: ``class, start, end`` (seconds)."""
+    return [{"class": label, "start": float(trick["start"]), "end": float(trick["end"])}
             for trick in tricks for label in trick["labels"]]
-    return pd.DataFrame(rows, columns=["class", "start", "end"])
+
+
+def annotation_segments(tricks: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """:func:`annotation_records` as a table: columns ``class, start, end``."""
+    return pd.DataFrame(annotation_records(tricks), columns=["class", "start", "end"])

@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from vicokd.inference.detection import segment_detection_map
-from vicokd.inference.segments import SEGMENT_COLUMNS, choose_thresholds, segment_records
+from vicokd.inference.segments import (
+    SEGMENT_COLUMNS,
+    annotation_records,
+    choose_thresholds,
+    segment_records,
+)
 from vicokd.reporting import memo
 from vicokd.reporting.tables import (
     KEY_COLUMNS,
@@ -48,10 +53,9 @@ def _frame_rows(table: pd.DataFrame, split: str) -> pd.DataFrame:
 def annotated_segments(sequences: pd.DataFrame) -> pd.DataFrame:
     """Every annotated segment of ``sequences`` (``tricks`` as JSON): ``class, start, end``
     (seconds) and ``recording`` (the sequence id)."""
-    records = [{"recording": sequence_id, "class": label, "start": float(trick["start"]),
-                "end": float(trick["end"])}
+    records = [{"recording": sequence_id, **segment}
                for sequence_id, tricks in zip(sequences["sequence_id"], sequences["tricks"])
-               for trick in json.loads(tricks) for label in trick["labels"]]
+               for segment in annotation_records(json.loads(tricks))]
     return pd.DataFrame(records, columns=["recording", "class", "start", "end"])
 
 
@@ -94,9 +98,9 @@ def segment_map_metrics(predictions: Mapping[str, pd.DataFrame], sequences: pd.D
                         ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """:func:`model_segment_map` of every model (name -> prediction table): its identity columns,
     then ``tiou`` (text: ``"0.5"``, ``"mean"``) and ``map`` (percent), one row per tIoU and one
-    ``mean``. A model's rows are read
-    back from ``published`` (name -> loader) when the model, its home's sequences (frames,
-    annotations) and the settings are unchanged (:mod:`vicokd.reporting.memo`).
+    ``mean``. A model's rows are read back from ``published`` (name -> loader) when the model, its
+    home's sequences (frames, annotations) and the settings are unchanged
+    (:mod:`vicokd.reporting.memo`).
 
     Returns:
         The metrics of every model and the per-model tables computed here (with their memo key).
