@@ -46,7 +46,10 @@ def test_figure4_draws_the_first_reported_seed_of_each_home():
         return {"metadata": {"run": run, "supervision": "V_F", "home": home, "seed": seed,
                              "label": run, "model_version": f"{run}-{home}-{seed}"}}
 
-    models = {f"{run}_model_V_F": {f"{home}/seed{seed}": (lambda c=checkpoint(run, home, seed): c)
+    def loader(run: str, home: str, seed: int):
+        return lambda: checkpoint(run, home, seed)
+
+    models = {f"{run}_model_V_F": {f"{home}/seed{seed}": loader(run, home, seed)
                                    for home in ("Home1", "Home2") for seed in (0, 1, 2)}
               for run in ("student", "vicokd")}
     # reporting.seeds = [1, 2]: seed 0 is on disk but not reported (its checkpoints are not checked)

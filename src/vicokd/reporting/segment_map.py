@@ -59,11 +59,11 @@ def annotated_segments(sequences: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["recording", "class", "start", "end"])
 
 
-def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, truth: pd.DataFrame,
+def model_segment_map(predictions: pd.DataFrame, lengths: pd.Series, truth: pd.DataFrame,
                       split: str, candidates: Sequence[float], tious: Sequence[float],
                       sample_fps: float) -> pd.DataFrame:
     """Segment-level detection mAP of one model's ``predictions`` on ``split``, thresholds chosen
-    on its ``val`` frames; ``sequences``: the ``sequences`` table (``n_frames``); ``truth``:
+    on its ``val`` frames; ``lengths``: sequence id -> ``n_frames``; ``truth``:
     :func:`annotated_segments`; frames are ``sample_fps`` apart (``dataset.sample_fps``).
 
     Returns :func:`segment_detection_map`'s rows (``tiou``, ``map``, ``ap.<class>``)."""
@@ -77,7 +77,6 @@ def model_segment_map(predictions: pd.DataFrame, sequences: pd.DataFrame, truth:
     thresholds, _, _ = choose_thresholds(validation[score_columns].to_numpy(np.float64),
                                          validation[target_columns].to_numpy(np.float64),
                                          candidates)
-    lengths = sequences.set_index("sequence_id")["n_frames"]
     rows = _frame_rows(predictions, split).sort_values("sequence_id", kind="stable")
     sequence_ids = rows["sequence_id"].to_numpy()
     frame_indices, scores = rows["frame_index"].to_numpy(), rows[score_columns].to_numpy()
@@ -106,6 +105,7 @@ def segment_map_metrics(predictions: Mapping[str, pd.DataFrame], sequences: pd.D
         The metrics of every model and the per-model tables computed here (with their memo key).
     """
     truth = annotated_segments(sequences)
+    lengths = sequences.set_index("sequence_id")["n_frames"]
     homes = {home: Fingerprint({"sequences": rows[["sequence_id", "n_frames", "tricks"]]
                                 .sort_values("sequence_id").to_numpy().tolist()})
              for home, rows in sequences.groupby("home")}
@@ -117,7 +117,7 @@ def segment_map_metrics(predictions: Mapping[str, pd.DataFrame], sequences: pd.D
     def compute(name: str, table: pd.DataFrame) -> pd.DataFrame:
         identity = table.iloc[0][[*KEY_COLUMNS, *RUN_COLUMNS]].to_dict()
         try:
-            result = model_segment_map(table, sequences, truth, split, candidates, tious, sample_fps)
+            result = model_segment_map(table, lengths, truth, split, candidates, tious, sample_fps)
         except (KeyError, ValueError) as error:
             raise ValueError(f"Prediction table {name}: {error}") from error
         tiou = [threshold if threshold == "mean" else f"{threshold:g}" for threshold in result["tiou"]]

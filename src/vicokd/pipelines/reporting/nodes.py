@@ -382,8 +382,8 @@ def _body(markdown: str) -> str:
 def _figure4_models(models: Mapping[str, Partitions],
                     model_metrics: pd.DataFrame) -> dict[str, dict[str, Mapping[str, Any]]]:
     """Per home, the checkpoints of Figure 4's models at their first shared ``<home>/seed<k>`` among
-    the models ``model_metrics`` reports, ``"<label> <supervision>" -> checkpoint`` (in ``models``' order), each checked to be the
-    version whose predictions ``model_metrics`` reports."""
+    the models ``model_metrics`` reports, ``"<label> <supervision>" -> checkpoint`` (in ``models``'
+    order), each checked to be the version whose predictions ``model_metrics`` reports."""
     versions = published_versions(model_metrics)
     reported = {f"{home}/seed{seed}" for _, _, home, seed in versions}
     shown = {}
