@@ -1,7 +1,37 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder, and the test session's use of the cores.
+
+With ``pytest -n 2`` (pytest-xdist, ``make test``) each worker process is pinned to one core of its
+own and runs single-threaded, so the project's stages size themselves to that one core
+(:func:`vicokd.processes.usable_cores`) and the suite never runs more threads than cores. Tests
+that share a session fixture built once (a trained project) run in the same worker.
+"""
+import os
+
 import pytest
 
 from project_parameters import load_parameters
+
+#: Session fixtures expensive enough that their tests share one worker (built once).
+SHARED_PROJECTS = ("trained_project", "recorded")
+
+
+def pytest_configure(config):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cores[int(worker.removeprefix("gw")) % len(cores)]})
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        shared = [name for name in SHARED_PROJECTS if name in item.fixturenames]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
 
 
 @pytest.fixture

@@ -38,8 +38,8 @@ def _record(project: Project, name: str) -> dict:
 
 
 def _kedro_runs(*commands: tuple[Project, list[str]]) -> list[str]:
-    """``kedro run --env test <args>`` in each project, side by side (two processes, two cores);
-    returns their output."""
+    """``kedro run --env test <args>`` in each project, side by side (two processes, sharing the
+    cores this test process may use: one under ``pytest -n``); returns their output."""
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1", "YOLO_OFFLINE": "1",
            "COLUMNS": "250"}  # one log line per message
     env.pop("MLFLOW_TRACKING_URI", None)  # each folder tracks to its own data/test/mlflow.db

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -73,9 +74,16 @@ class ClipSources:
     presence: Mapping[str, np.ndarray]
     frame_labels: Mapping[str, np.ndarray]
     classes: tuple[str, ...]
+    #: :meth:`digest` per home, computed once (every model of a home reads the same content)
+    _digests: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False,
+                                                compare=False)
 
     def withhold_frame_labels(self) -> ClipSources:
         """The same sources with frame labels of validation and test sequences only."""
+        return self._withheld
+
+    @cached_property
+    def _withheld(self) -> ClipSources:
         evaluation = sorted(self.table.loc[self.table["split"].isin(["val", "test"]), "sequence_id"])
         return replace(self, frame_labels=HeldOutFrameLabels(self.frame_labels, evaluation))
 
@@ -83,6 +91,11 @@ class ClipSources:
         """Hashes of the content a model of ``home`` reads: each store over the home's sequences
         (frame labels only where readable), the split and the sequence labels of each sequence
         (what sequence-level supervision trains on)."""
+        if home not in self._digests:
+            self._digests[home] = self._content_digests(home)
+        return dict(self._digests[home])
+
+    def _content_digests(self, home: str) -> dict[str, str]:
         rows = self.table[self.table["home"] == home].sort_values("sequence_id")
         ids = list(rows["sequence_id"])
         stores = {"visual": self.frames, "audio": self.audio, "masks": self.masks,

@@ -1,16 +1,23 @@
-"""Per-frame encoders shared across views: ViT for images, AST for audio chunks."""
+"""Per-frame encoders shared across views: ViT for images, AST for audio chunks.
+
+``transformers`` is imported where an encoder is built, so that a run that builds none (every stage
+reused) does not pay for importing its model classes.
+"""
+from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import ASTConfig, ASTModel, PreTrainedModel, ViTConfig, ViTModel
 
 from vicokd.models.config import AudioEncoderConfig, ModelConfig, VisualEncoderConfig
 
-M = TypeVar("M", bound=PreTrainedModel)
+if TYPE_CHECKING:
+    from transformers import ASTModel, PreTrainedModel
+
+M = TypeVar("M", bound="PreTrainedModel")
 
 #: The two per-frame encoders of a model.
 Modality = Literal["visual", "audio"]
@@ -59,6 +66,8 @@ class VisualEncoder(nn.Module):
         """``architecture``: a ViT's Hugging Face config dict to build (weights left to a
         checkpoint's state dict) instead of loading ``config.pretrained``."""
         super().__init__()
+        from transformers import ViTConfig, ViTModel
+
         if architecture is not None:
             self.vit = ViTModel(ViTConfig.from_dict(architecture), add_pooling_layer=False)
         elif config.pretrained:
@@ -151,6 +160,8 @@ class AudioEncoder(nn.Module):
         """``architecture``: an AST's Hugging Face config dict to build (weights left to a
         checkpoint's state dict) instead of loading ``config.pretrained``."""
         super().__init__()
+        from transformers import ASTConfig, ASTModel
+
         if architecture is not None:
             self.ast = ASTModel(ASTConfig.from_dict(architecture))
         elif config.pretrained:

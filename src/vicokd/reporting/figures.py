@@ -17,6 +17,36 @@ _SPLITS = {"val_seq_map": "validation", "test_seq_map": "test"}
 #: One (colour, marker) per method, in the order the methods come; the references are black.
 _STYLES = [(plt.get_cmap("tab10")(i), marker) for i, marker in
            zip((0, 3, 2, 1, 4, 9, 8, 5, 6), ("o", "s", "^", "D", "v", "P", "X", "*", "h"))]
+#: Inches per line of an 8-point caption, and the inches an 8-point character takes on average.
+_CAPTION_LINE, _CAPTION_CHARACTER = 0.17, 0.062
+
+
+def _caption_height(caption: str, width: float) -> float:
+    """Inches a wrapped 8-point ``caption`` needs below a figure ``width`` inches wide."""
+    lines = -(-len(caption) * _CAPTION_CHARACTER // (width - 0.4)) if caption else 0
+    return lines * _CAPTION_LINE + (0.1 if caption else 0.0)
+
+
+def _fixed_margins(figure: Figure, rows: int, columns: int, left: float, right: float, top: float,
+                   bottom: float, wspace: float, hspace: float) -> None:
+    """Place a ``rows × columns`` grid of panels with margins and gaps in inches.
+
+    The figures with tens of panels (attention maps, Figure 4) are laid out once, here, instead of
+    by a constrained layout solved again at every draw: they save three times faster.
+    """
+    width, height = figure.get_size_inches()
+    panel_width = (width - left - right - wspace * (columns - 1)) / columns
+    panel_height = (height - top - bottom - hspace * (rows - 1)) / rows
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                           top=1 - top / height, wspace=wspace / panel_width,
+                           hspace=hspace / panel_height)
+
+
+def _caption(figure: Figure, caption: str) -> None:
+    """``caption`` in 8 points, wrapped, at the bottom of ``figure`` (the space
+    :func:`_caption_height` reserved)."""
+    figure.text(0.5, 0.05 / figure.get_size_inches()[1], caption, ha="center", va="bottom",
+                fontsize=8, wrap=True)
 
 
 def map_curves(curves: pd.DataFrame, references: Sequence[str] = (),
@@ -132,11 +162,15 @@ def attention_figure(
     # every key frame named up to T = 12 (the default), so the column a row peaks on can be read
     key_ticks = sorted(set(np.linspace(0, steps - 1, min(steps, 12)).round().astype(int).tolist()))
     labels = list(attention)
+    caption = ATTENTION_CAPTION.format(steps=steps, uniform=1 / steps)
+    width = 3.2 * (1 + len(labels)) + 1
+    below = 0.55 + _caption_height(caption, width)
     figure, axes = plt.subplots(
-        views, 1 + len(labels), figsize=(3.2 * (1 + len(labels)) + 1, 1.9 * views + 1.4),
-        squeeze=False, gridspec_kw={"width_ratios": [1.6] + [1] * len(labels)},
-        layout="constrained",
+        views, 1 + len(labels), figsize=(width, 1.9 * views + 0.8 + below), squeeze=False,
+        gridspec_kw={"width_ratios": [1.6] + [1] * len(labels)},
     )
+    _fixed_margins(figure, views, 1 + len(labels), left=0.45, right=1.1, top=0.75 if title else 0.45,
+                   bottom=below, wspace=0.6, hspace=0.4)
     vmax = max(float(np.asarray(w)[:, frame_indices].max()) for w in attention.values())
     image = None
     for view in range(views):
@@ -159,12 +193,15 @@ def attention_figure(
             if view == views - 1:
                 axis.set_xlabel("key frame", fontsize=8)
     axes[0, 0].set_title("frames " + ", ".join(str(numbers[i]) for i in frame_indices))
-    figure.colorbar(image, ax=axes[:, 1:].ravel().tolist(), shrink=0.6,
+    top, bottom = axes[0, -1].get_position().y1, axes[-1, -1].get_position().y0
+    bar = figure.add_axes((axes[0, -1].get_position().x1 + 0.15 / width,
+                           bottom + 0.2 * (top - bottom), 0.12 / width, 0.6 * (top - bottom)),
+                          label="<colorbar>")
+    figure.colorbar(image, cax=bar,
                     label="attention weight (video query row → audio / pseudo-audio key)")
     if title:
         figure.suptitle(title)
-    figure.text(0.5, 0.0, ATTENTION_CAPTION.format(steps=steps, uniform=1 / steps), ha="center",
-                va="top", fontsize=8, wrap=True)
+    _caption(figure, caption)
     return figure
 
 
@@ -203,8 +240,12 @@ def saliency_figure(
     labels = list(maps)
     blocks = ["frame", *labels]
     columns = len(blocks) * len(shown)
-    figure, axes = plt.subplots(views, columns, figsize=(1.75 * columns + 0.6, 1.55 * views + 1.6),
-                                squeeze=False, layout="constrained")
+    figure_width = 1.75 * columns + 0.6
+    below = 0.8 + _caption_height(caption, figure_width)
+    figure, axes = plt.subplots(views, columns, figsize=(figure_width, 1.55 * views + 0.8 + below),
+                                squeeze=False)
+    _fixed_margins(figure, views, columns, left=0.35, right=0.15, top=0.8 if title else 0.5,
+                   bottom=below, wspace=0.08, hspace=0.08)
     for number, block in enumerate(blocks):
         model_maps = None if block == "frame" else np.asarray(maps[block])
         top = float(model_maps[:, list(shown)].max()) if model_maps is not None else 0.0
@@ -234,11 +275,16 @@ def saliency_figure(
                     heading += f", p = {float(scores[block][step]):.2f}"
             axes[0, column].set_title(heading, fontsize=7)
         if image is not None:
-            figure.colorbar(image, ax=axes[:, number * len(shown):(number + 1) * len(shown)],
-                            location="bottom", shrink=0.8, aspect=12, pad=0.01,
+            first, last = (axes[-1, number * len(shown) + offset].get_position()
+                           for offset in (0, len(shown) - 1))
+            span = last.x1 - first.x0
+            bar = figure.add_axes((first.x0 + 0.1 * span, first.y0 - 0.32 / figure.get_size_inches()[1],
+                                   0.8 * span, 0.1 / figure.get_size_inches()[1]),
+                                  label="<colorbar>")
+            figure.colorbar(image, cax=bar, orientation="horizontal",
                             label=f"{block}: saliency / its max")
     if title:
         figure.suptitle(title, fontsize=9)
     if caption:
-        figure.text(0.5, -0.01, caption, ha="center", va="top", fontsize=8, wrap=True)
+        _caption(figure, caption)
     return figure

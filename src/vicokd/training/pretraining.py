@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,6 @@ import torch.nn.functional as F
 from pydantic import PositiveInt
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
-from transformers import PreTrainedModel
 
 from vicokd.data.digests import content_digest
 from vicokd.datasets.locking import run_lock
@@ -44,6 +43,9 @@ from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Step
 from vicokd.training.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 
 class FrameItems(Dataset):

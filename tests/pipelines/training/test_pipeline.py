@@ -194,7 +194,14 @@ def test_sequence_supervision_reads_no_training_frame_labels(trained_project, in
         withheld[train_sequence]
 
 
-def test_models_trained_in_worker_processes_equal_those_trained_in_process(trained_project, inputs, tmp_path):
+def test_models_trained_in_worker_processes_equal_those_trained_in_process(trained_project, inputs, tmp_path,
+                                                                          monkeypatch):
+    # two cores, whatever this test process is pinned to (``pytest -n``: one), so that two jobs
+    # really run in two worker processes
+    monkeypatch.setattr("vicokd.processes.usable_cores", lambda: 2)
+    pools = []
+    start_pool = training_runs.worker_pool
+    monkeypatch.setattr(training_runs, "worker_pool", lambda *size: pools.append(size) or start_pool(*size))
     with trained_project.catalog() as catalog:
         parameters, visual, audio, encoders = (catalog.load(name) for name in (
             "parameters", "visual_features", "audio_features", "encoders"))
@@ -209,6 +216,7 @@ def test_models_trained_in_worker_processes_equal_those_trained_in_process(train
             trained[jobs] = train_run(sources, parameters["runs"]["student"],
                                       parameters["supervision_levels"]["V_S"], settings,
                                       parameters["model"], HOMES, [0], encoders)
+    assert [workers for workers, _ in pools] == [2]  # the second run's jobs, in two processes
     checkpoints = {jobs: checkpoints for jobs, (checkpoints, _, _) in trained.items()}
     assert set(checkpoints[2]) == {f"{home}/seed0" for home in HOMES}
     for key, checkpoint in checkpoints[1].items():
