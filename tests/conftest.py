@@ -3,7 +3,9 @@
 With ``pytest -n 2`` (pytest-xdist, ``make test``) each worker process is pinned to one core of its
 own and runs single-threaded, so the project's stages size themselves to that one core
 (:func:`vicokd.processes.usable_cores`) and the suite never runs more threads than cores. Tests
-that share a session fixture built once (a trained project) run in the same worker.
+that share a session fixture built once (a trained project) run in the same worker
+(``--dist loadgroup``; pytest-xdist 3.8 marks a group in the node id, which pytest 9.2 keeps
+elsewhere: ``pyproject.toml`` holds pytest below 9.2).
 """
 import os
 
