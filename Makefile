@@ -23,9 +23,9 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 run: $(STAMP)
 	$(VENV)/bin/kedro run
 
-# One test worker per usable core, each pinned to its core (tests/conftest.py).
+# One test worker per usable core, each pinned to its core; the longest tests first (tests/conftest.py).
 test: $(STAMP)
-	$(VENV)/bin/pytest -n $$($(PY) -c "import os; print(len(os.sched_getaffinity(0)))") --dist loadgroup
+	$(VENV)/bin/pytest -n $$($(PY) -c "import os; print(len(os.sched_getaffinity(0)))") --dist loadgroup --no-loadscope-reorder
 
 # The installed version of every distribution that pyproject.toml's dependencies (with the dev extra)
 # need, followed through their own requirements on this platform.

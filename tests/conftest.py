@@ -15,6 +15,9 @@ from project_parameters import load_parameters
 
 #: Session fixtures expensive enough that their tests share one worker (built once).
 SHARED_PROJECTS = ("trained_project", "recorded")
+#: The longest test (two full test-environment runs, then two more): it starts first, so that the
+#: other workers share out the rest meanwhile.
+LONGEST = "tests/pipelines/test_reproducibility.py"
 
 
 def pytest_configure(config):
@@ -30,10 +33,20 @@ def pytest_configure(config):
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
+    """Each shared project's tests in one group; the longest test first, the trained project's
+    group (the longest group) second, the rest in collection order: the first two go to two
+    workers (``make test`` keeps this order: ``--no-loadscope-reorder``)."""
+    def rank(item) -> int:
+        if item.nodeid.startswith(LONGEST):
+            return 0
+        group = item.get_closest_marker("xdist_group")
+        return 1 if group is not None and group.args == (SHARED_PROJECTS[0],) else 2
+
     for item in items:
         shared = [name for name in SHARED_PROJECTS if name in item.fixturenames]
         if shared:
             item.add_marker(pytest.mark.xdist_group(shared[0]))
+    items.sort(key=rank)
 
 
 @pytest.fixture
