@@ -50,6 +50,13 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
+def two_cores(monkeypatch):
+    """Two usable cores, whatever this test process is pinned to (under ``make test``: one), for
+    the tests of pools of two worker processes: the pools are sized from these cores."""
+    monkeypatch.setattr("vicokd.processes.usable_cores", lambda: 2)
+
+
+@pytest.fixture
 def parameters_of():
     """Loader of an environment's parameters: ``parameters_of("paper")["model"]``."""
     return load_parameters

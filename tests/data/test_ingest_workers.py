@@ -19,6 +19,7 @@ TRICKS = [{"start": 0.0, "end": 0.8, "labels": ["Drink"]}]
 #: Session 01: good; 02: its View3 kills a worker (crash tests only); 03: View2 truncated;
 #: 04: View4 zero bytes; 05: View5 without audio; 06: good.
 RECORDS = [record(f"0{session}", "00", 1, TRICKS) for session in range(1, 7)]
+pytestmark = pytest.mark.usefixtures("two_cores")  # pools of two processes under `make test` too
 
 
 @pytest.fixture(scope="module")

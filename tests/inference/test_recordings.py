@@ -12,6 +12,7 @@ from vicokd.inference.evaluation import read_labelled
 from vicokd.inference.recordings import decode_recordings, find_recordings
 
 MSH = multisensor_home()
+pytestmark = pytest.mark.usefixtures("two_cores")  # pools of two processes under `make test` too
 TRICKS = [{"start": 0.4, "end": 1.2, "labels": ["Drink"]}]
 
 

@@ -63,8 +63,10 @@ def inferred(recorded, tmp_path_factory):
         _copy_video_only(root / "porch" / f"View{k}.mp4", root / "mute" / f"View{k}.mp4")
     for k in range(1, 6):  # 1 s at 5 fps: 3 frames at 2.5 FPS, fewer than T
         fake_home.write_view(root / "short" / f"cam-View{k}.mp4", 5, 5, fake_home.view_colour(k))
-    recorded.run(["inference"], {"inference": {"recordings": str(root), "model": MODEL},
-                                 "ingestion": {"num_workers": 2}})
+    with pytest.MonkeyPatch.context() as patch:  # two decoding processes under `make test` too
+        patch.setattr("vicokd.processes.usable_cores", lambda: 2)
+        recorded.run(["inference"], {"inference": {"recordings": str(root), "model": MODEL},
+                                     "ingestion": {"num_workers": 2}})
     return data, root, test[0]
 
 

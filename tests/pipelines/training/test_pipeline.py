@@ -195,10 +195,7 @@ def test_sequence_supervision_reads_no_training_frame_labels(trained_project, in
 
 
 def test_models_trained_in_worker_processes_equal_those_trained_in_process(trained_project, inputs, tmp_path,
-                                                                          monkeypatch):
-    # two cores, whatever this test process is pinned to (``pytest -n``: one), so that two jobs
-    # really run in two worker processes
-    monkeypatch.setattr("vicokd.processes.usable_cores", lambda: 2)
+                                                                          monkeypatch, two_cores):
     pools = []
     start_pool = training_runs.worker_pool
     monkeypatch.setattr(training_runs, "worker_pool", lambda *size: pools.append(size) or start_pool(*size))
