@@ -12,6 +12,7 @@ import os
 import pytest
 
 from project_parameters import load_parameters
+from vicokd.processes import limit_threads
 
 #: Session fixtures expensive enough that their tests share one worker (built once).
 SHARED_PROJECTS = ("trained_project", "recorded")
@@ -26,9 +27,7 @@ def pytest_configure(config):
         return
     cores = sorted(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cores[int(worker.removeprefix("gw")) % len(cores)]})
-    import torch
-
-    torch.set_num_threads(1)
+    limit_threads(1)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
