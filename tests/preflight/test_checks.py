@@ -177,13 +177,19 @@ def test_a_hub_name_passes_only_when_the_local_cache_holds_its_config_and_weight
         "model.audio_encoder.pretrained"]
 
 
+@pytest.fixture
+def ample_disk(monkeypatch):
+    """A terabyte free wherever the checks look, so that the findings do not depend on this disk."""
+    monkeypatch.setattr(checks.shutil, "disk_usage", lambda folder: type("U", (), {"free": 10**12}))
+
+
 def _findings(parameters: dict, tmp_path):
     return check_parameters(Scope(simulation=True, ingestion=True, masking=True, encoders=True,
                                   training=True), parameters, tmp_path / "stores", committed=False)
 
 
 def test_the_whole_flow_of_the_paper_environment_on_a_bare_cpu_machine(
-        parameters_of, monkeypatch, tmp_path):
+        parameters_of, monkeypatch, tmp_path, ample_disk):
     """Every problem at once: no dataset, no checkpoints, no detector weights, no GPU; the default
     environment (simulated, CPU) has none."""
     monkeypatch.chdir(tmp_path)  # the environments' relative paths point into an empty folder
@@ -199,7 +205,7 @@ def test_the_whole_flow_of_the_paper_environment_on_a_bare_cpu_machine(
 
 
 def test_a_class_list_the_model_or_the_simulator_does_not_fit_is_named(parameters_of, tmp_path,
-                                                                        monkeypatch):
+                                                                        monkeypatch, ample_disk):
     """Classes given to the dataset block alone (not as globals): the model keeps 16 outputs, and
     the simulator simulates MultiSensor-Home's classes."""
     monkeypatch.chdir(tmp_path)
