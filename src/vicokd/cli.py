@@ -1,7 +1,8 @@
 """The project's ``kedro run`` (Kedro takes ``run`` from a project's ``cli.py``; ``python -m vicokd``
 and the ``vicokd`` script run it too): Kedro's own command, whose parameter errors and pre-flight
-problems are reported as their message alone, without a traceback, and whose ``--params`` says how
-to write a list when Kedro's parsing refuses one (it splits ``--params`` at every comma).
+problems are reported as their message alone, without a traceback, whose ``--params`` says how
+to write a list when Kedro's parsing refuses one (it splits ``--params`` at every comma), and whose
+default runner keeps reports that are current (:mod:`vicokd.runner`).
 """
 import copy
 
@@ -12,6 +13,8 @@ from kedro.validation import ParameterValidationError
 
 from vicokd.preflight.problems import PreflightError
 
+#: The runner of a ``kedro run`` without ``--runner``.
+DEFAULT_RUNNER = "vicokd.runner.ReportReusingRunner"
 #: How a list is written in ``--params`` (vicokd.parameters).
 LIST_HINT = ("Kedro splits --params at every comma: write a list with '+' and integers also as "
              "ranges, e.g. --params \"seeds=3-5,ingestion.homes=Home1+Home2\".")
@@ -23,6 +26,7 @@ def cli() -> None:
 
 
 def _run(**options):
+    options["runner"] = options["runner"] or DEFAULT_RUNNER
     try:
         return kedro_run.callback(**options)
     except (ParameterValidationError, PreflightError) as error:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torchaudio.compliance import kaldi
-from transformers import ASTFeatureExtractor
 
 #: AST's spectrogram settings (Kaldi fbank defaults).
 HOP_SECONDS = 0.010
@@ -42,6 +41,8 @@ class ChunkedLogMel:
         self.chunk_frames = frames_per_chunk(sample_rate, sample_fps)
         self.hop = round(HOP_SECONDS * sample_rate)
         self.window_length = round(WINDOW_SECONDS * sample_rate)
+        from transformers import ASTFeatureExtractor  # imported when used: about 1 s
+
         #: the reference: AudioSet's mean and std, and the same features chunk by chunk
         self.extractor = ASTFeatureExtractor(
             sampling_rate=sample_rate, num_mel_bins=num_mel_bins, max_length=self.chunk_frames

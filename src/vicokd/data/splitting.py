@@ -8,7 +8,6 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 from pydantic import Field
 
 from vicokd.data.annotations import multi_hot
@@ -45,6 +44,8 @@ def stratified_holdout(
     least ``min_class_count`` rows on the kept side (and on the held-out side when ``both_sides``)
     and a size within ``tolerance`` is kept — else the one closest to that. Deterministic for a seed.
     """
+    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit  # with scikit-learn: 1 s
+
     held_out = np.zeros(len(labels), dtype=bool)
     if len(labels) < 2 or round(holdout_size * len(labels)) < 1:
         return held_out

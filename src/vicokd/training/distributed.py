@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import torch
-from lightning_fabric import Fabric
 from torch.utils.data import Sampler
 
 from vicokd.training.device import resolve_accelerator, training_precision
 from vicokd.training.settings import TrainingSettings
+
+if TYPE_CHECKING:  # imported when training starts (with torch._dynamo, about 2 s)
+    from lightning_fabric import Fabric
 
 
 def launch(settings: TrainingSettings) -> Fabric:
@@ -30,6 +33,8 @@ def launch(settings: TrainingSettings) -> Fabric:
     Raises:
         ValueError: CUDA requested but absent, or several processes asked for without a launcher.
     """
+    from lightning_fabric import Fabric
+
     accelerator = resolve_accelerator(settings.accelerator)
     fabric = Fabric(accelerator=accelerator, devices=settings.devices, num_nodes=settings.num_nodes,
                     strategy=settings.strategy,

@@ -23,11 +23,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pandas as pd
 import torch
-from lightning_fabric import Fabric
 from torch.utils.data import Dataset
 
 from vicokd.datasets.staging import staged, timestamped_id
@@ -39,6 +38,9 @@ from vicokd.training.distributed import launch, sum_over_processes
 from vicokd.training.fingerprints import changed_parts
 from vicokd.training.objectives import Objective, probe_batch, weighted_total
 from vicokd.training.settings import TrainingSettings
+
+if TYPE_CHECKING:  # imported by launch(), when a model trains
+    from lightning_fabric import Fabric
 
 log = logging.getLogger(__name__)
 
