@@ -37,6 +37,11 @@ class ReportReusingRunner(SequentialRunner):
         super().__init__(is_async=is_async)
         self._stage = stage
 
+    @property
+    def _logger(self) -> logging.Logger:
+        """Kedro's own runner messages under Kedro's name (``conf/logging.yml``)."""
+        return logging.getLogger(SequentialRunner.__module__)
+
     def _run(self, pipeline: Pipeline, catalog: Any, hook_manager: Any = None,
              run_id: str | None = None) -> None:
         stage_names = {node.name for node in (self._stage or pipelines[REPORTING]).nodes}

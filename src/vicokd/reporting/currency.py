@@ -3,9 +3,9 @@
 The reports are current when the reporting stage would read exactly what it read when it last wrote
 them: the same bytes in every file of its input datasets, the same parameters, the same vicokd source
 and library versions, the same settings of its report datasets, and every report still on disk.
-Small files are compared by content, large ones (the array stores' ``.npy`` files, written once per
-generation and never rewritten in place) by size and modification time, as ``make`` and ``rsync``
-do. The fingerprint of the last reports is kept in :data:`RECORD`
+Files are compared by content, except the array stores' ``.npy`` files (gigabytes of frames and
+log-mels, written once per generation and never rewritten in place): by size and modification
+time, as ``make`` and ``rsync`` do. The fingerprint of the last reports is kept in :data:`RECORD`
 (``data/08_reporting/report_inputs.json``), written only after every report was written.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ from vicokd.training.fingerprints import Fingerprint, changed_parts
 
 #: The catalog dataset holding the fingerprint of the inputs of the published reports.
 RECORD = "report_inputs"
-#: Files up to this size are compared by content, larger ones by size and modification time.
-CONTENT_LIMIT = 4 * 2**20
+#: Files compared by size and modification time (array store members), the others by content.
+WRITTEN_ONCE = (".npy",)
 #: The libraries whose results or drawings the reports depend on.
 LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "torch", "kedro-datasets")
 #: Keys of a dataset's description that name its files.
@@ -31,9 +31,9 @@ PATH_KEYS = ("filepath", "path", "table", "stores")
 
 
 def file_digest(path: Path) -> str:
-    """A file's content hash (up to :data:`CONTENT_LIMIT` bytes), else its size and mtime."""
-    status = path.stat()
-    if status.st_size > CONTENT_LIMIT:
+    """A file's content hash, or its size and mtime for a file written once (:data:`WRITTEN_ONCE`)."""
+    if path.suffix in WRITTEN_ONCE:
+        status = path.stat()
         return f"{status.st_size}:{status.st_mtime_ns}"
     with path.open("rb") as file:
         return hashlib.file_digest(file, "blake2b").hexdigest()[:16]
