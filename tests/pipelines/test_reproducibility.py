@@ -87,7 +87,8 @@ def _relabel(project: Project) -> None:
 
 def test_identical_reports_anywhere_and_reruns_that_redo_only_what_changed(tmp_path):
     projects = [Project.copy_of_repository(tmp_path / name) for name in ("here", "elsewhere")]
-    _kedro_runs(*((project, []) for project in projects))
+    outputs = _kedro_runs(*((project, []) for project in projects))
+    assert all("Reporting: writing the reports (no record" in output for output in outputs)
     first, second = projects
     for name in TABLES:
         expected = _table(first, name)
@@ -107,6 +108,7 @@ def test_identical_reports_anywhere_and_reruns_that_redo_only_what_changed(tmp_p
     features = _features_stamp(second)
     saliency = _current(first, "07_model_output/figure4_saliency")
     tracked = _tracked_runs(first)
+    written = {name: (first.data / "08_reporting" / name).stat().st_mtime_ns for name in TABLES}
     _relabel(second)
     again, changed = _kedro_runs((first, []), (second, ["--pipelines", UP_TO_THE_MODELS]))
 
@@ -123,6 +125,8 @@ def test_identical_reports_anywhere_and_reruns_that_redo_only_what_changed(tmp_p
     assert _tracked_runs(first) == tracked + 1  # the Kedro run's own
     assert _model_versions(first) == versions["here"]
     assert _current(first, "07_model_output/figure4_saliency") == saliency  # no Grad-CAM again
+    assert "Reporting: nothing it reads has changed" in again  # the reports kept, not rewritten
+    assert {name: (first.data / "08_reporting" / name).stat().st_mtime_ns for name in TABLES} == written
     for name in TABLES:  # model versions included: the same models, republished as they were
         pd.testing.assert_frame_equal(_table(first, name, keep_run_ids=True), tables[name], obj=name)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from sklearn.metrics import confusion_matrix
 
 
 def mask_quality(
@@ -27,8 +26,7 @@ def mask_quality(
         pred, true = np.asarray(predicted[sequence_id]), np.asarray(truth[sequence_id])
         if pred.shape != true.shape:
             raise ValueError(f"Mask of {sequence_id} has shape {pred.shape}, its truth {true.shape}.")
-        matrix = confusion_matrix(true.ravel().astype(bool), pred.ravel().astype(bool),
-                                  labels=[False, True])
+        matrix = _confusion(true.ravel().astype(bool), pred.ravel().astype(bool))
         counts[home] = counts.get(home, 0) + matrix
     return {home: _scores(matrix) for home, matrix in sorted(counts.items())}
 
@@ -47,9 +45,17 @@ def best_threshold(
         raise ValueError("No sequences to choose a mask threshold on.")
     scores = np.concatenate([np.asarray(confidence[sid]).ravel() for sid in truth])
     visible = np.concatenate([np.asarray(truth[sid]).ravel() for sid in truth]).astype(bool)
-    f1 = [_scores(confusion_matrix(visible, scores >= t, labels=[False, True]))["f1"]
+    f1 = [_scores(_confusion(visible, scores >= t))["f1"]
           for t in candidates]
     return float(candidates[int(np.argmax(f1))])
+
+
+def _confusion(true: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """``(2, 2)`` confusion matrix of two boolean arrays (scikit-learn's, imported when first used:
+    it takes a second)."""
+    from sklearn.metrics import confusion_matrix
+
+    return confusion_matrix(true, predicted, labels=[False, True])
 
 
 def _scores(matrix: np.ndarray) -> dict[str, float]:
