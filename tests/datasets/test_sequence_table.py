@@ -11,6 +11,7 @@ import pytest
 from kedro.io import DatasetError
 
 from vicokd.datasets import ArrayStoreDataset, SequenceTableDataset, StampedArrays
+from vicokd.datasets.sequence_table import CommittedIngestionDataset
 from vicokd.datasets.array_store import generations, open_store
 from vicokd.datasets.ingestion_stamp import (
     IngestionMismatchError,
@@ -62,6 +63,25 @@ def test_table_round_trip_keeps_its_ingestion_id_and_columns(tmp_path):
     assert all(store.ingestion_id == first for store in stores.values())
     assert stores["frames"]["s1"].tolist() == [4] * 4
     check_same_ingestion(table, **stores)
+
+
+def test_saving_the_committed_table_again_keeps_its_bytes_and_a_new_report_rewrites_it(tmp_path):
+    """A reused ingestion saves the table it read back: the file (which reporting fingerprints by
+    content) stays byte for byte; a table of the same id with another report is written."""
+    table_file = tmp_path / "sequences.parquet"
+    dataset = SequenceTableDataset(str(table_file))
+    ingestion_id = new_ingestion_id()
+    fresh = stamp_table(pd.DataFrame({"sequence_id": ["s1", "s2"], "n_frames": [4, 6]}),
+                        ingestion_id, inputs={"files": {"a.mp4": "1f"}}, report={"seconds": 2.5})
+    dataset.save(fresh)
+    written, status = table_file.read_bytes(), table_file.stat()
+    committed = CommittedIngestionDataset(str(table_file)).load().table  # as ingestion reads it
+    dataset.save(committed)
+    assert table_file.read_bytes() == written and table_file.stat().st_mtime_ns == status.st_mtime_ns
+    dataset.save(stamp_table(fresh.copy(), ingestion_id, inputs={"files": {"a.mp4": "1f"}},
+                             report={"seconds": 3.0}))
+    assert table_file.read_bytes() != written
+    assert CommittedIngestionDataset(str(table_file)).load().report == {"seconds": 3.0}
 
 
 @pytest.mark.parametrize("fail_at", ["frame_labels", "sequences"])

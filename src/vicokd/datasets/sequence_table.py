@@ -38,7 +38,9 @@ class SequenceTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     Loading returns the table with ``attrs["ingestion_id"]``; saving requires that stamp (see
     :func:`vicokd.datasets.ingestion_stamp.stamp_table`) and then prunes the older generations of
-    ``stores`` (the array stores written with the table).
+    ``stores`` (the array stores written with the table). Saving the table the file already commits
+    (the same id, inputs and report: a reused ingestion) leaves the file's bytes as they are, so
+    what reads it sees no change.
 
     Example catalog entry::
 
@@ -79,14 +81,14 @@ class SequenceTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 f"Saving {self._filepath}: the sequences table carries no ingestion id "
                 f"(attrs[{ATTR!r}]); only ingestion writes it, together with its array stores."
             )
-        records = {key: json.dumps(data.attrs[attr]).encode()
-                   for attr, key in RECORD_ATTRS.items() if attr in data.attrs}
-        table = pa.Table.from_pandas(data)
-        table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), PARQUET_KEY: stamp.encode(), **records}
-        )
-        with staged(self._filepath) as staging:
-            pq.write_table(table, staging)
+        records = {PARQUET_KEY: stamp.encode(),
+                   **{key: json.dumps(data.attrs[attr]).encode()
+                      for attr, key in RECORD_ATTRS.items() if attr in data.attrs}}
+        if not self._commits(records):
+            table = pa.Table.from_pandas(data)
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **records})
+            with staged(self._filepath) as staging:
+                pq.write_table(table, staging)
         for store in self._stores:
             committed = generation_of(store, stamp)
             if committed is not None:  # a store without the new generation keeps what it has
@@ -94,6 +96,14 @@ class SequenceTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def _exists(self) -> bool:
         return self._filepath.is_file()
+
+    def _commits(self, records: dict[bytes, bytes]) -> bool:
+        """Whether the file on disk carries exactly these stamp and records."""
+        try:
+            on_disk = pq.read_schema(self._filepath).metadata or {}
+        except (OSError, pa.ArrowException):  # no file, or not a readable parquet file
+            return False
+        return all(on_disk.get(key) == value for key, value in records.items())
 
 
 
