@@ -11,6 +11,7 @@ from kedro.io import DatasetError, Version
 from vicokd.datasets.staging import DiskFullError, host_name
 from vicokd.datasets.torch_checkpoint import (
     CheckpointError,
+    LazyCheckpoint,
     TorchCheckpointDataset,
     read_torch_file,
     write_torch_file,
@@ -154,3 +155,46 @@ def test_a_full_disk_is_named_with_the_path_and_the_old_file_is_kept(tmp_path, m
     monkeypatch.undo()
     assert read_torch_file(path, "resume") == {"epoch": 1}
     assert os.listdir(tmp_path) == ["last.pt"]  # the staging file is removed
+
+
+def test_a_checkpoints_metadata_is_read_from_its_header_and_its_weights_when_asked(
+        tmp_path, monkeypatch):
+    dataset = TorchCheckpointDataset(str(tmp_path / "seed0.pt"))
+    dataset.save(checkpoint(1.0))
+    assert (tmp_path / "seed0.pt.header.json").is_file()
+    reads = []
+    real_load = torch.load
+    monkeypatch.setattr(torch, "load", lambda *a, **k: reads.append(a[0]) or real_load(*a, **k))
+    loaded = dataset.load()
+    assert loaded["metadata"] == checkpoint(1.0)["metadata"] and loaded["with_audio"] is True
+    assert loaded["config"] == {"dim": 4, "image_size": [32, 32]}
+    assert reads == []  # nothing unpickled for the metadata
+    assert torch.equal(loaded["state_dict"]["w"], torch.full((2, 2), 1.0))
+    assert reads == [tmp_path / "seed0.pt"]
+    assert set(loaded) == {"config", "with_audio", "state_dict", "metadata"}
+
+
+def test_a_file_its_header_does_not_describe_is_read_whole(tmp_path):
+    """An older checkpoint copied over the file (another model version) is read as it is."""
+    path = tmp_path / "seed0.pt"
+    dataset = TorchCheckpointDataset(str(path))
+    dataset.save(checkpoint(1.0))
+    older = checkpoint(2.0)
+    older["metadata"] = {**older["metadata"], "model_version": "older"}
+    torch.save(older, tmp_path / "older.pt")
+    os.replace(tmp_path / "older.pt", path)  # the header of the newer one stays beside it
+    loaded = dataset.load()
+    assert loaded["metadata"]["model_version"] == "older"
+    assert torch.equal(loaded["state_dict"]["w"], torch.full((2, 2), 2.0))
+    again = dataset.load()  # read whole once, the file now has its own header
+    assert isinstance(again, LazyCheckpoint) and again["metadata"]["model_version"] == "older"
+
+
+def test_metadata_json_cannot_hold_exactly_keeps_no_header(tmp_path):
+    dataset = TorchCheckpointDataset(str(tmp_path / "seed0.pt"))
+    dataset.save(checkpoint(1.0))
+    odd = checkpoint(3.0)
+    odd["metadata"] = {**odd["metadata"], "epochs_by_fold": {1: 3}}  # an int key: JSON makes it "1"
+    dataset.save(odd)
+    assert not (tmp_path / "seed0.pt.header.json").exists()
+    assert dataset.load()["metadata"]["epochs_by_fold"] == {1: 3}

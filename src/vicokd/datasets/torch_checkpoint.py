@@ -7,6 +7,13 @@ was trained (home, method, supervision, best epoch, validation mAP, ...). A file
 checkpoint or a mapping ``name -> checkpoint`` (one model per home). Files are written with
 ``torch.save`` and read back with ``weights_only=True``, so loading never runs pickled code.
 
+Beside a file of one checkpoint, a header (``<name>.header.json``) keeps everything but the weights,
+with the size and modification time of the file it describes: loading such a file gives a
+:class:`LazyCheckpoint`, whose weights are read when first asked for, so deciding whether a model
+is reusable or which teacher it distils reads a few bytes. A header that does not match its file
+(restored, copied, rewritten) is ignored and the file read whole; a file read whole gets its header
+then (a file written before headers existed, or restored).
+
 :func:`read_torch_file` and :func:`write_torch_file` are the one way the project reads and writes a
 ``.pt`` file (this dataset, and the training loop's ``last.pt`` / ``best.pt``): writes are atomic under
 a per-writer staging name, and an unreadable file raises :class:`CheckpointError` naming the file and
@@ -14,9 +21,11 @@ what to do about it.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import pickle
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -26,6 +35,9 @@ from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from vicokd.datasets.staging import staged
 
 CHECKPOINT_KEYS = frozenset({"config", "with_audio", "state_dict", "metadata"})
+#: The keys a header keeps (all but the weights).
+HEADER_KEYS = ("config", "with_audio", "metadata")
+HEADER_SUFFIX = ".header.json"
 
 #: What a ``.pt`` file is for, and so what to do when it cannot be read.
 Role = Literal["resume", "model"]
@@ -107,6 +119,69 @@ def _check(data: Any, where: str) -> None:
     )
 
 
+def header_path(path: Path) -> Path:
+    """Where the header of the checkpoint file ``path`` is kept."""
+    return path.with_name(path.name + HEADER_SUFFIX)
+
+
+def _file_stamp(path: Path) -> dict[str, int]:
+    status = path.stat()
+    return {"size": status.st_size, "mtime_ns": status.st_mtime_ns}
+
+
+def write_header(checkpoint: Mapping[str, Any], path: Path) -> None:
+    """Keep ``checkpoint`` (just written to ``path``) but its weights beside it, when JSON holds
+    them exactly (else none: loads read the file whole)."""
+    header = {key: checkpoint[key] for key in HEADER_KEYS}
+    try:
+        exact = json.loads(json.dumps(header)) == header
+    except (TypeError, ValueError):
+        exact = False
+    target = header_path(path)
+    if not exact:
+        target.unlink(missing_ok=True)
+        return
+    with staged(target) as staging:
+        staging.write_text(json.dumps({"file": _file_stamp(path), "checkpoint": header}))
+
+
+def read_header(path: Path) -> dict[str, Any] | None:
+    """The header of ``path`` when it describes the file as it is now, else None."""
+    try:
+        header = json.loads(header_path(path).read_text())
+        current = header["file"] == _file_stamp(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return header["checkpoint"] if current else None
+
+
+class LazyCheckpoint(Mapping[str, Any]):
+    """One checkpoint read from its header, its ``state_dict`` read from the file when first
+    asked for (:func:`read_torch_file`: errors name the file)."""
+
+    def __init__(self, path: Path, header: Mapping[str, Any]):
+        self._path = path
+        self._header = dict(header)
+        self._state_dict: Any = None
+
+    def __getitem__(self, key: str) -> Any:
+        if key != "state_dict":
+            return self._header[key]
+        if self._state_dict is None:
+            data = read_torch_file(self._path, "model")
+            if not is_checkpoint(data):
+                raise CheckpointError(f"Checkpoint {self._path} no longer holds one checkpoint: "
+                                      f"{FIXES['model']}")
+            self._state_dict = data["state_dict"]
+        return self._state_dict
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("config", "with_audio", "state_dict", "metadata"))
+
+    def __len__(self) -> int:
+        return len(CHECKPOINT_KEYS)
+
+
 class TorchCheckpointDataset(AbstractVersionedDataset[Mapping[str, Any], dict[str, Any]]):
     """Versioned ``.pt`` file of one checkpoint or of a mapping ``name -> checkpoint``.
 
@@ -135,15 +210,27 @@ class TorchCheckpointDataset(AbstractVersionedDataset[Mapping[str, Any], dict[st
         """The file a load reads (that version's, when versioned)."""
         return Path(self._get_load_path())
 
-    def load(self) -> dict[str, Any]:
+    def load(self) -> Mapping[str, Any]:
         path = Path(self._get_load_path())
+        header = read_header(path) if path.is_file() else None
+        if header is not None:
+            return LazyCheckpoint(path, header)
         data = read_torch_file(path, "model")
         _check(data, f"Checkpoint {path}")
+        if is_checkpoint(data):
+            with contextlib.suppress(OSError):  # a read-only or full disk: read whole next time too
+                write_header(data, path)
         return data
 
     def save(self, data: Mapping[str, Any]) -> None:
         _check(data, f"Saving checkpoint {self._filepath}")
-        write_torch_file(_plain(data), self._get_save_path())
+        path = Path(self._get_save_path())
+        plain = _plain(data)
+        write_torch_file(plain, path)
+        if is_checkpoint(plain):
+            write_header(plain, path)
+        else:
+            header_path(path).unlink(missing_ok=True)
 
     def _exists(self) -> bool:
         try:
