@@ -7,8 +7,9 @@ was trained (home, method, supervision, best epoch, validation mAP, ...). A file
 checkpoint or a mapping ``name -> checkpoint`` (one model per home). Files are written with
 ``torch.save`` and read back with ``weights_only=True``, so loading never runs pickled code.
 
-Beside a file of one checkpoint, a header (``<name>.header.json``) keeps everything but the weights,
-with the size and modification time of the file it describes: loading such a file gives a
+Beside a file of one checkpoint, a header (``<name>.header``, itself a small weights-only torch
+file, so that its values keep their exact types) keeps everything but the weights, with the size and
+modification time of the file it describes: loading such a file gives a
 :class:`LazyCheckpoint`, whose weights are read when first asked for, so deciding whether a model
 is reusable or which teacher it distils reads a few bytes. A header that does not match its file
 (restored, copied, rewritten) is ignored and the file read whole; a file read whole gets its header
@@ -22,7 +23,6 @@ what to do about it.
 from __future__ import annotations
 
 import contextlib
-import json
 import pickle
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -37,7 +37,7 @@ from vicokd.datasets.staging import staged
 CHECKPOINT_KEYS = frozenset({"config", "with_audio", "state_dict", "metadata"})
 #: The keys a header keeps (all but the weights).
 HEADER_KEYS = ("config", "with_audio", "metadata")
-HEADER_SUFFIX = ".header.json"
+HEADER_SUFFIX = ".header"  # not ".pt": partitions of checkpoints are the files ending in .pt
 
 #: What a ``.pt`` file is for, and so what to do when it cannot be read.
 Role = Literal["resume", "model"]
@@ -130,27 +130,19 @@ def _file_stamp(path: Path) -> dict[str, int]:
 
 
 def write_header(checkpoint: Mapping[str, Any], path: Path) -> None:
-    """Keep ``checkpoint`` (just written to ``path``) but its weights beside it, when JSON holds
-    them exactly (else none: loads read the file whole)."""
+    """Keep ``checkpoint`` (just written to ``path``) but its weights beside it."""
     header = {key: checkpoint[key] for key in HEADER_KEYS}
-    try:
-        exact = json.loads(json.dumps(header)) == header
-    except (TypeError, ValueError):
-        exact = False
-    target = header_path(path)
-    if not exact:
-        target.unlink(missing_ok=True)
-        return
-    with staged(target) as staging:
-        staging.write_text(json.dumps({"file": _file_stamp(path), "checkpoint": header}))
+    write_torch_file({"file": _file_stamp(path), "checkpoint": header}, header_path(path))
 
 
 def read_header(path: Path) -> dict[str, Any] | None:
-    """The header of ``path`` when it describes the file as it is now, else None."""
+    """The header of ``path`` when it describes the file as it is now, else None (none, or not
+    readable: the file is read whole)."""
     try:
-        header = json.loads(header_path(path).read_text())
+        header = torch.load(header_path(path), map_location="cpu", weights_only=True)
         current = header["file"] == _file_stamp(path)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, RuntimeError, EOFError, ValueError, KeyError, TypeError,
+            pickle.UnpicklingError):
         return None
     return header["checkpoint"] if current else None
 
