@@ -11,7 +11,6 @@ import pytest
 from kedro.io import DatasetError
 
 from vicokd.datasets import ArrayStoreDataset, SequenceTableDataset, StampedArrays
-from vicokd.datasets.sequence_table import CommittedIngestionDataset
 from vicokd.datasets.array_store import generations, open_store
 from vicokd.datasets.ingestion_stamp import (
     IngestionMismatchError,
@@ -19,6 +18,7 @@ from vicokd.datasets.ingestion_stamp import (
     new_ingestion_id,
     stamp_table,
 )
+from vicokd.datasets.sequence_table import CommittedIngestionDataset
 
 STORES = ("frames", "frame_labels")
 
