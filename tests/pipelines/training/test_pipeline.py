@@ -22,11 +22,12 @@ KEYS = {f"{home}/seed0" for home in HOMES}
 
 
 def partitions(project: Project, run: str, kind: str, supervision: str) -> set[str]:
-    """The ``<home>/seed<k>`` files of one run's outputs."""
-    folder = {"model": "06_models", "history": "07_model_output/histories",
-              "predictions": "07_model_output/predictions"}[kind]
+    """The ``<home>/seed<k>`` partitions of one run's outputs (checkpoints' headers beside them
+    are not partitions)."""
+    folder, suffix = {"model": ("06_models", ".pt"), "history": ("07_model_output/histories", ".csv"),
+                      "predictions": ("07_model_output/predictions", ".parquet")}[kind]
     root = project.data / folder / run / supervision
-    return {str(path.relative_to(root).with_suffix("")) for path in root.rglob("*.*")}
+    return {str(path.relative_to(root).with_suffix("")) for path in root.rglob(f"*{suffix}")}
 
 
 def test_every_run_of_the_table_is_one_namespace_of_the_template(trained_project):
