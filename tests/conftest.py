@@ -10,6 +10,7 @@ elsewhere: ``pyproject.toml`` holds pytest below 9.2).
 import os
 
 import pytest
+import torch
 
 from project_parameters import load_parameters
 from vicokd.processes import limit_threads
@@ -22,12 +23,21 @@ LONGEST = "tests/pipelines/test_reproducibility.py"
 
 
 def pytest_configure(config):
+    _first_backward()
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return
     cores = sorted(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cores[int(worker.removeprefix("gw")) % len(cores)]})
     limit_threads(1)
+
+
+def _first_backward() -> None:
+    """One backward before any test. Autograd starts its device threads at a process's first
+    backward, one per device registered then, and marks children forked after that as unable to run
+    backward; a CPU process has none, unless torch.export ran before (it registers one). The tests
+    that fork a distributed job (tests/training/test_distributed.py) then pass in any order."""
+    torch.ones(1, requires_grad=True).sum().backward()
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
