@@ -138,3 +138,11 @@ def test_the_code_digest_follows_every_source_file_but_not_bytecode(tmp_path):
     assert currency.source_digest(package) == before
     (package / "tables.py").write_text("LEVELS = ('sequence', 'frame')\n")
     assert currency.source_digest(package) != before
+
+
+def test_kedro_viz_records_the_workflow_of_a_run_with_this_runner():
+    """kedro-viz writes its run events only for Kedro's sequential runner, told by the runner's text
+    in the run parameters (Kedro's session passes ``str(runner)``)."""
+    from kedro_viz.integrations.kedro.hooks_utils import is_sequential_runner
+
+    assert is_sequential_runner({"runner": str(ReportReusingRunner())})

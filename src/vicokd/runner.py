@@ -37,6 +37,11 @@ class ReportReusingRunner(SequentialRunner):
         super().__init__(is_async=is_async)
         self._stage = stage
 
+    def __repr__(self) -> str:
+        """Named as the ``SequentialRunner`` it is: kedro-viz records a run's workflow events
+        (``.viz/kedro_pipeline_events.json``) only for a runner whose text names Kedro's."""
+        return f"<{SequentialRunner.__module__}.SequentialRunner object ({type(self).__qualname__}) at {id(self):#x}>"
+
     @property
     def _logger(self) -> logging.Logger:
         """Kedro's own runner messages under Kedro's name (``conf/logging.yml``)."""
