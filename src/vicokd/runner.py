@@ -70,6 +70,7 @@ class ReportReusingRunner(SequentialRunner):
         log.info("Reporting: writing the reports (%s)", "; ".join(reasons))
         currency.forget(catalog)
         super()._run(reporting, catalog, hook_manager, run_id)
+        # taken again: reporting's memo folders (bootstrap draws, segment mAP) are its inputs too
         currency.keep(catalog, currency.reporting_inputs(catalog, reporting))
         return None
 

@@ -139,10 +139,9 @@ def read_header(path: Path) -> dict[str, Any] | None:
     """The header of ``path`` when it describes the file as it is now, else None (none, or not
     readable: the file is read whole)."""
     try:
-        header = torch.load(header_path(path), map_location="cpu", weights_only=True)
+        header = read_torch_file(header_path(path), "model")
         current = header["file"] == _file_stamp(path)
-    except (OSError, RuntimeError, EOFError, ValueError, KeyError, TypeError,
-            pickle.UnpicklingError):
+    except (CheckpointError, OSError, KeyError, TypeError):
         return None
     return header["checkpoint"] if current else None
 
@@ -168,10 +167,10 @@ class LazyCheckpoint(Mapping[str, Any]):
         return self._state_dict
 
     def __iter__(self) -> Iterator[str]:
-        return iter(("config", "with_audio", "state_dict", "metadata"))
+        return iter((*HEADER_KEYS, "state_dict"))
 
     def __len__(self) -> int:
-        return len(CHECKPOINT_KEYS)
+        return len(HEADER_KEYS) + 1
 
 
 class TorchCheckpointDataset(AbstractVersionedDataset[Mapping[str, Any], dict[str, Any]]):
@@ -204,7 +203,7 @@ class TorchCheckpointDataset(AbstractVersionedDataset[Mapping[str, Any], dict[st
 
     def load(self) -> Mapping[str, Any]:
         path = Path(self._get_load_path())
-        header = read_header(path) if path.is_file() else None
+        header = read_header(path)
         if header is not None:
             return LazyCheckpoint(path, header)
         data = read_torch_file(path, "model")

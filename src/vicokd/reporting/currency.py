@@ -39,15 +39,20 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(file, "blake2b").hexdigest()[:16]
 
 
+def _folder_digest(folder: Path, skip: tuple[str, ...] = ()) -> str:
+    """The digest of every file under ``folder`` (names included), but those under a folder named
+    in ``skip``."""
+    files = sorted(p for p in folder.rglob("*")
+                   if p.is_file() and not set(p.relative_to(folder).parts) & set(skip))
+    return Fingerprint({str(p.relative_to(folder)): file_digest(p) for p in files})
+
+
 def path_digest(path: Path) -> str:
     """The digest of a file, or of every file under a folder (names included); ``missing`` when
     there is nothing at ``path``."""
     if path.is_file():
         return file_digest(path)
-    if not path.is_dir():
-        return "missing"
-    files = sorted(p for p in path.rglob("*") if p.is_file())
-    return Fingerprint({str(p.relative_to(path)): file_digest(p) for p in files})
+    return _folder_digest(path) if path.is_dir() else "missing"
 
 
 def dataset_paths(description: dict[str, Any]) -> list[Path]:
@@ -63,8 +68,7 @@ def dataset_paths(description: dict[str, Any]) -> list[Path]:
 
 def source_digest(package: Path = Path(vicokd.__file__).parent) -> str:
     """The digest of the vicokd package's files (its code and data, not its bytecode)."""
-    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return Fingerprint({str(p.relative_to(package)): file_digest(p) for p in files})
+    return _folder_digest(package, skip=("__pycache__",))
 
 
 def _input_digest(catalog: Any, name: str) -> str | None:
