@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             began = time.perf_counter()
             models, histories, _ = train_models(
                 **data, run=run, supervision=levels[supervision], training=training,
-                model=params["model"], homes=[home], seeds=[seed], teacher_models=teacher)
+                model=params["model"], homes=[home], seeds=[seed], dataset=params["dataset"],
+                teacher_models=teacher)
             total = time.perf_counter() - began
             checkpoints[run.name] = models[key]
             print(f"{run.name:8s} {supervision}  {histories[key]['seconds'].mean():7.2f} s/epoch "
