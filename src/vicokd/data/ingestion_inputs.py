@@ -21,7 +21,7 @@ from vicokd.data.annotations import RecordingError, home_annotation_files, read_
 from vicokd.data.description import DatasetDescription
 from vicokd.data.digests import file_digest
 from vicokd.data.ingest import IngestionSettings
-from vicokd.training.fingerprints import Fingerprint
+from vicokd.fingerprints import Fingerprint
 
 #: Bump when ingestion writes something else from the same inputs (decoding, audio features, frame
 #: label rule, table columns), so that no table or store of the older code is reused.

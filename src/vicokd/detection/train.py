@@ -19,9 +19,9 @@ import numpy as np
 from vicokd.data.digests import content_digest, file_digest
 from vicokd.datasets.staging import staged
 from vicokd.detection.env import import_ultralytics
+from vicokd.fingerprints import Fingerprint, changed_parts
 from vicokd.processes import beside_loaders, limit_threads
 from vicokd.progress import Progress, stage
-from vicokd.training.fingerprints import Fingerprint, changed_parts
 
 log = logging.getLogger(__name__)
 

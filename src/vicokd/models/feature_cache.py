@@ -17,8 +17,8 @@ import torch
 
 from vicokd.data.digests import file_digest
 from vicokd.datasets.array_store import lazy_loaders
+from vicokd.fingerprints import Fingerprint
 from vicokd.models.encoders import AudioEncoder, VisualEncoder
-from vicokd.training.fingerprints import Fingerprint
 
 Encoder = VisualEncoder | AudioEncoder
 

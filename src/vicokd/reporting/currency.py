@@ -18,7 +18,7 @@ from typing import Any
 from kedro.pipeline import Pipeline
 
 import vicokd
-from vicokd.training.fingerprints import Fingerprint, changed_parts
+from vicokd.fingerprints import Fingerprint, changed_parts
 
 #: The catalog dataset holding the fingerprint of the inputs of the published reports.
 RECORD = "report_inputs"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from vicokd.training.fingerprints import Fingerprint
+from vicokd.fingerprints import Fingerprint
 
 logger = logging.getLogger(__name__)
 

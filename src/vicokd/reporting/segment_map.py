@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from vicokd.fingerprints import Fingerprint
 from vicokd.inference.detection import segment_detection_map
 from vicokd.inference.segments import (
     SEGMENT_COLUMNS,
@@ -33,7 +34,6 @@ from vicokd.reporting.tables import (
     _sorted_rows,
     prediction_classes,
 )
-from vicokd.training.fingerprints import Fingerprint
 
 
 def held_scores(frame_indices: np.ndarray, scores: np.ndarray, n_frames: int) -> np.ndarray:

@@ -31,11 +31,11 @@ from torch.utils.data import Dataset
 
 from vicokd.datasets.staging import staged, timestamped_id
 from vicokd.datasets.torch_checkpoint import read_torch_file, write_torch_file
+from vicokd.fingerprints import changed_parts
 from vicokd.processes import fit_to_cores
 from vicokd.training.batches import WaitClock, epoch_loader
 from vicokd.training.device import enable_gradient_checkpointing
 from vicokd.training.distributed import launch, sum_over_processes
-from vicokd.training.fingerprints import changed_parts
 from vicokd.training.objectives import Objective, probe_batch, weighted_total
 from vicokd.training.settings import TrainingSettings
 

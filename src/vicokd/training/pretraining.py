@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from vicokd.data.digests import content_digest
 from vicokd.datasets.locking import run_lock
 from vicokd.datasets.staging import staged_folder
+from vicokd.fingerprints import run_fingerprint
 from vicokd.metrics import mean_average_precision
 from vicokd.models import ModelConfig
 from vicokd.models.encoders import (
@@ -39,7 +40,6 @@ from vicokd.models.encoders import (
 )
 from vicokd.parameters import Parameters
 from vicokd.progress import stage
-from vicokd.training.fingerprints import run_fingerprint
 from vicokd.training.loop import fit
 from vicokd.training.objectives import Step
 from vicokd.training.settings import TrainingSettings

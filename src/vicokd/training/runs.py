@@ -22,13 +22,13 @@ from kedro.io import DatasetError
 from vicokd.data.augment import SpecAugment
 from vicokd.data.clips import ClipSources
 from vicokd.datasets.locking import run_lock
+from vicokd.fingerprints import Fingerprint, run_fingerprint
 from vicokd.models import ModelConfig, build_model, model_signature
 from vicokd.progress import TRAINING_STAGE, stage
 from vicokd.tracking import ParentRun, active_parent, track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.distributed import launch
 from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
-from vicokd.training.fingerprints import Fingerprint, run_fingerprint
 from vicokd.training.loop import finished_id, fit
 from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision

@@ -17,9 +17,9 @@ from vicokd.data.dataset import MultiViewClipDataset
 from vicokd.datasets import ArrayStoreDataset
 from vicokd.detection.infer import DetectorError
 from vicokd.detection.train import reusable_training
+from vicokd.fingerprints import Fingerprint
 from vicokd.pipelines.masking import create_pipeline, nodes
 from vicokd.settings import CONFIG_LOADER_ARGS
-from vicokd.training.fingerprints import Fingerprint
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 

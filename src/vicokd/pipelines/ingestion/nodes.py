@@ -22,7 +22,7 @@ from vicokd.data.spool import ArraySpool, SpooledArray
 from vicokd.datasets.array_store import StampedArrays
 from vicokd.datasets.ingestion_stamp import IngestionMismatchError, stamp_table
 from vicokd.datasets.sequence_table import CommittedIngestion
-from vicokd.training.fingerprints import Fingerprint
+from vicokd.fingerprints import Fingerprint
 
 logger = logging.getLogger(__name__)
 

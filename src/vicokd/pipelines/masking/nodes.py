@@ -21,7 +21,7 @@ from vicokd.detection.infer import DetectorError, load_person_detector, person_c
 from vicokd.detection.quality import best_threshold, mask_quality, quality_table
 from vicokd.detection.train import detector_fingerprint, reusable_training, train_yolo_detector
 from vicokd.detection.yolo_export import export_yolo_dataset, truth_by_sequence
-from vicokd.training.fingerprints import Fingerprint
+from vicokd.fingerprints import Fingerprint
 
 #: Training settings that say where files go, not what is trained.
 PLACES = ("dataset_dir", "runs_dir", "weights_path")

@@ -17,6 +17,7 @@ from vicokd.data.description import DatasetDescription
 from vicokd.data.ingest import IngestionParameters
 from vicokd.datasets.array_store import StampedArrays, lazy_loaders
 from vicokd.detection.yolo_export import truth_on_frames
+from vicokd.fingerprints import Fingerprint
 from vicokd.models import ModelConfig
 from vicokd.reporting import claims, figures, human_centric, intervals, segment_map, summary, tables
 from vicokd.reporting.attention import attention_maps
@@ -24,7 +25,6 @@ from vicokd.reporting.intervals import Model, Replicates
 from vicokd.reporting.paper import paper_results
 from vicokd.reporting.settings import ReportingSettings
 from vicokd.training.checkpoints import load_published, published_versions
-from vicokd.training.fingerprints import Fingerprint
 from vicokd.training.run_names import dataset_name
 from vicokd.training.run_table import RunSpec
 from vicokd.training.settings import TrainingSettings

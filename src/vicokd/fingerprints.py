@@ -1,4 +1,4 @@
-"""Fingerprints of training runs: what a run folder's state must agree on to be resumed or reused.
+"""Fingerprints: what a stored result (a run folder, a stage's output) must agree on to be resumed or reused.
 
 A fingerprint hashes its parts (configuration, the content of the data read, the teacher, the seed)
 and keeps them, so a run folder whose ``last.pt`` no longer matches can say what changed.
