@@ -81,6 +81,26 @@ def test_the_readme_block_is_what_the_writer_writes_and_nothing_else_changes(tmp
         assert title in text
 
 
+def _timing(folder, stages: dict[str, float]) -> None:
+    rows = [{"stage": stage, "seconds": seconds, "items": 1, "unit": "x", "items_per_second": 1.0}
+            for stage, seconds in stages.items()]
+    pd.DataFrame(rows).to_csv(folder / "run_timing.csv", index=False)
+
+
+def test_the_readme_block_gives_the_time_of_the_run_that_wrote_the_reports(tmp_path):
+    reports = _reports(tmp_path / "08_reporting", {"Teacher > Student": "agrees"})
+    _timing(reports, {"simulation": 59.6, "training": 1805.2, "reporting": 150.0, "total": 2725.4})
+    block = results.readme_block(results.Reports(reports)).splitlines()
+    # 2725.4 s = 45 min 25 s; 1805.2 s = 30 min 5 s; 59.6 s rounds to 1 min 0 s
+    assert block[3] == ("The `kedro run` that wrote these reports took 45 min 25 s from the start of its "
+                        "pipeline to its end (simulation 1 min 0 s, training 30 min 5 s, reporting 2 min 30 s; "
+                        "`run_timing.csv`).")
+    # A later run that kept the reports (no reporting row) says nothing of a time it did not measure.
+    _timing(reports, {"simulation": 3.0, "training": 10.5, "total": 31.4})
+    block = results.readme_block(results.Reports(reports)).splitlines()
+    assert len(block) == 5 and not any("took" in line for line in block)
+
+
 def test_two_runs_side_by_side_count_decided_verdicts_agreements_and_reversals(tmp_path):
     first = _reports(tmp_path / "a", {"A > B": "agrees", "C > D": "agrees", "E > F": "undecided",
                                       "G > H": "disagrees"})

@@ -6,8 +6,9 @@
 
 Reads ``<reports>/claims.csv``, ``table1_methods.csv``, the markdown Tables 1, 3 and 4,
 ``report_record.json`` (commit, date, machine, settings) and, when present,
-``split_class_counts.csv``; writes the README's block between :data:`START` and :data:`END` (the
-verdict counts, the median Δ half-width, a link; nothing else of the README changes) and
+``split_class_counts.csv`` and ``run_timing.csv``; writes the README's block between :data:`START`
+and :data:`END` (the verdict counts, the median Δ half-width, the run's time, a link; nothing else
+of the README changes) and
 ``docs/results.md`` (the tables with intervals, the claims, what the intervals support and, with
 ``--compare``, two other runs' claims tables side by side: decided verdicts, agreements,
 reversals).
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from vicokd.reporting import claims, tables
+from vicokd.timing import TOTAL
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 #: The report files the text is written from (``08_reporting``), beside ``report_record.json``.
@@ -45,6 +47,8 @@ class Reports:
         self.table1 = pd.read_csv(folder / "table1_methods.csv")
         counts = folder / "split_class_counts.csv"
         self.split_counts = pd.read_csv(counts) if counts.exists() else None
+        timing = folder / "run_timing.csv"
+        self.timing = pd.read_csv(timing) if timing.exists() else None
         self.label = label or f"seeds {self.record['settings']['seeds']}"
 
     def markdown(self, name: str) -> str:
@@ -76,9 +80,29 @@ def _evaluated_homes(reports: Reports) -> list[str]:
             if c.endswith(" mAP") and " frame " not in c]
 
 
+def run_time_sentence(timing: pd.DataFrame | None) -> str | None:
+    """How long the ``kedro run`` that wrote the reports took, stage by stage, from its
+    ``run_timing.csv``; None when the latest run did not write them (no ``reporting`` row: it
+    kept the reports of an earlier run, whose timing is gone) or there is no timing."""
+    if timing is None or "reporting" not in set(timing["stage"]):
+        return None
+    seconds = dict(zip(timing["stage"], timing["seconds"]))
+    stages = ", ".join(f"{stage} {_duration(value)}" for stage, value in seconds.items()
+                       if stage != TOTAL)
+    return (f"The `kedro run` that wrote these reports took {_duration(seconds[TOTAL])} from the "
+            f"start of its pipeline to its end ({stages}; `run_timing.csv`).")
+
+
+def _duration(seconds: float) -> str:
+    """``43 s``, ``12 min 5 s``."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
 def readme_block(reports: Reports, results_link: str = "docs/results.md") -> str:
     """The README's results block, markers included: the verdict counts with where they come from,
-    the median Δ half-width and a link to the page with every table (the README stays short)."""
+    the median Δ half-width, the run's time (:func:`run_time_sentence`) and a link to the page
+    with every table (the README stays short)."""
     width, n = tables.median_half_width(reports.table1)
     source = (f"<!-- written by `python -m vicokd.reporting.results` from {reports.folder}: "
               "regenerate, do not edit -->")
@@ -87,7 +111,8 @@ def readme_block(reports: Reports, results_link: str = "docs/results.md") -> str
               f"of the sequence-level Δ intervals of Table 1 is {width:.1f} mAP points (over {n}).")
     link = (f"Every table with its intervals, the claims one by one and what they support: "
             f"[{results_link}]({results_link}).")
-    return f"{START}\n{source}\n{counts}\n{link}\n{END}"
+    timing = run_time_sentence(reports.timing)
+    return "\n".join([START, source, counts, *([timing] if timing else []), link, END])
 
 
 def write_readme_block(readme: Path, block: str) -> None:
