@@ -42,8 +42,9 @@ def _detector_sequences(outputs: Mapping[str, Any]) -> int:
     return int(record.get("train_sequences", 0)) + int(record.get("val_sequences", 0))
 
 
-def _frames_scored(outputs: Mapping[str, Any]) -> int:
-    return sum(int(np.size(a)) for a in (outputs.get("person_confidence") or {}).values())
+def _sequences_scored(outputs: Mapping[str, Any]) -> int:
+    # sequences, not frames: the scores are computed while the store saves them (lazy loaders)
+    return len(outputs.get("person_confidence") or {})
 
 
 def _encoders_made(outputs: Mapping[str, Any]) -> int:
@@ -64,7 +65,7 @@ ITEMS: dict[str, tuple[str, Counter]] = {
     "simulation": ("sequences", _sequences_of_truth),
     "ingestion": ("sequences", lambda outputs: len(outputs.get("sequences", ()))),
     "detector training": ("sequences", _detector_sequences),
-    "person scoring": ("frames", _frames_scored),
+    "person scoring": ("sequences", _sequences_scored),
     "pretraining": ("encoders", _encoders_made),
     "features": ("sequences", _sequences_embedded),
     "training": ("models", _models_trained),
