@@ -101,6 +101,7 @@ def one_batch_step(model: torch.nn.Module, embeddings: torch.Tensor,
     return step
 
 
+@torch.no_grad()
 def largest_difference(models: list[torch.nn.Module], params: dict[str, torch.Tensor]) -> float:
     """The largest |difference| between each separate model's parameters and its stacked member."""
     return max(float((dict(m.named_parameters())[name] - stacked[i]).abs().max())
