@@ -50,9 +50,16 @@ def test_map_curves_draws_one_panel_per_home_supervision_and_split(tmp_path):
     assert (tmp_path / "curves.png").stat().st_size > 0
 
 
+def test_map_curves_without_test_scores_draws_the_validation_panels_only():
+    curves = _curves({"Teacher": ("AV_F",), "Student": ("V_F", "V_S")}).drop(columns="test_seq_map")
+    figure = figures.map_curves(curves, references=["Teacher"])
+    assert [axis.get_title() for axis in figure.axes] == [
+        f"{home} · {level} · validation" for home in ("Home1", "Home2") for level in ("V_F", "V_S")]
+
+
 def test_map_curves_rejects_a_history_without_map():
-    with pytest.raises(ValueError, match="test_seq_map"):
-        figures.map_curves(_curves({"bad": ("V_F",)}).drop(columns="test_seq_map"))
+    with pytest.raises(ValueError, match="val_seq_map"):
+        figures.map_curves(_curves({"bad": ("V_F",)}).drop(columns="val_seq_map"))
     with pytest.raises(ValueError):
         figures.map_curves(_curves({"empty": ("V_F",)}).iloc[:0])
 

@@ -1,3 +1,5 @@
+import math
+
 import pandas as pd
 import pytest
 
@@ -146,3 +148,7 @@ def test_training_summary_takes_loss_vc_and_gradient_columns_at_the_selected_epo
     assert row["test_seq_map_best_test_epoch_optimistic"] == 70.0
     assert row["loss.view_consistency"] == 0.4 and row["grad.view_consistency"] == 0.3
     assert "grad.view_consistency.share" not in row.index  # NaN at the selected epoch: left out
+    scored_once = histories.assign(test_seq_map=[float("nan"), 50.0], test_map=[float("nan"), 44.0])
+    row = summary.training_summary(scored_once).iloc[0]  # training.test_every_epoch off
+    assert (row["test_seq_map"], row["test_map"]) == (50.0, 44.0)
+    assert math.isnan(row["test_seq_map_best_test_epoch_optimistic"])  # no best test epoch to claim

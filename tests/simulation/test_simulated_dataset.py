@@ -185,3 +185,19 @@ def test_other_settings_name_every_home_and_overwrite_keeps_them_all(tmp_path):
     written = json.loads((root / MARKER).read_text())
     assert written["seed"] == 1 and written["homes"] == ["Home1", "Home2"]
     assert (root / "Home2" / "train_data.json").is_file()
+
+
+def test_a_pretraining_home_gets_its_own_number_of_sequences_and_another_number_is_not_reused(tmp_path):
+    settings = SMALL.model_copy(update={"sequences_per_home": 2, "sequences_per_extra_home": 1})
+    root = tmp_path / "sim"
+    truth = simulate_dataset(root, ["Home1", "Home3"], settings, seed=0, extra_homes=["Home3"])
+    assert truth.groupby("home")["sequence_id"].nunique().to_dict() == {"Home1": 2, "Home3": 1}
+    assert len(json.loads((root / "Home3" / "all_labels.json").read_text())) == 1
+    assert json.loads((root / MARKER).read_text())["sequences"] == {"Home1": 2, "Home3": 1}
+    wider = simulate_dataset(tmp_path / "wider", ["Home3"], settings, seed=0)  # evaluated: 2
+    assert same_truth(truth[truth["home"] == "Home3"].reset_index(drop=True),
+                      wider[wider["sequence_id"] == wider["sequence_id"].iloc[0]].reset_index(drop=True))
+    simulate_dataset(root, ["Home1"], settings, seed=0)  # a home it holds as asked: reused
+    with pytest.raises(TargetFolderError, match="Home3"):  # Home3 evaluated now: 2 sequences, not 1
+        simulate_dataset(root, ["Home3"], settings, seed=0)
+    assert json.loads((root / MARKER).read_text())["sequences"] == {"Home1": 2, "Home3": 1}

@@ -101,7 +101,7 @@ def make_settings(**overrides) -> TrainingSettings:
         "accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto",
         "precision": "bf16-mixed", "accumulate_grad_batches": 1, "gradient_checkpointing": False,
         "num_workers": 0, "pin_memory": True, "prefetch_factor": 2, "num_threads": 1, "parallel_jobs": 1,
-        "eval_batch_size": 4, "cache_arrays": False, "resume": True, "checkpoint_every_s": 0, "progress": False,
+        "eval_batch_size": 4, "test_every_epoch": False, "cache_arrays": False, "resume": True, "checkpoint_every_s": 0, "progress": False,
         "checkpoint_dir": "runs",
         "spec_augment": {"enabled": False, "freq_mask_width": 48, "time_mask_width": 8,
                          "num_freq_masks": 1, "num_time_masks": 1},

@@ -341,7 +341,9 @@ def check_run(
             problems.append(Problem(error.problem, error.fix))
     if scope.ingestion:
         if simulation.enabled and scope.simulation:
-            seconds = [simulation.duration] * simulation.sequences_per_home * len(homes)
+            extra = [home for home in homes if home not in ingestion.homes]
+            sequences = sum(simulation.sequences_of(home, extra) for home in homes)
+            seconds = [simulation.duration] * sequences
         else:
             found, noted = dataset_problems(root, ingestion.homes, simulation.enabled,
                                             ingestion.strict, dataset)

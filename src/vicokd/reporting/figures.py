@@ -51,13 +51,13 @@ def _caption(figure: Figure, caption: str) -> None:
 
 def map_curves(curves: pd.DataFrame, references: Sequence[str] = (),
                title: str = "mAP per epoch") -> Figure:
-    """Figure 3: validation and test sequence-level mAP per epoch, one panel per home,
-    supervision level and split.
+    """Figure 3: validation (and, when ``curves`` has its column, test) sequence-level mAP per
+    epoch, one panel per home, supervision level and split.
 
     Args:
         curves: one row per method, supervision, home and epoch, with columns ``method`` (the
             display label), ``supervision``, ``home``, ``epoch``, ``val_seq_map``,
-            ``test_seq_map`` and optionally ``<metric>_std`` (drawn as a band ± std). Methods keep
+            optionally ``test_seq_map`` and ``<metric>_std`` (drawn as a band ± std). Methods keep
             the order of their first row; each has its own colour and marker.
         references: methods drawn in every panel of their home, black dashed (the teacher,
             trained at a supervision level of its own).
@@ -65,9 +65,9 @@ def map_curves(curves: pd.DataFrame, references: Sequence[str] = (),
 
     Returns:
         A figure with one row of panels per home and, per supervision level of the other
-        methods, a validation and a test panel; one legend.
+        methods, a validation and (with ``test_seq_map``) a test panel; one legend.
     """
-    missing = [c for c in ("method", "supervision", "home", "epoch", *HISTORY_METRICS)
+    missing = [c for c in ("method", "supervision", "home", "epoch", HISTORY_METRICS[0])
                if c not in curves.columns]
     if missing:
         raise ValueError(f"map_curves needs the columns {missing}.")
@@ -76,7 +76,8 @@ def map_curves(curves: pd.DataFrame, references: Sequence[str] = (),
     homes = sorted(curves["home"].unique())
     compared = curves[~curves["method"].isin(references)]
     levels = list(dict.fromkeys(compared["supervision"]))
-    panels = [(level, metric) for level in levels for metric in HISTORY_METRICS]
+    metrics = [metric for metric in HISTORY_METRICS if metric in curves.columns]
+    panels = [(level, metric) for level in levels for metric in metrics]
     figure, axes = plt.subplots(len(homes), len(panels), sharey="row", squeeze=False,
                                 figsize=(4.2 * len(panels), 3.6 * len(homes) + 0.8),
                                 layout="constrained")

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,7 +51,9 @@ class SimulationSettings(Parameters):
     """What the simulator makes: sequences per home, seconds each, native FPS, frame size, sessions,
     H.264 quality. Everything here changes the written dataset (its marker records these)."""
 
-    sequences_per_home: PositiveInt
+    sequences_per_home: PositiveInt  # each evaluated home
+    # each home simulated for pretraining only (``extra_homes``); None: sequences_per_home
+    sequences_per_extra_home: PositiveInt | None = None
     duration: PositiveFloat  # seconds per sequence
     fps: PositiveInt  # native video frame rate
     width: PositiveInt  # even, as H.264 with 4:2:0 chroma needs
@@ -68,6 +70,13 @@ class SimulationSettings(Parameters):
     def fingerprint_fields(self) -> dict[str, Any]:
         """The settings that change the written dataset (a dataset is reused only when these match)."""
         return self.model_dump(include=set(SimulationSettings.model_fields))
+
+    def sequences_of(self, home: str, extra_homes: Collection[str] = ()) -> int:
+        """Sequences simulated for ``home``: ``sequences_per_extra_home`` when it is one of
+        ``extra_homes`` (simulated for pretraining only) and that is set, else ``sequences_per_home``."""
+        if home in extra_homes and self.sequences_per_extra_home is not None:
+            return self.sequences_per_extra_home
+        return self.sequences_per_home
 
 
 class SimulationParameters(SimulationSettings):
@@ -101,12 +110,14 @@ def annotation_split_rng(home: str, seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, _home_key(home), 2**20])
 
 
-def make_scripts(home: str, settings: SimulationSettings, seed: int) -> list[Script]:
-    """The home's scripts, built in order so that classes are spread evenly over sequences."""
+def make_scripts(home: str, settings: SimulationSettings, seed: int,
+                 sequences: int | None = None) -> list[Script]:
+    """The home's first ``sequences`` scripts (None: ``settings.sequences_per_home``), built in order
+    so that classes are spread evenly over sequences; a longer list begins with a shorter one."""
     counts: dict[str, int] = {}
     return [make_script(make_home(home), np.random.default_rng([seed, _home_key(home), i]),
                         settings.duration, settings.fps, counts)
-            for i in range(settings.sequences_per_home)]
+            for i in range(settings.sequences_per_home if sequences is None else sequences)]
 
 
 def _sequence_id(home: str, index: int, settings: SimulationSettings) -> str:
@@ -183,13 +194,15 @@ def _render_job(job: tuple) -> tuple[dict, dict]:
     return render_sequence(*job)
 
 
-def _generate(root: Path, homes: list[str], settings: SimulationSettings, seed: int, workers: int
-              ) -> pd.DataFrame:
-    """Write every home under ``root`` (an empty folder); return the person truth table."""
+def _generate(root: Path, sequences: Mapping[str, int], settings: SimulationSettings, seed: int,
+              workers: int) -> pd.DataFrame:
+    """Write every home of ``sequences`` (home → its number of sequences) under ``root`` (an empty
+    folder); return the person truth table."""
     jobs = []
+    homes = list(sequences)
     for home in homes:
         (root / home).mkdir(parents=True)
-        scripts = make_scripts(home, settings, seed)
+        scripts = make_scripts(home, settings, seed, sequences[home])
         jobs += [(home, i, s, settings, seed, root / home) for i, s in enumerate(scripts)]
     if workers > 1:
         with spawned_pool(workers) as pool:
@@ -217,7 +230,8 @@ def target_action(root: Path, request: dict, overwrite: bool) -> tuple[str, list
     ``"reuse"`` (it holds every requested home), ``"extend"`` (same settings, seed and version, some
     requested homes missing) or ``"replace"`` (other settings, with ``overwrite``); raise if forbidden.
 
-    ``request`` is the marker content (settings, homes, seed, version) that the run would write.
+    ``request`` is the marker content (settings, homes, their ``sequences``, seed, version) that the
+    run would write; a held home of another number of sequences counts as other settings.
     """
     if not root.exists() or (root.is_dir() and not any(root.iterdir())):
         return "write", []
@@ -234,8 +248,11 @@ def target_action(root: Path, request: dict, overwrite: bool) -> tuple[str, list
             f"Dataset folder {root} holds files the simulator did not write (e.g. {min(foreign)}); "
             "it is left untouched.")
     held = list(written.get("homes", []))
-    made_with = {k: written.get(k) for k in request if k != "homes"}
-    if made_with == {k: v for k, v in request.items() if k != "homes"}:
+    asked = {k: v for k, v in request.items() if k != "homes"}
+    asked["sequences"] = {h: n for h, n in request["sequences"].items() if h in held}
+    made_with = {k: written.get(k) for k in asked}
+    made_with["sequences"] = {h: written.get("sequences", {}).get(h) for h in asked["sequences"]}
+    if made_with == asked:
         return ("reuse" if set(request["homes"]) <= set(held) else "extend"), held
     if not overwrite:
         raise TargetFolderError(
@@ -248,14 +265,17 @@ def target_action(root: Path, request: dict, overwrite: bool) -> tuple[str, list
 
 
 def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings, seed: int,
-                     overwrite: bool = False, workers: int = 1) -> pd.DataFrame:
+                     overwrite: bool = False, workers: int = 1,
+                     extra_homes: Collection[str] = ()) -> pd.DataFrame:
     """Make, extend or reuse the synthetic dataset under ``root``; return the person truth table of
-    ``homes`` (see :func:`target_action` for what happens to a folder that holds a dataset)."""
+    ``homes`` (see :func:`target_action` for what happens to a folder that holds a dataset). Those
+    of ``homes`` among ``extra_homes`` (pretraining only) get ``sequences_per_extra_home``."""
     root = Path(root)
     for home in homes:
         make_home(home)
     request = {"settings": settings.fingerprint_fields(), "homes": list(homes), "seed": int(seed),
-               "version": SIMULATOR_VERSION}
+               "version": SIMULATOR_VERSION,
+               "sequences": {home: settings.sequences_of(home, extra_homes) for home in homes}}
     action, held = target_action(root, request, overwrite)
     if action == "reuse":
         log.info("Reusing the simulated dataset in %s (same settings and seed; it holds %s)", root,
@@ -269,10 +289,15 @@ def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings,
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.staging-", dir=root.parent))
     staging.chmod(0o755)
     try:
-        truth = _generate(staging, written, settings, seed, workers)
+        sequences = {home: request["sequences"].get(home, settings.sequences_of(home, extra_homes))
+                     for home in written}
+        truth = _generate(staging, sequences, settings, seed, workers)
         if kept:
             truth = _keep_homes(root, staging, kept, truth)
-        marker = {**request, "homes": [*kept, *written], "files": sorted(_files_under(staging))}
+        held_sequences = json.loads((root / MARKER).read_text())["sequences"] if kept else {}
+        marker = {**request, "homes": [*kept, *written],
+                  "sequences": {**{home: held_sequences[home] for home in kept}, **sequences},
+                  "files": sorted(_files_under(staging))}
         (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n")
     except BaseException:
         shutil.rmtree(staging)
@@ -286,8 +311,8 @@ def simulate_dataset(root: Path, homes: list[str], settings: SimulationSettings,
         if root.exists():
             root.rmdir()
         staging.rename(root)
-    log.info("Wrote %s (%d sequences per home) to %s%s", ", ".join(written),
-             settings.sequences_per_home, root, f", beside {', '.join(kept)}" if kept else "")
+    log.info("Wrote %s to %s%s", ", ".join(f"{home} ({n} sequences)" for home, n in sequences.items()),
+             root, f", beside {', '.join(kept)}" if kept else "")
     return truth[truth["home"].isin(homes)].reset_index(drop=True)
 
 

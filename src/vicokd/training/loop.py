@@ -144,7 +144,7 @@ def fit(
             teacher is moved to this process's device (never wrapped in DDP).
         train_set: yields dicts of tensors; ``set_epoch(epoch)`` is called when it exists, so
             random frame sampling differs per epoch yet repeats after a resume.
-        evaluate: ``model -> {"val_seq_map": ..., "test_map": ..., ...}`` (mAP in percent), called
+        evaluate: ``model -> {"val_seq_map": ..., "val_map": ..., ...}`` (mAP in percent), called
             on process 0 only; the value ``select_on`` selects the best epoch, the others are only
             recorded.
         settings: the ``training`` parameters.

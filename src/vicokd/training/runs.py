@@ -28,7 +28,8 @@ from vicokd.progress import TRAINING_STAGE, stage
 from vicokd.tracking import ParentRun, active_parent, track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.distributed import launch
-from vicokd.training.evaluation import frame_map, predict, predictions_table, sequence_map
+from vicokd.training.evaluation import (Predictions, frame_map, predict, predictions_table,
+                                        sequence_map)
 from vicokd.training.loop import finished_id, fit
 from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision
@@ -38,9 +39,6 @@ from vicokd.training.settings import TrainingSettings
 from vicokd.training.workers import fitted_to_cores, worker_pool
 
 log = logging.getLogger(__name__)
-
-#: The selected epoch's scores: in the checkpoint's metadata, and as ``best_*`` in MLflow.
-SCORES = ("val_map", "test_map", "val_seq_map", "test_seq_map")
 
 #: Columns that identify one trained model in histories and predictions.
 IDENTITY = ("run", "label", "group", "base", "teacher", "supervision", "backbone", "home", "seed")
@@ -207,47 +205,66 @@ def train_model(sources: ClipSources, job: TrainingJob) -> TrainedModel | None:
                       parent=job.tracking) as tracker):
         result = fit(model, objective, clips["train"], evaluate, job.settings, job.run_dir, job.seed,
                      fingerprint, tracker=tracker, fabric=fabric)
-        best = result.history.loc[result.history["epoch"] == result.best_epoch].iloc[0]
-        tracker.log_selected(result.best_epoch, {key: float(best[key]) for key in SCORES})
+        if leader:
+            model.load_state_dict(result.state_dict)
+            scored = {split: predict(model, clips[split], with_audio, job.settings.eval_batch_size,
+                                     job.settings.autocast) for split in ("val", "test")}
+            selected = {key: value for split, predictions in scored.items()
+                        for key, value in _split_scores(split, predictions).items()}
+            tracker.log_selected(result.best_epoch, selected)
         tracker.set_tags({"fingerprint": fingerprint, "best_epoch": result.best_epoch,
                           "trained_epochs": result.trained_epochs,
                           "checkpoint": partition_name(job.run.name, "model", job.supervision.name,
                                                        job.home, job.seed)})
     if not leader:
         return None
-    model.load_state_dict(result.state_dict)
     version = {"model_version": model_version(fingerprint, result.finished_id)}
     predictions = pd.concat(
-        [predictions_table(predict(model, clips[split], with_audio, job.settings.eval_batch_size,
-                                   job.settings.autocast), {**job.identity, **version}, split,
-                           sources.classes)
+        [predictions_table(scored[split], {**job.identity, **version}, split, sources.classes)
          for split in ("val", "test")],
         ignore_index=True,
     )
     metadata = {
         **job.identity, **version, "recipe": job.run.recipe.model_dump(), "fingerprint": str(fingerprint),
-        "classes": list(sources.classes),
-        "best_epoch": result.best_epoch, **{key: float(best[key]) for key in SCORES},
+        "classes": list(sources.classes), "best_epoch": result.best_epoch, **selected,
     }
     checkpoint = make_checkpoint(model, result.state_dict, metadata)
-    history = result.history.assign(**job.identity, **version)
-    return TrainedModel(checkpoint, history, predictions)
+    history = with_selected_scores(result.history, result.best_epoch, selected)
+    return TrainedModel(checkpoint, history.assign(**job.identity, **version), predictions)
+
+
+def _split_scores(split: str, predictions: Predictions) -> dict[str, float]:
+    """``{<split>_map, <split>_seq_map}``: frame- and sequence-level mAP of ``predictions``."""
+    return {f"{split}_map": frame_map(predictions), f"{split}_seq_map": sequence_map(predictions)}
 
 
 def _evaluator(clips: Mapping[str, Any], with_audio: bool,
                settings: TrainingSettings) -> Callable[[torch.nn.Module], dict[str, float]]:
-    """``model -> {val_map, val_seq_map, test_map, test_seq_map}`` (frame- and sequence-level mAP)."""
+    """``model -> {val_map, val_seq_map}`` (frame- and sequence-level mAP), with ``test_map`` and
+    ``test_seq_map`` too when ``settings.test_every_epoch`` (otherwise the test split is scored
+    once, at the selected epoch)."""
+    splits = ("val", "test") if settings.test_every_epoch else ("val",)
 
     def evaluate(model: torch.nn.Module) -> dict[str, float]:
-        scores = {}
-        for split in ("val", "test"):
-            predictions = predict(model, clips[split], with_audio, settings.eval_batch_size,
-                                  settings.autocast)
-            scores[f"{split}_map"] = frame_map(predictions)
-            scores[f"{split}_seq_map"] = sequence_map(predictions)
-        return scores
+        return {key: value for split in splits
+                for key, value in _split_scores(split, predict(
+                    model, clips[split], with_audio, settings.eval_batch_size,
+                    settings.autocast)).items()}
 
     return evaluate
+
+
+def with_selected_scores(history: pd.DataFrame, best_epoch: int,
+                         selected: Mapping[str, float]) -> pd.DataFrame:
+    """``history`` with the ``selected`` epoch's scores in the row of ``best_epoch`` for every
+    score it lacks (the test split's, when it was not scored every epoch: NaN in the other rows)."""
+    history = history.copy()
+    at_best = history["epoch"] == best_epoch
+    for key, value in selected.items():
+        if key not in history.columns:
+            history[key] = float("nan")
+            history.loc[at_best, key] = value
+    return history
 
 
 def train_run(

@@ -42,6 +42,7 @@ class TrainingSettings(Parameters):
     num_threads: PositiveInt  # torch CPU threads per process
     parallel_jobs: PositiveInt  # models of one run (homes × seeds) trained at once in worker processes
     eval_batch_size: PositiveInt
+    test_every_epoch: bool  # score the test split after every epoch (history, Figure 3), else at the selected one
     cache_arrays: bool  # keep the clips' arrays in RAM after the first epoch (without workers)
     resume: bool  # continue from the run folder's last.pt when compatible
     checkpoint_every_s: NonNegativeFloat  # seconds between writes of last.pt (0: every epoch; the last always)
@@ -90,6 +91,7 @@ class TrainingSettings(Parameters):
         return TrainingSettings.model_validate({**self.model_dump(), **overrides})
 
     def fingerprint_fields(self) -> dict[str, Any]:
-        """The settings that change the result (a run folder resumes only when these match)."""
+        """The settings that change the result, weights or history (a run folder resumes only when
+        these match)."""
         return self.model_dump(include={"epochs", "batch_size", "learning_rate", "weight_decay",
-                                        "num_frames", "spec_augment"})
+                                        "num_frames", "spec_augment", "test_every_epoch"})

@@ -45,21 +45,24 @@ def run_simulation(out: Path, simulation: SimulationParameters, root: Path,
 
 
 def test_simulation_pipeline_writes_dataset_truth_and_reports(tmp_path):
-    simulation = simulation_parameters(sequences_per_home=2, duration=3.0)
+    simulation = simulation_parameters(sequences_per_home=2, sequences_per_extra_home=1, duration=3.0)
     assert simulation.extra_homes == ["Home3"]  # the pretraining home is simulated by default
     catalog = run_simulation(tmp_path / "out", simulation, tmp_path / "data")
     manifest = catalog.load("recordings_manifest")
     assert manifest["simulated"] and manifest["homes"] == ["Home1", "Home2", "Home3"]
-    assert manifest["settings"] == {"sequences_per_home": 2, "duration": 3.0, "fps": 5, "width": 64,
-                                    "height": 48, "sessions": 2, "crf": 20}  # conf/test's
+    assert manifest["settings"] == {"sequences_per_home": 2, "sequences_per_extra_home": 1,
+                                    "duration": 3.0, "fps": 5, "width": 64, "height": 48,
+                                    "sessions": 2, "crf": 20}  # conf/test's
     truth = catalog.load("person_truth")
     assert tuple(truth.columns) == TRUTH_COLUMNS
-    assert len(truth) == 3 * 2 * 5 * 3.0 * simulation.fps
+    assert truth.groupby("home")["sequence_id"].nunique().to_dict() == {"Home1": 2, "Home2": 2,
+                                                                         "Home3": 1}
+    assert len(truth) == (2 + 2 + 1) * 5 * 3.0 * simulation.fps
     assert truth[["x1", "y1", "x2", "y2"]].dropna().stack().between(0, 1).all()
     overlap = catalog.load("simulation_overlap")
     assert set(overlap) == {"Home1", "Home2", "Home3"}
     assert (tmp_path / "out" / "sheet.png").stat().st_size > 1000
-    assert len(list((tmp_path / "data").glob("Home*/*/*.mp4"))) == 3 * 2 * 5
+    assert len(list((tmp_path / "data").glob("Home*/*/*.mp4"))) == (2 + 2 + 1) * 5
 
 
 def test_a_one_home_run_uses_the_dataset_of_every_home_as_it_is(tmp_path):

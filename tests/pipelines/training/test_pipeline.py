@@ -4,6 +4,7 @@ import contextlib
 import shutil
 from collections.abc import Mapping
 
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -11,6 +12,7 @@ from kedro.framework.project import pipelines
 from synthetic_project import HOMES, Project
 
 from vicokd.data.clips import ClipSources, join_splits
+from vicokd.metrics import mean_average_precision
 from vicokd.training import runs as training_runs
 from vicokd.training.checkpoints import model_from_checkpoint
 from vicokd.training.runs import TrainingJob, train_model, train_run
@@ -193,6 +195,42 @@ def test_sequence_supervision_reads_no_training_frame_labels(trained_project, in
     train_sequence = splits.index[splits == "train"][0]
     with pytest.raises(KeyError, match="withheld"):
         withheld[train_sequence]
+
+
+def test_the_test_split_is_scored_once_at_the_selected_epoch_unless_asked_every_epoch(
+        trained_project, inputs, tmp_path):
+    with trained_project.catalog() as catalog:
+        parameters, visual, audio, encoders = (catalog.load(name) for name in (
+            "parameters", "visual_features", "audio_features", "encoders"))
+    sources = ClipSources(join_splits(inputs["sequences"], inputs["splits"]), visual, audio,
+                          inputs["visibility_masks"], inputs["person_confidence"],
+                          inputs["frame_labels"], tuple(parameters["dataset"].classes))
+    trained = {}
+    for every_epoch in (False, True):
+        settings = parameters["training"].with_overrides(
+            {"checkpoint_dir": str(tmp_path / str(every_epoch)), "epochs": 3,
+             "test_every_epoch": every_epoch})
+        job = TrainingJob(parameters["runs"]["student"], parameters["supervision_levels"]["V_F"],
+                          settings, parameters["model"], "Home1", 0, encoders, None)
+        with contextlib.chdir(trained_project.path):
+            trained[every_epoch] = train_model(sources, job)
+    once, every = trained[False], trained[True]
+    for name, tensor in every.checkpoint["state_dict"].items():  # scoring the test split trains nothing
+        assert torch.equal(once.checkpoint["state_dict"][name], tensor), name
+    best = once.checkpoint["metadata"]["best_epoch"]
+    assert best == every.checkpoint["metadata"]["best_epoch"]
+    at_best = every.history["epoch"] == best
+    for key in ("test_seq_map", "test_map"):
+        assert every.history[key].notna().all(), key
+        assert once.history.loc[~at_best, key].isna().all(), key  # scored at the selected epoch only
+        assert once.history.loc[at_best, key].item() == every.history.loc[at_best, key].item()
+        assert once.checkpoint["metadata"][key] == every.checkpoint["metadata"][key]
+    test = once.predictions[(once.predictions["split"] == "test") & (once.predictions["level"] == "sequence")]
+    assert once.checkpoint["metadata"]["test_seq_map"] == pytest.approx(mean_average_precision(
+        test[[f"score.{c}" for c in sources.classes]].to_numpy(),
+        test[[f"target.{c}" for c in sources.classes]].to_numpy()))
+    pd.testing.assert_frame_equal(once.predictions.drop(columns="model_version"),
+                                  every.predictions.drop(columns="model_version"))
 
 
 def test_models_trained_in_worker_processes_equal_those_trained_in_process(trained_project, inputs, tmp_path,

@@ -234,13 +234,15 @@ def build_claims(model_metrics: pd.DataFrame, model_replicates: Replicates, runs
 
 
 def plot_map_curves(**histories: Partitions) -> Figure:
-    """Figure 3: validation and test mAP per epoch of Table 1's models (the teacher the methods
-    distil from, drawn in every panel, and every comparison method), one panel per home,
-    supervision level and split; with several seeds, their mean and a band ± one std."""
+    """Figure 3: validation mAP per epoch of Table 1's models (the teacher the methods distil from,
+    drawn in every panel, and every comparison method), and test mAP when every epoch was scored on
+    test (``training.test_every_epoch``), one panel per home, supervision level and split; with
+    several seeds, their mean and a band ± one std."""
     frames = _load_all(histories)
     frames = frames[frames["run"].isin(tables.method_runs(frames))]
-    curves = frames.groupby(["label", "supervision", "home", "epoch"],
-                            sort=False)[list(figures.HISTORY_METRICS)]
+    metrics = [metric for metric in figures.HISTORY_METRICS
+               if metric in frames.columns and frames[metric].notna().all()]
+    curves = frames.groupby(["label", "supervision", "home", "epoch"], sort=False)[metrics]
     table = (curves.mean().join(curves.std(), rsuffix="_std").reset_index()
              .rename(columns={"label": "method"}))
     references = list(dict.fromkeys(frames.loc[frames["group"] == "teacher", "label"]))

@@ -39,7 +39,8 @@ def simulate_recordings(
     simulated = with_extra_homes(homes, simulation.extra_homes)
     check_dataset_description(dataset, simulated)
     truth = simulate_dataset(Path(dataset_root), simulated, simulation.settings, seed,
-                             overwrite=simulation.overwrite, workers=simulation.workers)
+                             overwrite=simulation.overwrite, workers=simulation.workers,
+                             extra_homes=[home for home in simulated if home not in homes])
     return ({**manifest, "homes": simulated, "simulated": True,
              "settings": simulation.fingerprint_fields()}, truth)
 
