@@ -22,7 +22,7 @@ import pandas as pd
 
 from vicokd.reporting import intervals
 
-METHODS = ("logitkd", "modalkd", "dualkd", "cokd", "vicokd")
+METHODS = ("logitkd", "modalkd", "dualkd", "cokd", "vicokd_paper", "vicokd")
 BASELINE, SUPERVISIONS = "student", ("V_F", "V_S")
 
 
@@ -91,6 +91,10 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=6, help="random draws per test-sequence share")
     parser.add_argument("--predict", nargs="+", default=["2.85:3", "2.85:6", "2.85:8"],
                         help="test-sequence factor:seeds pairs to predict")
+    parser.add_argument("--seed-counts", nargs="+", type=int, default=None,
+                        help="numbers of seeds to keep (default: every number from all down to 1)")
+    parser.add_argument("--subsets", type=int, default=None,
+                        help="at most this many random seed subsets per number of seeds (default: all)")
     args = parser.parse_args()
     tables = load(args.predictions)
     baseline = tables[f"{BASELINE}_{SUPERVISIONS[0]}"]
@@ -98,9 +102,13 @@ def main() -> None:
     seeds = tuple(sorted(baseline["seed"].unique()))
     rng = np.random.default_rng(1)
     observed = []  # (test-sequence factor, seeds, median half-width)
+    counts = args.seed_counts or range(len(seeds), 0, -1)
     for share in (1.0, 0.75, 0.5):
-        for k in range(len(seeds), 0, -1):
+        for k in counts:
             subsets = list(itertools.combinations(seeds, k))
+            if args.subsets is not None and len(subsets) > args.subsets:
+                subsets = [subsets[i] for i in sorted(rng.choice(len(subsets), args.subsets,
+                                                                 replace=False))]
             draws = 1 if share == 1.0 else max(1, args.draws // len(subsets))
             medians = []
             for subset, draw in itertools.product(subsets, range(draws)):

@@ -28,8 +28,13 @@ from vicokd.progress import TRAINING_STAGE, stage
 from vicokd.tracking import ParentRun, active_parent, track_model
 from vicokd.training.checkpoints import frozen_teacher, make_checkpoint
 from vicokd.training.distributed import launch
-from vicokd.training.evaluation import (Predictions, frame_map, predict, predictions_table,
-                                        sequence_map)
+from vicokd.training.evaluation import (
+    Predictions,
+    frame_map,
+    predict,
+    predictions_table,
+    sequence_map,
+)
 from vicokd.training.loop import finished_id, fit
 from vicokd.training.objectives import Objective
 from vicokd.training.recipes import Supervision
