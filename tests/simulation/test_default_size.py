@@ -9,16 +9,10 @@ from __future__ import annotations
 import pandas as pd
 
 from project_parameters import load_parameters
-from vicokd.data.annotations import read_home
 from vicokd.data.description import DatasetDescription
 from vicokd.data.splitting import split_sequences
-from vicokd.simulation.generate import (
-    SimulationSettings,
-    annotation_split_rng,
-    make_scripts,
-    sequence_urls,
-)
-from vicokd.simulation.writer import annotation_record, write_annotations
+from vicokd.simulation.generate import SimulationSettings
+from vicokd.simulation.planning import planned_sequences
 
 MIN_VALIDATION_POSITIVES = 3
 
@@ -29,20 +23,13 @@ def test_every_class_has_three_positive_validation_sequences_per_home(tmp_path):
         {k: params["simulation"][k] for k in SimulationSettings.model_fields})
     seed, homes = params["seed"], params["ingestion"]["homes"]
     dataset = DatasetDescription.model_validate(params["dataset"])
-    sequences = []
-    for home in homes:
-        (tmp_path / home).mkdir()
-        records = [annotation_record(sequence_urls(i, settings, dataset.views), script.tricks)
-                   for i, script in enumerate(make_scripts(home, settings, seed))]
-        write_annotations(tmp_path / home, home, records, annotation_split_rng(home, seed))
-        specs = read_home(tmp_path, home, dataset).sequences
-        assert len(specs) == settings.sequences_per_home
-        sequences += [{"sequence_id": s.sequence_id, "home": home, "labels": list(s.labels)}
-                      for s in specs]
+    sequences = pd.concat([planned_sequences(tmp_path, home, settings.sequences_per_home, settings,
+                                             seed, dataset) for home in homes], ignore_index=True)
+    assert sequences.groupby("home").size().to_dict() == {h: settings.sequences_per_home for h in homes}
     strat = params["stratification"]
-    splits = split_sequences(pd.DataFrame(sequences), strat["test_size"], strat["val_size"], seed,
+    splits = split_sequences(sequences, strat["test_size"], strat["val_size"], seed,
                              use_dataset_splits=False, classes=dataset.classes)
-    labels = dict(zip((s["sequence_id"] for s in sequences), (s["labels"] for s in sequences)))
+    labels = dict(zip(sequences["sequence_id"], sequences["labels"]))
     for home in homes:
         val = splits[(splits["home"] == home) & (splits["split"] == "val")]["sequence_id"]
         positives = {c: sum(c in labels[s] for s in val) for c in dataset.classes}

@@ -1,0 +1,203 @@
+"""Which sizes of the default run fit a time budget, and how wide Table 1's intervals would be:
+a finished run's stage times scaled to other sizes (docs/performance.md, "The 20-minute budget
+against Table 1's evidence target").
+
+    python benchmarks/run_budget.py [data/08_reporting] --variance 7.6 16.8 3.0 --reference-test 111
+        [--budget 1200] [--sequences 120 180 240 300] [--seeds 2 4 8] [--test-shares 0.3 0.55]
+        [--val-shares 0.15 0.25]
+
+For every size (sequences per evaluated home × seeds × test share × validation share of the
+rest; the other settings of the environment) the splits are planned as a run makes them (the simulator's scripts, no video; the
+project's stratification, which splits every home, the pretraining home too) and printed with:
+- the predicted seconds of `kedro run`: each stage of the finished run's ``run_timing.csv`` scaled
+  by what it grows with (simulation, ingestion, person scoring: every simulated sequence;
+  features: the evaluated homes' sequences; detector training: the sequences outside test;
+  pretraining: the pretraining homes' training sequences; training: seeds, and seeds × a home's
+  training sequences; reporting: as measured). ``--fixed-training`` is the share of training that
+  does not shrink with a model's sequences (building it, evaluating every epoch, starting it):
+  0.25 measured on the 300-sequence default (2026-12-04, Home1 seed 0, 10 epochs): a plain student
+  / ViCoKD on half its training sequences took 3.18 / 4.16 s against 5.38 / 7.48 s (about 1 s of
+  each model does not shrink), and 10 % of the stage is outside the models' fits. It predicted a
+  run of 280 sequences, 4 seeds, test share 0.55 from that run at 1370 s (measured 1339; 1315
+  with no fixed share);
+- the median 95 % half-width of Table 1's Δ(method − plain student) from benchmarks/
+  interval_width.py's variance model (``--variance M I S`` as it printed them, fitted on a run
+  with ``--reference-test`` test sequences in the evaluated homes);
+- the fewest positive validation sequences of a class in an evaluated home.
+A size fits when it is within ``--budget``, at most ``--target`` wide and has at least
+``--min-positives`` validation sequences per class.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from interval_width import predict
+from model_cost import environment_parameters
+
+from vicokd.data.description import DatasetDescription
+from vicokd.data.splitting import split_sequences
+from vicokd.simulation.generate import SimulationSettings
+from vicokd.simulation.planning import planned_sequences
+
+#: What each stage's time grows with (a column of :class:`Size`'s counts; None: fixed).
+GROWS_WITH = {"simulation": "simulated", "ingestion": "simulated", "person scoring": "simulated",
+              "features": "evaluated", "detector training": "outside_test",
+              "pretraining": "pretraining_train", "training": "seed_sequences", "reporting": None}
+#: What training's part that does not shrink with a model's sequences grows with.
+TRAINING_FIXED = "seeds"
+
+
+@dataclass(frozen=True)
+class Size:
+    """A run's size and its split counts."""
+
+    sequences: int  # per evaluated home
+    seeds: int
+    test_share: float
+    val_share: float  # of each home's sequences outside test
+    counts: pd.DataFrame  # home, split -> sequences
+    min_val_positives: int  # fewest positive validation sequences of a class in an evaluated home
+    evaluated: tuple[str, ...]
+
+    def count(self, what: str) -> float:
+        """The quantity a stage's time grows with (:data:`GROWS_WITH`)."""
+        c, own = self.counts, self.counts["home"].isin(self.evaluated)
+        if what == "seeds":
+            return float(self.seeds)
+        if what == "simulated":
+            return float(c["sequences"].sum())
+        if what == "evaluated":
+            return float(c.loc[own, "sequences"].sum())
+        if what == "outside_test":
+            return float(c.loc[c["split"] != "test", "sequences"].sum())
+        if what == "pretraining_train":
+            return float(c.loc[~own & (c["split"] == "train"), "sequences"].sum())
+        if what == "seed_sequences":
+            return self.seeds * float(c.loc[own & (c["split"] == "train"), "sequences"].mean())
+        raise ValueError(f"unknown quantity {what!r}")
+
+    def test_sequences(self) -> int:
+        c = self.counts
+        return int(c.loc[c["home"].isin(self.evaluated) & (c["split"] == "test"), "sequences"].sum())
+
+
+def plan(params: dict, sequences: int, seeds: int, test_share: float, val_share: float,
+         folder: Path) -> Size:
+    """The split counts of a run with ``sequences`` per evaluated home (the extra homes at
+    their own count), ``seeds``, ``test_share`` and ``val_share``, made as the run would make them."""
+    evaluated, extra = params["ingestion"]["homes"], params["simulation"]["extra_homes"]
+    settings = SimulationSettings.model_validate(
+        {**{k: params["simulation"][k] for k in SimulationSettings.model_fields},
+         "sequences_per_home": sequences})
+    dataset = DatasetDescription.model_validate(params["dataset"])
+    seed = params["seed"]
+    where = Path(tempfile.mkdtemp(dir=folder))
+    table = pd.concat([planned_sequences(where, home, settings.sequences_of(home, extra), settings,
+                                         seed, dataset) for home in [*evaluated, *extra]],
+                      ignore_index=True)
+    splits = split_sequences(table, test_share, val_share, seed,
+                             use_dataset_splits=False, classes=dataset.classes)
+    counts = splits.groupby(["home", "split"]).size().rename("sequences").reset_index()
+    labels = dict(zip(table["sequence_id"], table["labels"]))
+    val = splits[splits["home"].isin(evaluated) & (splits["split"] == "val")]
+    fewest = min(sum(c in labels[s] for s in ids) for _, ids in val.groupby("home")["sequence_id"]
+                 for c in dataset.classes)
+    return Size(sequences, seeds, test_share, val_share, counts, fewest, tuple(evaluated))
+
+
+def measured_size(reports: Path, params: dict) -> Size:
+    """The finished run's size, from its ``split_class_counts.csv`` and ``training_summary.csv``."""
+    counts = pd.read_csv(reports / "split_class_counts.csv")
+    counts = counts.loc[counts["home"] != "all", ["home", "split", "sequences"]]
+    seeds = pd.read_csv(reports / "training_summary.csv")["seed"].nunique()
+    evaluated = tuple(params["ingestion"]["homes"])
+    own = counts[counts["home"].isin(evaluated)]
+    test = own.loc[own["split"] == "test", "sequences"].sum()
+    val = own.loc[own["split"] == "val", "sequences"].sum()
+    per_home = int(own["sequences"].sum() / len(evaluated))
+    return Size(per_home, seeds, round(float(test / own["sequences"].sum()), 2),
+                round(float(val / (own["sequences"].sum() - test)), 2), counts, -1, evaluated)
+
+
+def predicted_seconds(timing: pd.DataFrame, measured: Size, size: Size,
+                      fixed_training: float) -> float:
+    """``kedro run``'s seconds at ``size``: each measured stage scaled by :data:`GROWS_WITH`,
+    training's ``fixed_training`` share by :data:`TRAINING_FIXED`."""
+
+    def ratio(what: str | None) -> float:
+        return 1.0 if what is None else size.count(what) / measured.count(what)
+
+    total = 0.0
+    for stage, seconds in zip(timing["stage"], timing["seconds"]):
+        if stage == "training":
+            total += seconds * (fixed_training * ratio(TRAINING_FIXED)
+                                + (1 - fixed_training) * ratio(GROWS_WITH[stage]))
+        elif stage != "total":
+            total += seconds * ratio(GROWS_WITH[stage])
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("reports", nargs="?", default="data/08_reporting", type=Path,
+                        help="a finished run's reports (run_timing.csv, split_class_counts.csv, "
+                             "training_summary.csv)")
+    parser.add_argument("--env", default="base")
+    parser.add_argument("--variance", nargs=3, type=float, required=True, metavar=("M", "I", "S"))
+    parser.add_argument("--reference-test", type=int, required=True,
+                        help="test sequences of the evaluated homes in the run the variance was fitted on")
+    parser.add_argument("--budget", type=float, default=1200.0, help="seconds of `kedro run`")
+    parser.add_argument("--target", type=float, default=2.5, help="median half-width, mAP points")
+    parser.add_argument("--min-positives", type=int, default=3)
+    parser.add_argument("--sequences", nargs="+", type=int, default=[120, 180, 240, 300])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[2, 4, 8])
+    parser.add_argument("--test-shares", nargs="+", type=float, default=[0.3, 0.45, 0.55])
+    parser.add_argument("--val-shares", nargs="+", type=float, default=None,
+                        help="validation shares of the rest (default: the environment's)")
+    parser.add_argument("--fixed-training", type=float, default=0.25,
+                        help="share of training that does not shrink with a model's sequences")
+    args = parser.parse_args()
+    params = environment_parameters(args.env)
+    timing = pd.read_csv(args.reports / "run_timing.csv")
+    measured = measured_size(args.reports, params)
+    print(f"measured: {measured.sequences} sequences per home, {measured.seeds} seeds, test share "
+          f"{measured.test_share}, val share {measured.val_share}: {timing.loc[timing['stage'] == 'total', 'seconds'].iloc[0]:.0f} s")
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        val_shares = args.val_shares or [params["stratification"]["val_size"]]
+        for sequences, share, val in itertools.product(args.sequences, args.test_shares, val_shares):
+            split = plan(params, sequences, 1, share, val, Path(folder))
+            for seeds in args.seeds:
+                size = Size(sequences, seeds, share, val, split.counts, split.min_val_positives,
+                            split.evaluated)
+                seconds = predicted_seconds(timing, measured, size, args.fixed_training)
+                width = predict(args.variance, size.test_sequences() / args.reference_test, seeds)
+                fits = (seconds <= args.budget and width <= args.target
+                        and size.min_val_positives >= args.min_positives)
+                rows.append({"sequences": sequences, "test share": share, "val share": val,
+                             "seeds": seeds,
+                             "train / home": size.count("seed_sequences") / seeds,
+                             "test (evaluated)": size.test_sequences(),
+                             "min val positives": size.min_val_positives,
+                             "seconds": round(seconds), "half-width": round(width, 2),
+                             "fits": "yes" if fits else ""})
+    table = pd.DataFrame(rows).sort_values(["seconds"])
+    print(table.to_string(index=False))
+    within = table[table["seconds"] <= args.budget]
+    if within.empty:
+        print(f"no size within {args.budget:.0f} s")
+    else:
+        best = within.sort_values("half-width").iloc[0]
+        print(f"narrowest within {args.budget:.0f} s: {best['sequences']} sequences, {best['seeds']} "
+              f"seeds, test share {best['test share']}, val share {best['val share']}: half-width "
+              f"{best['half-width']}, "
+              f"{best['min val positives']} val positives at least")
+
+
+if __name__ == "__main__":
+    main()
