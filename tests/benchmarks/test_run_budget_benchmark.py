@@ -5,6 +5,10 @@ import pandas as pd
 import pytest
 
 from project_parameters import load_parameters
+from vicokd.data.description import DatasetDescription
+from vicokd.data.splitting import split_sequences
+from vicokd.simulation.generate import SimulationSettings
+from vicokd.simulation.planning import planned_sequences
 
 EVALUATED = ("Home1", "Home2")
 
@@ -54,12 +58,35 @@ def test_test_sequences_count_the_evaluated_homes_only(budget):
 def test_a_planned_size_splits_every_sequence_as_the_stratification_does(budget, tmp_path):
     params = load_parameters("test")
     planned = budget.plan(params, 24, 2, 0.5, 0.25, tmp_path)
-    table = planned.counts.set_index(["home", "split"])["sequences"]
-    extra = params["simulation"]["extra_homes"]
-    per_extra = params["simulation"]["sequences_per_extra_home"] or 24
+    dataset = DatasetDescription.model_validate(params["dataset"])
+    homes = [*params["ingestion"]["homes"], *params["simulation"]["extra_homes"]]
+    settings = SimulationSettings.model_validate(
+        {**{k: params["simulation"][k] for k in SimulationSettings.model_fields},
+         "sequences_per_home": 24})
+    sequences = pd.concat([planned_sequences(tmp_path / "own", home, settings.sequences_of(
+        home, params["simulation"]["extra_homes"]), settings, params["seed"], dataset)
+        for home in homes], ignore_index=True)
+    splits = split_sequences(sequences, 0.5, 0.25, params["seed"], use_dataset_splits=False,
+                             classes=dataset.classes)
+    expected = splits.groupby(["home", "split"]).size()
+    assert planned.counts.set_index(["home", "split"])["sequences"].to_dict() == expected.to_dict()
+    labels = dict(zip(sequences["sequence_id"], sequences["labels"]))
+    val = splits[splits["home"].isin(params["ingestion"]["homes"]) & (splits["split"] == "val")]
+    fewest = min(sum(c in labels[s] for s in ids) for _, ids in val.groupby("home")["sequence_id"]
+                 for c in dataset.classes)
+    assert planned.min_val_positives == fewest
+    assert planned.count("seeds") == 2.0
     for home in params["ingestion"]["homes"]:
-        assert table[home].sum() == 24
-        assert table[(home, "test")] == pytest.approx(12, abs=2)
-    for home in extra:
-        assert table[home].sum() == per_extra
-    assert planned.min_val_positives >= 0 and planned.count("seeds") == 2.0
+        assert expected[home].sum() == 24
+
+
+def test_the_measured_size_is_read_from_the_run_reports(budget, tmp_path):
+    table = counts(100, 20, 50)
+    pd.concat([table, pd.DataFrame([("all", "train", 230)], columns=table.columns)]).to_csv(
+        tmp_path / "split_class_counts.csv", index=False)
+    pd.DataFrame({"seed": [0, 1, 2, 0, 1, 2]}).to_csv(tmp_path / "training_summary.csv", index=False)
+    measured = budget.measured_size(tmp_path, {"ingestion": {"homes": list(EVALUATED)}})
+    assert (measured.sequences, measured.seeds) == (170, 3)
+    assert measured.test_share == pytest.approx(round(50 / 170, 2))
+    assert measured.val_share == pytest.approx(round(20 / 120, 2))
+    assert measured.count("simulated") == 390
