@@ -7,19 +7,21 @@ against Table 1's evidence target").
         [--val-shares 0.15 0.25]
 
 For every size (sequences per evaluated home × seeds × test share × validation share of the
-rest; the other settings of the environment) the splits are planned as a run makes them (the simulator's scripts, no video; the
-project's stratification, which splits every home, the pretraining home too) and printed with:
+rest; the other settings of the environment) the splits are planned as a run makes them (the
+simulator's scripts, no video; the project's stratification, which splits every home, the
+pretraining home too) and printed with:
 - the predicted seconds of `kedro run`: each stage of the finished run's ``run_timing.csv`` scaled
   by what it grows with (simulation, ingestion, person scoring: every simulated sequence;
   features: the evaluated homes' sequences; detector training: the sequences outside test;
-  pretraining: the pretraining homes' training sequences; training: seeds, and seeds × a home's
-  training sequences; reporting: as measured). ``--fixed-training`` is the share of training that
-  does not shrink with a model's sequences (building it, evaluating every epoch, starting it):
-  0.25 measured on the 300-sequence default (2026-12-04, Home1 seed 0, 10 epochs): a plain student
-  / ViCoKD on half its training sequences took 3.18 / 4.16 s against 5.38 / 7.48 s (about 1 s of
-  each model does not shrink), and 10 % of the stage is outside the models' fits. It predicted a
-  run of 280 sequences, 4 seeds, test share 0.55 from that run at 1370 s (measured 1339; 1315
-  with no fixed share);
+  pretraining: the pretraining homes' training sequences; reporting: as measured; training: in
+  three parts, ``--training-shares`` of the finished run's training time growing with the seeds
+  (building and starting each model), the seeds × a home's validation sequences (every epoch's
+  evaluation) and the seeds × its training sequences (the steps). 0.22 / 0.16 / 0.62 were fitted
+  (2026-12-04, one machine instance) to four runs' training per seed, 31.2 s + 0.68 s per
+  validation + 0.52 s per training sequence of a home (misses 1.7–3.5 s of 92–143 s): the
+  300-sequence default (training / validation sequences per home 174.5 / 33.5), 280 × 4 with test
+  share 0.55 (107.5 / 20.5), 240 × 4 with 0.55 and validation share 0.35 (72 / 39) and 240 × 8
+  with validation share 0.35 (103.5 / 61);
 - the median 95 % half-width of Table 1's Δ(method − plain student) from benchmarks/
   interval_width.py's variance model (``--variance M I S`` as it printed them, fitted on a run
   with ``--reference-test`` test sequences in the evaluated homes);
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,12 +47,13 @@ from vicokd.data.splitting import split_sequences
 from vicokd.simulation.generate import SimulationSettings
 from vicokd.simulation.planning import planned_sequences
 
-#: What each stage's time grows with (a column of :class:`Size`'s counts; None: fixed).
+#: What each stage's time grows with (a quantity of :meth:`Size.count`; None: fixed); training
+#: in :data:`TRAINING_PARTS`.
 GROWS_WITH = {"simulation": "simulated", "ingestion": "simulated", "person scoring": "simulated",
               "features": "evaluated", "detector training": "outside_test",
-              "pretraining": "pretraining_train", "training": "seed_sequences", "reporting": None}
-#: What training's part that does not shrink with a model's sequences grows with.
-TRAINING_FIXED = "seeds"
+              "pretraining": "pretraining_train", "reporting": None}
+#: What training's three parts grow with (``--training-shares``: per model, evaluation, steps).
+TRAINING_PARTS = ("seeds", "seed_val_sequences", "seed_sequences")
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,9 @@ class Size:
             return float(c.loc[c["split"] != "test", "sequences"].sum())
         if what == "pretraining_train":
             return float(c.loc[~own & (c["split"] == "train"), "sequences"].sum())
-        if what == "seed_sequences":
-            return self.seeds * float(c.loc[own & (c["split"] == "train"), "sequences"].mean())
+        if what in ("seed_sequences", "seed_val_sequences"):
+            split = "train" if what == "seed_sequences" else "val"
+            return self.seeds * float(c.loc[own & (c["split"] == split), "sequences"].mean())
         raise ValueError(f"unknown quantity {what!r}")
 
     def test_sequences(self) -> int:
@@ -125,9 +130,9 @@ def measured_size(reports: Path, params: dict) -> Size:
 
 
 def predicted_seconds(timing: pd.DataFrame, measured: Size, size: Size,
-                      fixed_training: float) -> float:
+                      training_shares: Sequence[float]) -> float:
     """``kedro run``'s seconds at ``size``: each measured stage scaled by :data:`GROWS_WITH`,
-    training's ``fixed_training`` share by :data:`TRAINING_FIXED`."""
+    training's ``training_shares`` by :data:`TRAINING_PARTS`."""
 
     def ratio(what: str | None) -> float:
         return 1.0 if what is None else size.count(what) / measured.count(what)
@@ -135,8 +140,8 @@ def predicted_seconds(timing: pd.DataFrame, measured: Size, size: Size,
     total = 0.0
     for stage, seconds in zip(timing["stage"], timing["seconds"]):
         if stage == "training":
-            total += seconds * (fixed_training * ratio(TRAINING_FIXED)
-                                + (1 - fixed_training) * ratio(GROWS_WITH[stage]))
+            total += seconds * sum(share * ratio(part)
+                                   for share, part in zip(training_shares, TRAINING_PARTS))
         elif stage != "total":
             total += seconds * ratio(GROWS_WITH[stage])
     return total
@@ -159,8 +164,10 @@ def main() -> None:
     parser.add_argument("--test-shares", nargs="+", type=float, default=[0.3, 0.45, 0.55])
     parser.add_argument("--val-shares", nargs="+", type=float, default=None,
                         help="validation shares of the rest (default: the environment's)")
-    parser.add_argument("--fixed-training", type=float, default=0.25,
-                        help="share of training that does not shrink with a model's sequences")
+    parser.add_argument("--training-shares", nargs=3, type=float, default=[0.22, 0.16, 0.62],
+                        metavar=("MODELS", "VALIDATION", "STEPS"),
+                        help="shares of training growing with seeds, seeds × validation and seeds × "
+                             "training sequences")
     args = parser.parse_args()
     params = environment_parameters(args.env)
     timing = pd.read_csv(args.reports / "run_timing.csv")
@@ -175,7 +182,7 @@ def main() -> None:
             for seeds in args.seeds:
                 size = Size(sequences, seeds, share, val, split.counts, split.min_val_positives,
                             split.evaluated)
-                seconds = predicted_seconds(timing, measured, size, args.fixed_training)
+                seconds = predicted_seconds(timing, measured, size, args.training_shares)
                 width = predict(args.variance, size.test_sequences() / args.reference_test, seeds)
                 fits = (seconds <= args.budget and width <= args.target
                         and size.min_val_positives >= args.min_positives)

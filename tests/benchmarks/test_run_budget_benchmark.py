@@ -33,22 +33,25 @@ def size(budget, seeds: int, table: pd.DataFrame):
 TIMING = pd.DataFrame({"stage": ["simulation", "detector training", "pretraining", "training",
                                  "reporting", "total"],
                        "seconds": [100.0, 40.0, 20.0, 200.0, 10.0, 370.0]})
+SHARES = (0.2, 0.1, 0.7)  # of training: per model, evaluation, steps
 
 
 def test_the_measured_size_is_predicted_at_its_own_time(budget):
     measured = size(budget, 8, counts(100, 20, 50))
-    assert budget.predicted_seconds(TIMING, measured, measured, 0.25) == pytest.approx(370.0)
+    assert budget.predicted_seconds(TIMING, measured, measured, SHARES) == pytest.approx(370.0)
 
 
 def test_each_stage_scales_with_what_it_grows_with(budget):
     measured = size(budget, 8, counts(100, 20, 50))  # simulated 390, outside test 275
-    candidate = size(budget, 4, counts(50, 20, 130, extra_train=15))  # simulated 435, outside test 160
+    candidate = size(budget, 4, counts(50, 40, 110, extra_train=15))  # simulated 435, outside test 200
     expected = (100 * 435 / 390          # simulation: every simulated sequence
-                + 40 * 160 / 275         # detector: the sequences outside test
+                + 40 * 200 / 275         # detector: the sequences outside test
                 + 20 * 15 / 30           # pretraining: the pretraining home's training sequences
-                + 200 * (0.25 * 4 / 8 + 0.75 * (4 * 50) / (8 * 100))  # training: seeds, seeds × train
+                + 200 * (0.2 * 4 / 8                 # training: per model (seeds),
+                         + 0.1 * (4 * 40) / (8 * 20)    # evaluation (seeds × val),
+                         + 0.7 * (4 * 50) / (8 * 100))  # steps (seeds × train)
                 + 10)                    # reporting: fixed
-    assert budget.predicted_seconds(TIMING, measured, candidate, 0.25) == pytest.approx(expected)
+    assert budget.predicted_seconds(TIMING, measured, candidate, SHARES) == pytest.approx(expected)
 
 
 def test_test_sequences_count_the_evaluated_homes_only(budget):
