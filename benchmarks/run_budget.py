@@ -32,10 +32,10 @@ A size fits when it is within ``--budget``, at most ``--target`` wide and has at
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +43,7 @@ from interval_width import predict
 from model_cost import environment_parameters
 
 from vicokd.data.description import DatasetDescription
-from vicokd.data.splitting import split_sequences
+from vicokd.data.splitting import split_class_counts, split_sequences
 from vicokd.simulation.generate import SimulationSettings
 from vicokd.simulation.planning import planned_sequences
 
@@ -56,7 +56,7 @@ GROWS_WITH = {"simulation": "simulated", "ingestion": "simulated", "person scori
 TRAINING_PARTS = ("seeds", "seed_val_sequences", "seed_sequences")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Size:
     """A run's size and its split counts."""
 
@@ -91,6 +91,12 @@ class Size:
         return int(c.loc[c["home"].isin(self.evaluated) & (c["split"] == "test"), "sequences"].sum())
 
 
+def per_home(counts: pd.DataFrame) -> pd.DataFrame:
+    """``home, split, sequences`` of a :func:`~vicokd.data.splitting.split_class_counts` table,
+    without its rows over all homes."""
+    return counts.loc[counts["home"] != "all", ["home", "split", "sequences"]].reset_index(drop=True)
+
+
 def plan(params: dict, sequences: int, seeds: int, test_share: float, val_share: float,
          folder: Path) -> Size:
     """The split counts of a run with ``sequences`` per evaluated home (the extra homes at
@@ -107,25 +113,22 @@ def plan(params: dict, sequences: int, seeds: int, test_share: float, val_share:
                       ignore_index=True)
     splits = split_sequences(table, test_share, val_share, seed,
                              use_dataset_splits=False, classes=dataset.classes)
-    counts = splits.groupby(["home", "split"]).size().rename("sequences").reset_index()
-    labels = dict(zip(table["sequence_id"], table["labels"]))
-    val = splits[splits["home"].isin(evaluated) & (splits["split"] == "val")]
-    fewest = min(sum(c in labels[s] for s in ids) for _, ids in val.groupby("home")["sequence_id"]
-                 for c in dataset.classes)
-    return Size(sequences, seeds, test_share, val_share, counts, fewest, tuple(evaluated))
+    counts = split_class_counts(table, splits, dataset.classes)
+    validation = counts[counts["home"].isin(evaluated) & (counts["split"] == "val")]
+    fewest = int(validation[list(dataset.classes)].to_numpy().min())
+    return Size(sequences, seeds, test_share, val_share, per_home(counts), fewest, tuple(evaluated))
 
 
 def measured_size(reports: Path, params: dict) -> Size:
     """The finished run's size, from its ``split_class_counts.csv`` and ``training_summary.csv``."""
-    counts = pd.read_csv(reports / "split_class_counts.csv")
-    counts = counts.loc[counts["home"] != "all", ["home", "split", "sequences"]]
+    counts = per_home(pd.read_csv(reports / "split_class_counts.csv"))
     seeds = pd.read_csv(reports / "training_summary.csv")["seed"].nunique()
     evaluated = tuple(params["ingestion"]["homes"])
     own = counts[counts["home"].isin(evaluated)]
     test = own.loc[own["split"] == "test", "sequences"].sum()
     val = own.loc[own["split"] == "val", "sequences"].sum()
-    per_home = int(own["sequences"].sum() / len(evaluated))
-    return Size(per_home, seeds, round(float(test / own["sequences"].sum()), 2),
+    sequences = int(own["sequences"].sum() / len(evaluated))
+    return Size(sequences, seeds, round(float(test / own["sequences"].sum()), 2),
                 round(float(val / (own["sequences"].sum() - test)), 2), counts, -1, evaluated)
 
 
@@ -178,10 +181,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         val_shares = args.val_shares or [params["stratification"]["val_size"]]
         for sequences, share, val in itertools.product(args.sequences, args.test_shares, val_shares):
-            split = plan(params, sequences, 1, share, val, Path(folder))
+            planned = plan(params, sequences, 1, share, val, Path(folder))
             for seeds in args.seeds:
-                size = Size(sequences, seeds, share, val, split.counts, split.min_val_positives,
-                            split.evaluated)
+                size = dataclasses.replace(planned, seeds=seeds)
                 seconds = predicted_seconds(timing, measured, size, args.training_shares)
                 width = predict(args.variance, size.test_sequences() / args.reference_test, seeds)
                 fits = (seconds <= args.budget and width <= args.target

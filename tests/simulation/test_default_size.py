@@ -10,7 +10,7 @@ import pandas as pd
 
 from project_parameters import load_parameters
 from vicokd.data.description import DatasetDescription
-from vicokd.data.splitting import split_sequences
+from vicokd.data.splitting import split_class_counts, split_sequences
 from vicokd.simulation.generate import SimulationSettings
 from vicokd.simulation.planning import planned_sequences
 
@@ -29,8 +29,7 @@ def test_every_class_has_three_positive_validation_sequences_per_home(tmp_path):
     strat = params["stratification"]
     splits = split_sequences(sequences, strat["test_size"], strat["val_size"], seed,
                              use_dataset_splits=False, classes=dataset.classes)
-    labels = dict(zip(sequences["sequence_id"], sequences["labels"]))
+    counts = split_class_counts(sequences, splits, dataset.classes)
     for home in homes:
-        val = splits[(splits["home"] == home) & (splits["split"] == "val")]["sequence_id"]
-        positives = {c: sum(c in labels[s] for s in val) for c in dataset.classes}
-        assert min(positives.values()) >= MIN_VALIDATION_POSITIVES, (home, positives)
+        positives = counts[(counts["home"] == home) & (counts["split"] == "val")].iloc[0]
+        assert min(positives[list(dataset.classes)]) >= MIN_VALIDATION_POSITIVES, (home, positives)
