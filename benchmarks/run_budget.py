@@ -44,7 +44,7 @@ from model_cost import environment_parameters
 
 from vicokd.data.description import DatasetDescription
 from vicokd.data.splitting import split_class_counts, split_sequences
-from vicokd.simulation.generate import SimulationSettings
+from vicokd.simulation.generate import SimulationParameters
 from vicokd.simulation.planning import planned_sequences
 
 #: What each stage's time grows with (a quantity of :meth:`Size.count`; None: fixed); training
@@ -102,9 +102,8 @@ def plan(params: dict, sequences: int, seeds: int, test_share: float, val_share:
     """The split counts of a run with ``sequences`` per evaluated home (the extra homes at
     their own count), ``seeds``, ``test_share`` and ``val_share``, made as the run would make them."""
     evaluated, extra = params["ingestion"]["homes"], params["simulation"]["extra_homes"]
-    settings = SimulationSettings.model_validate(
-        {**{k: params["simulation"][k] for k in SimulationSettings.model_fields},
-         "sequences_per_home": sequences})
+    settings = SimulationParameters.model_validate(
+        {**params["simulation"], "sequences_per_home": sequences}).settings
     dataset = DatasetDescription.model_validate(params["dataset"])
     seed = params["seed"]
     where = Path(tempfile.mkdtemp(dir=folder))

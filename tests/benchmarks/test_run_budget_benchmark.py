@@ -7,7 +7,7 @@ import pytest
 from project_parameters import load_parameters
 from vicokd.data.description import DatasetDescription
 from vicokd.data.splitting import split_sequences
-from vicokd.simulation.generate import SimulationSettings
+from vicokd.simulation.generate import SimulationParameters
 from vicokd.simulation.planning import planned_sequences
 
 EVALUATED = ("Home1", "Home2")
@@ -63,9 +63,8 @@ def test_a_planned_size_splits_every_sequence_as_the_stratification_does(budget,
     planned = budget.plan(params, 24, 2, 0.5, 0.25, tmp_path)
     dataset = DatasetDescription.model_validate(params["dataset"])
     homes = [*params["ingestion"]["homes"], *params["simulation"]["extra_homes"]]
-    settings = SimulationSettings.model_validate(
-        {**{k: params["simulation"][k] for k in SimulationSettings.model_fields},
-         "sequences_per_home": 24})
+    settings = SimulationParameters.model_validate(
+        {**params["simulation"], "sequences_per_home": 24}).settings
     sequences = pd.concat([planned_sequences(tmp_path / "own", home, settings.sequences_of(
         home, params["simulation"]["extra_homes"]), settings, params["seed"], dataset)
         for home in homes], ignore_index=True)

@@ -11,7 +11,7 @@ import pandas as pd
 from project_parameters import load_parameters
 from vicokd.data.description import DatasetDescription
 from vicokd.data.splitting import split_class_counts, split_sequences
-from vicokd.simulation.generate import SimulationSettings
+from vicokd.simulation.generate import SimulationParameters
 from vicokd.simulation.planning import planned_sequences
 
 MIN_VALIDATION_POSITIVES = 3
@@ -19,8 +19,7 @@ MIN_VALIDATION_POSITIVES = 3
 
 def test_every_class_has_three_positive_validation_sequences_per_home(tmp_path):
     params = load_parameters("base")
-    settings = SimulationSettings.model_validate(
-        {k: params["simulation"][k] for k in SimulationSettings.model_fields})
+    settings = SimulationParameters.model_validate(params["simulation"]).settings
     seed, homes = params["seed"], params["ingestion"]["homes"]
     dataset = DatasetDescription.model_validate(params["dataset"])
     sequences = pd.concat([planned_sequences(tmp_path, home, settings.sequences_per_home, settings,
